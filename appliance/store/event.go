@@ -6,7 +6,7 @@ import "time"
 type Event struct {
 	ID      int64     `json:"id"`
 	At      time.Time `json:"at"`
-	Level   string    `json:"level"` // "info", "warn", "error"
+	Level   string    `json:"level"`  // "info", "warn", "error"
 	Source  string    `json:"source"` // scene or device name, "loop", "web"
 	Message string    `json:"message"`
 }
