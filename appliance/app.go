@@ -1,0 +1,201 @@
+package appliance
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"log/slog"
+	"sync"
+	"time"
+
+	"tinkerbox/appliance/board"
+	"tinkerbox/appliance/config"
+	"tinkerbox/appliance/loop"
+	"tinkerbox/appliance/store"
+	"tinkerbox/appliance/web"
+	"tinkerbox/drivers/picam"
+	"tinkerbox/images/font"
+	"tinkerbox/scenes/scene"
+)
+
+// app is the running appliance as the web server sees it.
+type app struct {
+	cfg      *config.Config
+	board    *board.Board
+	store    *store.Store
+	loop     *loop.Loop
+	camera   *demandCamera
+	clock    scene.Clock
+	log      *slog.Logger
+	sim      bool
+	password string // generated on this start, "" otherwise
+}
+
+var _ web.App = (*app)(nil)
+
+// State implements web.App.
+func (a *app) State() web.State {
+	ls := a.loop.Status()
+	s := web.State{Scene: ls.Scene, Scenes: ls.Scenes, Sim: a.sim, LEDs: map[string]web.LED{}}
+	for name, m := range a.board.Lights.Modes() {
+		l := web.LED{Mode: web.LEDMode(m), Lit: m != scene.LightOff}
+		if a.board.Sim != nil {
+			l.Lit = a.board.Sim.LEDs[name].State().Lit
+		}
+		s.LEDs[name] = l
+	}
+	s.Display = web.DisplayState{W: scene.DisplayWidth, H: scene.DisplayHeight, Pixels: make([]uint8, scene.DisplayWidth*scene.DisplayHeight)}
+	if sd := a.board.Sim; sd != nil {
+		copy(s.Display.Pixels, sd.Display.Frame().Pix)
+	}
+	if p := a.board.Printer; p != nil {
+		s.Printer = web.PrinterState{Online: true, Status: "ready", Width: p.Width()}
+		if sp := a.board.Sim; sp != nil {
+			s.Printer.Rows, s.Printer.Version = sp.Printer.Rows(), sp.Printer.Version()
+			switch {
+			case sp.Printer.Unplugged():
+				s.Printer.Online, s.Printer.Status = false, "unplugged"
+			case sp.Printer.PaperOut():
+				s.Printer.Status = "out of paper"
+			}
+		}
+	} else {
+		s.Printer.Status = "not connected"
+	}
+	if c := a.board.Camera; c != nil {
+		st := c.Stats()
+		s.Camera = web.CameraState{Online: true, FPS: st.FPS, Width: st.Width, Height: st.Height, Frames: st.Frames, Error: st.LastError}
+	}
+	if ls.LastError != "" {
+		s.Extra = map[string]any{"scene_error": ls.LastError, "scene_restarts": ls.Restarts}
+	}
+	return s
+}
+
+// SwitchScene implements web.App.
+func (a *app) SwitchScene(name string) error { return a.loop.Switch(name) }
+
+// Press implements web.App. In simulation the press goes through the
+// simulated buttons, exactly like a finger on the real ones.
+func (a *app) Press(button string, p scene.Press) error {
+	if sb := a.board.Sim; sb != nil {
+		return sb.Buttons.Press(button, p.String())
+	}
+	return a.loop.Send(scene.Event{Kind: scene.KindPress, Button: button, Press: p})
+}
+
+// pumpButtons forwards the board's button presses to the loop.
+func (a *app) pumpButtons(ctx context.Context) {
+	if a.board.Events == nil {
+		return
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-a.board.Events:
+			if err := a.loop.Send(ev); err != nil {
+				a.log.Warn("button press dropped", "button", ev.Button, "err", err)
+			}
+		}
+	}
+}
+
+func (a *app) roll() web.Roll {
+	if a.board.Sim == nil {
+		return nil
+	}
+	return a.board.Sim.Printer
+}
+
+func (a *app) record(level, source, msg string) {
+	if err := a.store.LogEvent(context.Background(), level, source, msg); err != nil {
+		a.log.Error("event log", "err", err)
+	}
+}
+
+// chord (A+B held) tells a person standing at the device how to reach it.
+func (a *app) chord() {
+	msg := fmt.Sprintf("open http://%s.local/ and log in as admin", a.cfg.Appliance.Name)
+	a.log.Info(msg)
+	a.record("info", "buttons", "A+B: "+msg)
+}
+
+// announce scrolls a scene's name once across the display before it starts.
+func (a *app) announce(ctx context.Context, name string) {
+	d := a.board.Display
+	if d == nil {
+		return
+	}
+	sc := font.NewScroller(font.Font5x7(), name, scene.DisplayWidth, scene.DisplayHeight)
+	frame := image.NewGray(image.Rect(0, 0, scene.DisplayWidth, scene.DisplayHeight))
+	steps, step := sc.Len(), 35*time.Millisecond
+	if sc.Fits() {
+		steps, step = 1, 800*time.Millisecond
+	}
+	for i := 0; i < steps; i++ {
+		sc.Frame(i, frame)
+		if err := d.Show(frame); err != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.clock.After(step):
+		}
+	}
+}
+
+// demandCamera runs the camera only while someone looks: the owner is
+// activated by the first Next and paused after a quiet spell, so an idle
+// appliance does not spend a core encoding frames nobody sees.
+type demandCamera struct {
+	owner *picam.Owner
+	clock scene.Clock
+
+	mu     sync.Mutex
+	last   time.Time
+	active bool
+}
+
+const cameraIdle = 15 * time.Second
+
+func newDemandCamera(o *picam.Owner, clk scene.Clock) *demandCamera {
+	if o == nil {
+		return nil
+	}
+	return &demandCamera{owner: o, clock: clk}
+}
+
+// Next implements scene.Camera.
+func (d *demandCamera) Next(ctx context.Context, after uint64) (scene.Frame, error) {
+	d.mu.Lock()
+	d.last = d.clock.Now()
+	if !d.active {
+		d.active = true
+		d.owner.SetActive(true)
+	}
+	d.mu.Unlock()
+	f, err := d.owner.Next(ctx, after)
+	return scene.Frame(f), err
+}
+
+// idle pauses the camera when nobody asked for a frame for a while.
+func (d *demandCamera) idle(ctx context.Context) {
+	if d == nil {
+		return
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.clock.After(cameraIdle / 3):
+		}
+		d.mu.Lock()
+		if d.active && d.clock.Now().Sub(d.last) > cameraIdle {
+			d.active = false
+			d.owner.SetActive(false)
+		}
+		d.mu.Unlock()
+	}
+}

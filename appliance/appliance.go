@@ -1,0 +1,258 @@
+// Package appliance wires the firmware together: config, board, store, scene
+// loop and web server. main calls Run, Selftest and Print.
+package appliance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"tinkerbox/appliance/board"
+	"tinkerbox/appliance/config"
+	"tinkerbox/appliance/loop"
+	"tinkerbox/appliance/store"
+	"tinkerbox/appliance/web"
+	"tinkerbox/scenes/hello"
+	"tinkerbox/scenes/scene"
+)
+
+// Options come from the command line.
+type Options struct {
+	ConfigPath string
+	DataDir    string
+	Listen     string
+	Sim        bool
+	RecordDir  string
+	Version    string
+	Stdout     io.Writer
+	Stderr     io.Writer
+	// Clock is the wall clock unless a test injects one.
+	Clock scene.Clock
+}
+
+// UsageError is a mistake on the command line or in the config: exit code 2.
+type UsageError struct{ Err error }
+
+func (e UsageError) Error() string { return e.Err.Error() }
+func (e UsageError) Unwrap() error { return e.Err }
+
+// configSearch is where the config is looked for when --config is not given:
+// the working directory (laptop), the boot partition (editable from any
+// computer) and /etc.
+func configSearch() []string {
+	return []string{"tinkerbox.toml", "/boot/tinkerbox.toml", "/etc/tinkerbox.toml"}
+}
+
+// loadConfig reads the config and applies the command-line overrides.
+func loadConfig(o *Options, log *slog.Logger) (*config.Config, error) {
+	var cfg *config.Config
+	var err error
+	if o.ConfigPath != "" {
+		if cfg, err = config.Load(o.ConfigPath); err != nil {
+			return nil, UsageError{err}
+		}
+	} else {
+		for _, p := range configSearch() {
+			cfg, err = config.Load(p)
+			if err == nil {
+				log.Info("config loaded", "file", p)
+				break
+			}
+			if !errors.Is(err, fs.ErrNotExist) {
+				return nil, UsageError{err}
+			}
+		}
+		if cfg == nil {
+			log.Info("no tinkerbox.toml found: using the built-in defaults")
+			cfg = config.Default()
+		}
+	}
+	if o.Sim {
+		// A laptop has no /data and should not listen on the LAN by default.
+		if o.DataDir == "" && o.ConfigPath == "" {
+			o.DataDir = "data"
+		}
+		if o.Listen == "" && o.ConfigPath == "" {
+			o.Listen = "127.0.0.1:8080"
+		}
+	}
+	if o.DataDir != "" {
+		cfg.Appliance.DataDir = o.DataDir
+	}
+	if o.Listen != "" {
+		cfg.Web.Listen = o.Listen
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, UsageError{err}
+	}
+	return cfg, nil
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	if w == nil {
+		w = os.Stderr
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// Run runs the appliance until ctx ends (SIGINT/SIGTERM).
+func Run(ctx context.Context, o Options) (err error) {
+	log := newLogger(o.Stderr)
+	if o.Clock == nil {
+		o.Clock = scene.SystemClock{}
+	}
+	cfg, err := loadConfig(&o, log)
+	if err != nil {
+		return err
+	}
+
+	b, err := board.Open(ctx, cfg, board.Options{Sim: o.Sim, Clock: o.Clock, Log: log})
+	if err != nil {
+		return err
+	}
+	// Every exit path leaves the hardware safe, a panic included.
+	defer func() {
+		if r := recover(); r != nil {
+			b.Halt()
+			panic(r)
+		}
+		b.Halt()
+	}()
+
+	// Listen before the scenes start, so a busy port is a clear error.
+	ln, err := net.Listen("tcp", cfg.Web.Listen)
+	if err != nil {
+		return fmt.Errorf("web: listen on %s: %w (is tinkerbox already running? choose another with --listen)", cfg.Web.Listen, err)
+	}
+	defer ln.Close()
+
+	st, err := store.Open(ctx, cfg.Appliance.DataDir, o.Clock.Now)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	hash, generated, err := web.Password(cfg.Appliance.DataDir, os.Getenv("TINKERBOX_PASSWORD"), cfg.Web.Password)
+	if err != nil {
+		return err
+	}
+
+	a := &app{cfg: cfg, board: b, store: st, clock: o.Clock, log: log, sim: o.Sim}
+	a.camera = newDemandCamera(b.Camera, o.Clock)
+	scenes, err := a.scenes()
+	if err != nil {
+		return err
+	}
+	a.loop, err = loop.New(scenes, loop.Options{
+		Clock:    o.Clock,
+		Log:      log,
+		Default:  cfg.Appliance.DefaultScene,
+		Safe:     b.Safe,
+		Halt:     b.Halt,
+		Announce: a.announce,
+		Record:   a.record,
+		Chord:    a.chord,
+	})
+	if err != nil {
+		return err
+	}
+
+	var cam scene.Camera // a nil *demandCamera must stay a nil interface
+	if a.camera != nil {
+		cam = a.camera
+	}
+	srv, err := web.New(web.Options{
+		App:          a,
+		Camera:       cam,
+		Roll:         a.roll(),
+		Events:       st,
+		PasswordHash: hash,
+		Clock:        o.Clock,
+		Log:          log,
+		Name:         cfg.Appliance.Name,
+	})
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+
+	a.password = generated
+	out := o.Stdout
+	if out == nil {
+		out = os.Stdout
+	}
+	fmt.Fprintf(out, "tinkerbox %s is running%s: open %s\n", o.Version, map[bool]string{true: " in simulation"}[o.Sim], a.url(ln.Addr()))
+	if generated != "" {
+		fmt.Fprintf(out, "admin password (shown once, stored hashed in %s): %s\n", cfg.Appliance.DataDir, generated)
+	} else {
+		fmt.Fprintln(out, "log in as admin with the password you set (TINKERBOX_PASSWORD, the config, or the one shown on first start)")
+	}
+	st.LogEvent(ctx, "info", "appliance", "started "+o.Version)
+
+	go a.pumpButtons(ctx)
+	go a.camera.idle(ctx)
+
+	loopErr := make(chan error, 1)
+	go func() { loopErr <- a.loop.Run(ctx) }()
+	select {
+	case err = <-loopErr:
+	case err = <-serveErr:
+		err = fmt.Errorf("web: %w", err)
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	hs.Shutdown(shutdown)
+	if ctx.Err() != nil {
+		<-loopErr
+		st.LogEvent(context.Background(), "info", "appliance", "stopped")
+		fmt.Fprintln(out, "tinkerbox stopped; devices halted")
+		return nil
+	}
+	return err
+}
+
+// url is what a person types into a browser to reach the appliance.
+func (a *app) url(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(cfgListen(a.cfg, addr))
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = a.cfg.Appliance.Name + ".local"
+	}
+	if port == "80" {
+		return "http://" + host + "/"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+// cfgListen is the configured address with the real port (for ":0").
+func cfgListen(cfg *config.Config, addr net.Addr) string {
+	host, _, _ := net.SplitHostPort(cfg.Web.Listen)
+	_, port, _ := net.SplitHostPort(addr.String())
+	return net.JoinHostPort(host, port)
+}
+
+// scenes builds the configured scenes in order.
+func (a *app) scenes() ([]scene.Scene, error) {
+	var out []scene.Scene
+	for _, name := range a.cfg.Appliance.Scenes {
+		switch name {
+		case hello.Name:
+			out = append(out, hello.New(a.board.Display, a.board.Lights, a.clock, ""))
+		default:
+			return nil, UsageError{fmt.Errorf("config: appliance.scenes: scene %q is not in this build yet (available: %s)", name, strings.Join(available(), ", "))}
+		}
+	}
+	return out, nil
+}
+
+// available lists the scenes this build has.
+func available() []string { return []string{hello.Name} }
