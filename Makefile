@@ -1,0 +1,54 @@
+# tinkerbox — see README.md. `make run` and `make test` work on a fresh machine
+# with Go installed; `.ci/run` also installs the Debian packages the tests use.
+
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+GOBUILD  := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)"
+LISTEN   ?= 127.0.0.1:8080
+DATA     ?= ./data
+ARM_BINS := dist/tinkerbox-linux-armv6 dist/tinkerbox-linux-armv7 dist/tinkerbox-linux-arm64
+
+.PHONY: all run build arm test lint unit bench clean
+
+all: build
+
+## run: the appliance in simulation; open the printed URL for the front panel
+run: build
+	./dist/tinkerbox run --sim --listen $(LISTEN) --data $(DATA)
+
+## build: the binary for this computer, in dist/
+build:
+	$(GOBUILD) -o dist/tinkerbox .
+
+## arm: static binaries for the Pi Zero/1 (armv6), Pi 2/3 (armv7) and 64-bit Pis
+arm:
+	GOOS=linux GOARCH=arm GOARM=6 $(GOBUILD) -o dist/tinkerbox-linux-armv6 .
+	GOOS=linux GOARCH=arm GOARM=7 $(GOBUILD) -o dist/tinkerbox-linux-armv7 .
+	GOOS=linux GOARCH=arm64 $(GOBUILD) -o dist/tinkerbox-linux-arm64 .
+
+## test: every check and test (formatting, vet, layering, ARM builds under qemu, browser)
+test: lint arm
+	$(GO) test -count=1 ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt: not formatted:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run ./scripts/layercheck .
+	@if command -v shellcheck >/dev/null; then \
+	  files=$$(git ls-files '*.sh' .ci/run 2>/dev/null); \
+	  [ -z "$$files" ] || shellcheck $$files; \
+	else echo "shellcheck not installed: skipping shell checks"; fi
+
+## bench: the figures quoted in the issues (see README "Performance")
+bench: build arm
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./scripts/benchstart dist/tinkerbox
+	@echo "ARM binary sizes:"; ls -l $(ARM_BINS) | awk '{printf "  %-32s %6.1f MB\n", $$9, $$5/1048576}'
+	@if python3 -c 'import PIL' 2>/dev/null; then \
+	  python3 scripts/bench-pillow-dither.py drivers/escpos/testdata/bench.png; \
+	else echo "python3-pil not installed: skipping the Pillow comparison (apt-get install python3-pil)"; fi
+
+clean:
+	rm -rf dist
