@@ -27,9 +27,11 @@ type Store struct {
 }
 
 // migrations are applied in order; user_version is the number applied. Never
-// edit a shipped migration: append a new one.
-var migrations = []string{
-	`CREATE TABLE events (
+// edit a shipped migration: append a new one (scene tables come from the
+// scene's own file, e.g. barometerMigrations).
+func migrations() []string {
+	return []string{
+		`CREATE TABLE events (
 		id      INTEGER PRIMARY KEY,
 		at      INTEGER NOT NULL, -- unix milliseconds
 		level   TEXT NOT NULL,
@@ -37,6 +39,7 @@ var migrations = []string{
 		message TEXT NOT NULL
 	);
 	CREATE INDEX events_at ON events(at);`,
+	}
 }
 
 // Open opens (creating if needed) the database in dir and migrates it.
@@ -65,6 +68,7 @@ func Open(ctx context.Context, dir string, now func() time.Time) (*Store, error)
 }
 
 func (s *Store) migrate(ctx context.Context) error {
+	migrations := migrations()
 	var v int
 	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 		return fmt.Errorf("store: %s is not a readable database: %w", s.path, err)

@@ -23,8 +23,8 @@ func TestOpenMigratesAndWAL(t *testing.T) {
 	}
 	defer s.Close()
 	v, err := s.Version(ctx)
-	if err != nil || v != len(migrations) {
-		t.Fatalf("user_version = %d, %v; want %d", v, err, len(migrations))
+	if err != nil || v != len(migrations()) {
+		t.Fatalf("user_version = %d, %v; want %d", v, err, len(migrations()))
 	}
 	var mode string
 	if err := s.DB().QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
