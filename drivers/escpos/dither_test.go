@@ -1,0 +1,238 @@
+package escpos
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/color/palette"
+	"image/draw"
+	"image/png"
+	"math"
+	"testing"
+)
+
+func TestDitherGolden(t *testing.T) {
+	g := gradient(128, 64)
+	for _, a := range []Algorithm{FloydSteinberg, Atkinson, Bayer, Threshold} {
+		t.Run(a.String(), func(t *testing.T) {
+			b := Dither(g, 128, &Opts{Dither: a})
+			if b.Width != 128 || b.Height != 64 {
+				t.Fatalf("size %dx%d", b.Width, b.Height)
+			}
+			goldenImage(t, "dither-"+a.String()+".png", b.Gray())
+		})
+	}
+}
+
+// blackFraction is the share of black dots in a bitmap region.
+func blackFraction(b *Bitmap, r image.Rectangle) float64 {
+	n := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if b.Black(x, y) {
+				n++
+			}
+		}
+	}
+	return float64(n) / float64(r.Dx()*r.Dy())
+}
+
+func TestDitherPreservesTone(t *testing.T) {
+	// Flat grey patches: diffusion and ordered dithers must reproduce the
+	// level as a proportion of black dots; threshold must not.
+	for _, level := range []uint8{0, 32, 64, 128, 192, 250, 255} {
+		g := image.NewGray(image.Rect(0, 0, 64, 64))
+		for i := range g.Pix {
+			g.Pix[i] = level
+		}
+		want := 1 - float64(level)/255
+		for _, a := range []Algorithm{FloydSteinberg, Atkinson, Bayer} {
+			b := Dither(g, 64, &Opts{Dither: a})
+			got := blackFraction(b, b.Bounds())
+			tol := 0.03
+			if a == Atkinson {
+				tol = 0.13 // it drops 1/4 of the error: level 32 and below go solid black
+			}
+			if math.Abs(got-want) > tol {
+				t.Errorf("%v at level %d: %.3f black, want %.3f", a, level, got, want)
+			}
+		}
+	}
+}
+
+func TestTransparentPNGPrintsWhite(t *testing.T) {
+	// Transparent pixels whose colour is black: the classic "prints a black
+	// box" bug when alpha is ignored.
+	src := image.NewNRGBA(image.Rect(0, 0, 40, 20))
+	for i := 0; i < len(src.Pix); i += 4 {
+		src.Pix[i+3] = 0
+	}
+	// A solid black square and a 50 % black square.
+	for y := 2; y < 10; y++ {
+		for x := 2; x < 10; x++ {
+			src.SetNRGBA(x, y, color.NRGBA{A: 255})
+			src.SetNRGBA(x+20, y, color.NRGBA{A: 128})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, src); err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	premul := image.NewRGBA(src.Rect)
+	draw.Draw(premul, premul.Rect, src, image.Point{}, draw.Src)
+	pal := image.NewPaletted(src.Rect, color.Palette{color.NRGBA{}, color.NRGBA{A: 255}, color.NRGBA{A: 128}})
+	draw.Draw(pal, pal.Rect, src, image.Point{}, draw.Src)
+	for name, im := range map[string]image.Image{"png": img, "rgba": premul, "paletted": pal, "generic": genericImage{src}} {
+		b := Dither(im, 40, &Opts{Width: 40, Dither: Threshold})
+		if f := blackFraction(b, image.Rect(12, 0, 20, 20)); f != 0 {
+			t.Errorf("%s: transparent area %.2f black", name, f)
+		}
+		if f := blackFraction(b, image.Rect(2, 2, 10, 10)); f != 1 {
+			t.Errorf("%s: opaque black square %.2f black", name, f)
+		}
+		g := toGray(im)
+		if v := g.GrayAt(25, 5).Y; v < 120 || v > 135 {
+			t.Errorf("%s: 50 %% black on white = %d, want ≈ 127", name, v)
+		}
+		if v := g.GrayAt(30, 15).Y; v != 255 {
+			t.Errorf("%s: transparent = %d, want 255", name, v)
+		}
+	}
+}
+
+// genericImage hides the concrete type to force the slow path.
+type genericImage struct{ image.Image }
+
+func TestGrayFastPathsMatchGeneric(t *testing.T) {
+	rgba := benchImage(64, 48)
+	nrgba := image.NewNRGBA(rgba.Rect)
+	draw.Draw(nrgba, nrgba.Rect, rgba, image.Point{}, draw.Src)
+	gray := image.NewGray(rgba.Rect)
+	draw.Draw(gray, gray.Rect, rgba, image.Point{}, draw.Src)
+	pal := image.NewPaletted(rgba.Rect, palette.Plan9)
+	draw.Draw(pal, pal.Rect, rgba, image.Point{}, draw.Src)
+	// A sub-image checks the origin handling.
+	sub := rgba.SubImage(image.Rect(5, 7, 60, 40))
+	for name, im := range map[string]image.Image{"rgba": rgba, "nrgba": nrgba, "gray": gray, "paletted": pal, "sub": sub} {
+		fast := toGray(im)
+		slow := toGray(genericImage{im})
+		for i := range fast.Pix {
+			if d := int(fast.Pix[i]) - int(slow.Pix[i]); d < -1 || d > 1 {
+				t.Fatalf("%s: pixel %d fast %d generic %d", name, i, fast.Pix[i], slow.Pix[i])
+			}
+		}
+	}
+	ycc := image.NewYCbCr(image.Rect(0, 0, 16, 16), image.YCbCrSubsampleRatio420)
+	for i := range ycc.Y {
+		ycc.Y[i] = uint8(i)
+	}
+	for i := range ycc.Cb {
+		ycc.Cb[i], ycc.Cr[i] = 128, 128
+	}
+	fast, slow := toGray(ycc), toGray(genericImage{ycc})
+	for i := range fast.Pix {
+		if d := int(fast.Pix[i]) - int(slow.Pix[i]); d < -1 || d > 1 {
+			t.Fatalf("ycbcr: pixel %d fast %d generic %d", i, fast.Pix[i], slow.Pix[i])
+		}
+	}
+}
+
+func TestScaleDownAndCentre(t *testing.T) {
+	// 768x200 black-left/white-right: scaled to 384x100.
+	wide := image.NewGray(image.Rect(0, 0, 768, 200))
+	for y := 0; y < 200; y++ {
+		for x := 384; x < 768; x++ {
+			wide.Pix[y*768+x] = 255
+		}
+	}
+	b := Dither(wide, 384, &Opts{Dither: Threshold})
+	if b.Width != 384 || b.Height != 100 {
+		t.Fatalf("scaled to %dx%d, want 384x100", b.Width, b.Height)
+	}
+	if f := blackFraction(b, image.Rect(0, 0, 180, 100)); f != 1 {
+		t.Errorf("left half %.2f black", f)
+	}
+	if f := blackFraction(b, image.Rect(204, 0, 384, 100)); f != 0 {
+		t.Errorf("right half %.2f black", f)
+	}
+	// A 100-dot black image is centred on a 384-dot head with white margins.
+	narrow := image.NewGray(image.Rect(0, 0, 100, 10))
+	b = Dither(narrow, 384, nil)
+	if b.Width != 384 || b.Height != 10 {
+		t.Fatalf("centred to %dx%d", b.Width, b.Height)
+	}
+	if f := blackFraction(b, image.Rect(142, 0, 242, 10)); f != 1 {
+		t.Errorf("image area %.2f black", f)
+	}
+	if blackFraction(b, image.Rect(0, 0, 142, 10)) != 0 || blackFraction(b, image.Rect(242, 0, 384, 10)) != 0 {
+		t.Error("margins not white")
+	}
+}
+
+func TestToneCurve(t *testing.T) {
+	lut, id := toneCurve(1, 1)
+	if !id {
+		t.Fatal("gamma 1 contrast 1 is not the identity")
+	}
+	lut, _ = toneCurve(2, 1)
+	if lut[0] != 0 || lut[255] != 255 || lut[64] <= 64 {
+		t.Errorf("gamma 2 should lighten: 64 -> %d", lut[64])
+	}
+	lut, _ = toneCurve(1, 2)
+	if lut[64] >= 64 || lut[192] <= 192 || lut[0] != 0 || lut[255] != 255 {
+		t.Errorf("contrast 2: 64 -> %d, 192 -> %d", lut[64], lut[192])
+	}
+	// Lighter gamma gives fewer black dots.
+	g := gradient(64, 32)
+	dark := blackFraction(Dither(g, 64, nil), image.Rect(0, 0, 64, 32))
+	light := blackFraction(Dither(g, 64, &Opts{Gamma: 1.8}), image.Rect(0, 0, 64, 32))
+	if light >= dark-0.05 {
+		t.Errorf("gamma 1.8 prints %.2f black vs %.2f at 1", light, dark)
+	}
+}
+
+func TestDitherDegenerate(t *testing.T) {
+	if b := Dither(nil, 384, nil); b.Height != 0 || b.Width != 384 {
+		t.Errorf("nil image: %dx%d", b.Width, b.Height)
+	}
+	if b := Dither(image.NewGray(image.Rect(3, 3, 3, 9)), 0, nil); b.Height != 0 {
+		t.Errorf("empty image: height %d", b.Height)
+	}
+	// Very tall and thin: scaling keeps at least one row.
+	b := Dither(image.NewGray(image.Rect(0, 0, 5000, 1)), 384, nil)
+	if b.Height != 1 {
+		t.Errorf("5000x1 scaled to height %d", b.Height)
+	}
+	// Invalid opts fall back to defaults instead of panicking.
+	if b := Dither(gradient(16, 4), 0, &Opts{Width: 16, BandRows: -3}); b.Width != 16 {
+		t.Errorf("width %d", b.Width)
+	}
+}
+
+func TestBitmapAccessors(t *testing.T) {
+	b := NewBitmap(10, 3)
+	b.Set(9, 2, true)
+	b.Set(-1, 0, true)
+	b.Set(10, 0, true)
+	if !b.Black(9, 2) || b.Black(8, 2) || b.Black(10, 2) || b.Black(-1, 0) {
+		t.Fatal("Set/Black mismatch")
+	}
+	if b.Bits[2*2+1] != 0x40 {
+		t.Fatalf("bit layout % x", b.Bits)
+	}
+	g := b.Gray()
+	if g.GrayAt(9, 2).Y != 0 || g.GrayAt(0, 0).Y != 255 {
+		t.Fatal("Gray: 0 must be black, 255 white")
+	}
+	if c := color.GrayModel.Convert(b.At(9, 2)).(color.Gray); c.Y != 0 {
+		t.Fatal("At")
+	}
+	b.Set(9, 2, false)
+	if b.Black(9, 2) {
+		t.Fatal("clear")
+	}
+}

@@ -1,0 +1,208 @@
+package escpos
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+)
+
+type band struct {
+	rows, rowBytes int
+	data           []byte
+}
+
+// splitJob walks a job stream independently of the encoder: every byte must
+// belong to a known command. It returns the raster bands and the command
+// names in order.
+func splitJob(t *testing.T, p []byte) (bands []band, cmds []string) {
+	t.Helper()
+	for len(p) > 0 {
+		switch {
+		case bytes.HasPrefix(p, []byte{esc, '@'}):
+			cmds, p = append(cmds, "ESC @"), p[2:]
+		case bytes.HasPrefix(p, []byte{esc, '7'}) && len(p) >= 5:
+			cmds, p = append(cmds, fmt.Sprintf("ESC 7 %d %d %d", p[2], p[3], p[4])), p[5:]
+		case bytes.HasPrefix(p, []byte{dc2, '#'}) && len(p) >= 3:
+			cmds, p = append(cmds, fmt.Sprintf("DC2 # %#02x", p[2])), p[3:]
+		case bytes.HasPrefix(p, []byte{esc, 'd'}) && len(p) >= 3:
+			cmds, p = append(cmds, fmt.Sprintf("ESC d %d", p[2])), p[3:]
+		case bytes.HasPrefix(p, []byte{gs, 'V', 66, 0}):
+			cmds, p = append(cmds, "GS V 66 0"), p[4:]
+		case bytes.HasPrefix(p, []byte{gs, 'v', '0', 0}) && len(p) >= 8:
+			rb, rows := int(p[4])|int(p[5])<<8, int(p[6])|int(p[7])<<8
+			if len(p) < 8+rb*rows {
+				t.Fatalf("GS v 0 band of %dx%d bytes truncated", rb, rows)
+			}
+			bands = append(bands, band{rows, rb, p[8 : 8+rb*rows]})
+			cmds, p = append(cmds, "GS v 0"), p[8+rb*rows:]
+		case bytes.HasPrefix(p, []byte{dc2, '*'}) && len(p) >= 4:
+			rows, rb := int(p[2]), int(p[3])
+			if len(p) < 4+rb*rows {
+				t.Fatalf("DC2 * band of %dx%d bytes truncated", rb, rows)
+			}
+			bands = append(bands, band{rows, rb, p[4 : 4+rb*rows]})
+			cmds, p = append(cmds, "DC2 *"), p[4+rb*rows:]
+		default:
+			t.Fatalf("unexpected bytes % x", p[:min(len(p), 8)])
+		}
+	}
+	return bands, cmds
+}
+
+func encodeBytes(t *testing.T, b *Bitmap, o *Opts) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Encode(&buf, b, o); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestEncodeGolden(t *testing.T) {
+	img := testImage(24, 12)
+	for _, tc := range []struct {
+		name string
+		opts Opts
+		cmds []string
+	}{
+		{"generic.bin", Opts{Width: 24, FeedLines: 3}, []string{"ESC @", "GS v 0", "ESC d 3"}},
+		{"adafruit.bin", Opts{Width: 24, Profile: Adafruit, FeedLines: 2},
+			[]string{"ESC @", "ESC 7 11 120 40", "DC2 # 0x4a", "DC2 *", "ESC d 2"}},
+		{"cut.bin", Opts{Width: 24, FeedLines: 4, Cut: true}, []string{"ESC @", "GS v 0", "ESC d 4", "GS V 66 0"}},
+		{"bands.bin", Opts{Width: 24, BandRows: 5}, []string{"ESC @", "GS v 0", "GS v 0", "GS v 0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := tc.opts
+			b := Dither(img, 0, &o)
+			got := encodeBytes(t, b, &o)
+			_, cmds := splitJob(t, got)
+			if fmt.Sprint(cmds) != fmt.Sprint(tc.cmds) {
+				t.Errorf("commands %q, want %q", cmds, tc.cmds)
+			}
+			golden(t, tc.name, got)
+		})
+	}
+}
+
+func TestEncodeExactBytes(t *testing.T) {
+	// A 10x2 bitmap: 2 bytes a row, the last 6 bits are white padding.
+	b := NewBitmap(10, 2)
+	b.Set(0, 0, true)
+	b.Set(9, 0, true)
+	b.Set(8, 1, true)
+	got := encodeBytes(t, b, &Opts{Width: 10})
+	want := []byte{
+		esc, '@',
+		gs, 'v', '0', 0, 2, 0, 2, 0,
+		0x80, 0x40,
+		0x00, 0x80,
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("got  % x\nwant % x", got, want)
+	}
+}
+
+func TestWidthNotMultipleOf8(t *testing.T) {
+	o := &Opts{Width: 20}
+	img := testImage(20, 9) // frame: every edge dot black
+	b := Dither(img, 0, o)
+	if b.Width != 20 || b.Stride != 3 {
+		t.Fatalf("bitmap %dx%d stride %d, want width 20 stride 3", b.Width, b.Height, b.Stride)
+	}
+	bands, _ := splitJob(t, encodeBytes(t, b, o))
+	if len(bands) != 1 || bands[0].rowBytes != 3 || bands[0].rows != 9 {
+		t.Fatalf("bands %+v", bands)
+	}
+	for y := 0; y < 9; y++ {
+		last := bands[0].data[y*3+2]
+		if last&0x0f != 0 {
+			t.Errorf("row %d: padding bits %08b not white", y, last)
+		}
+		if last&0x10 == 0 {
+			t.Errorf("row %d: dot 19 (right frame edge) missing in %08b", y, last)
+		}
+	}
+}
+
+func TestBandsNeverExceedBandRows(t *testing.T) {
+	for _, tc := range []struct {
+		opts     Opts
+		height   int
+		maxRows  int
+		maxBytes int
+	}{
+		{Opts{Width: 384}, 1000, 256, 48},
+		{Opts{Width: 576, BandRows: 100}, 1001, 100, 72},
+		{Opts{Width: 384, BandRows: MaxBandRows}, 5000, MaxBandRows, 48},
+		{Opts{Width: 384, Profile: Adafruit}, 1000, 255, 48},
+		{Opts{Width: 384, Profile: Adafruit, BandRows: 1000}, 600, 255, 48},
+		{Opts{Width: 200, Profile: Adafruit, BandRows: 7}, 50, 7, 25},
+	} {
+		t.Run(fmt.Sprintf("%s-%d-%d", tc.opts.Profile, tc.opts.Width, tc.opts.BandRows), func(t *testing.T) {
+			b := NewBitmap(tc.opts.Width, tc.height)
+			for i := range b.Bits {
+				b.Bits[i] = byte(i)
+			}
+			bands, _ := splitJob(t, encodeBytes(t, b, &tc.opts))
+			total := 0
+			var data []byte
+			for _, bd := range bands {
+				if bd.rows > tc.maxRows || bd.rows < 1 {
+					t.Fatalf("band of %d rows, limit %d", bd.rows, tc.maxRows)
+				}
+				if bd.rowBytes != tc.maxBytes {
+					t.Fatalf("band %d bytes wide, want %d", bd.rowBytes, tc.maxBytes)
+				}
+				total += bd.rows
+				data = append(data, bd.data...)
+			}
+			if total != tc.height || !bytes.Equal(data, b.Bits) {
+				t.Fatalf("bands carry %d rows, want %d with the bitmap's bytes", total, tc.height)
+			}
+		})
+	}
+}
+
+func TestEncodeRejects(t *testing.T) {
+	var buf bytes.Buffer
+	for name, tc := range map[string]struct {
+		b *Bitmap
+		o *Opts
+	}{
+		"nil":        {nil, nil},
+		"too wide":   {NewBitmap(400, 1), nil},
+		"malformed":  {&Bitmap{Width: 16, Height: 4, Stride: 2, Bits: make([]byte, 3)}, nil},
+		"bad stride": {&Bitmap{Width: 16, Height: 1, Stride: 1, Bits: make([]byte, 3)}, nil},
+		"bad opts":   {NewBitmap(8, 1), &Opts{BandRows: 4095}},
+	} {
+		if err := Encode(&buf, tc.b, tc.o); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+func TestOptsValidation(t *testing.T) {
+	for name, o := range map[string]Opts{
+		"width":        {Width: -1},
+		"huge width":   {Width: MaxWidth + 8},
+		"band":         {BandRows: 4000},
+		"feed":         {FeedLines: 300},
+		"gamma":        {Gamma: -1},
+		"contrast":     {Contrast: 20},
+		"profile":      {Profile: 9},
+		"dither":       {Dither: 9},
+		"adafruit 576": {Profile: Adafruit, Width: 576},
+		"adafruit cut": {Profile: Adafruit, Cut: true},
+		"density":      {Profile: Adafruit, Density: 32},
+		"heat":         {Profile: Adafruit, Heat: Heat{Dots: 1, Time: 1}},
+	} {
+		if _, err := New(&bytes.Buffer{}, &o); err == nil {
+			t.Errorf("%s: New accepted %+v", name, o)
+		} else if err.Error()[:8] != "escpos: " {
+			t.Errorf("%s: error %q lacks the package prefix", name, err)
+		}
+	}
+	if _, err := New(nil, nil); err == nil {
+		t.Error("New(nil writer) succeeded")
+	}
+}
