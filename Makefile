@@ -7,6 +7,8 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 GOBUILD  := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)"
 LISTEN   ?= 127.0.0.1:8080
 DATA     ?= ./data
+# Debian's python3 has python3-pil; a pyenv python3 earlier on PATH may not.
+PYTHON   ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)
 ARM_BINS := dist/tinkerbox-linux-armv6 dist/tinkerbox-linux-armv7 dist/tinkerbox-linux-arm64
 
 .PHONY: all run build arm test lint unit bench clean
@@ -46,8 +48,8 @@ bench: build arm
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./scripts/benchstart dist/tinkerbox
 	@echo "ARM binary sizes:"; ls -l $(ARM_BINS) | awk '{printf "  %-32s %6.1f MB\n", $$9, $$5/1048576}'
-	@if python3 -c 'import PIL' 2>/dev/null; then \
-	  python3 scripts/bench-pillow-dither.py drivers/escpos/testdata/bench.png; \
+	@if $(PYTHON) -c 'import PIL' 2>/dev/null; then \
+	  $(PYTHON) scripts/bench-pillow-dither.py drivers/escpos/testdata/bench.png; \
 	else echo "python3-pil not installed: skipping the Pillow comparison (apt-get install python3-pil)"; fi
 
 clean:
