@@ -331,7 +331,7 @@ func (b *Board) openCamera(cfg *config.Config) {
 		return
 	case config.CameraV4L2:
 		where = c.Device
-		o := v4l2.DefaultOpts
+		o := v4l2.DefaultOpts()
 		o.Width, o.Height, o.FrameRate = c.Width, c.Height, c.FPS
 		d, err := v4l2.Open(c.Device, &o)
 		if err != nil {
@@ -340,7 +340,7 @@ func (b *Board) openCamera(cfg *config.Config) {
 		}
 		src = d
 	default:
-		o := picam.DefaultRPiCamOpts
+		o := picam.DefaultRPiCamOpts()
 		o.Width, o.Height, o.FrameRate, o.Quality, o.Command = c.Width, c.Height, c.FPS, c.Quality, c.Command
 		where = c.Command
 		if _, err := exec.LookPath(c.Command); err != nil {

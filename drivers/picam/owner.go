@@ -61,11 +61,13 @@ type OwnerOpts struct {
 	Inactive bool
 }
 
-// DefaultOwnerOpts are the defaults; NewOwner(src, nil) uses them.
-var DefaultOwnerOpts = OwnerOpts{
-	BackoffMin: 500 * time.Millisecond,
-	BackoffMax: 30 * time.Second,
-	Healthy:    10 * time.Second,
+// DefaultOwnerOpts() are the defaults; NewOwner(src, nil) uses them.
+func DefaultOwnerOpts() OwnerOpts {
+	return OwnerOpts{
+		BackoffMin: 500 * time.Millisecond,
+		BackoffMax: 30 * time.Second,
+		Healthy:    10 * time.Second,
+	}
 }
 
 // ErrHalted is returned by Next and Run once the owner has been halted.
@@ -99,20 +101,20 @@ type Owner struct {
 
 // NewOwner returns an owner for src. Call Run to start it.
 func NewOwner(src Source, opts *OwnerOpts) *Owner {
-	o := DefaultOwnerOpts
+	o := DefaultOwnerOpts()
 	if opts != nil {
 		o = *opts
 		if o.BackoffMin <= 0 {
-			o.BackoffMin = DefaultOwnerOpts.BackoffMin
+			o.BackoffMin = DefaultOwnerOpts().BackoffMin
 		}
 		if o.BackoffMax <= 0 {
-			o.BackoffMax = DefaultOwnerOpts.BackoffMax
+			o.BackoffMax = DefaultOwnerOpts().BackoffMax
 		}
 		if o.BackoffMax < o.BackoffMin {
 			o.BackoffMax = o.BackoffMin
 		}
 		if o.Healthy <= 0 {
-			o.Healthy = DefaultOwnerOpts.Healthy
+			o.Healthy = DefaultOwnerOpts().Healthy
 		}
 	}
 	if o.Clock == nil {

@@ -30,14 +30,16 @@ type RPiCamOpts struct {
 	StderrLines int
 }
 
-// DefaultRPiCamOpts suits a Pi Zero W, where MJPEG encoding is done in
+// DefaultRPiCamOpts() suits a Pi Zero W, where MJPEG encoding is done in
 // software: 640x480 at 15 fps.
-var DefaultRPiCamOpts = RPiCamOpts{
-	Width:       640,
-	Height:      480,
-	FrameRate:   15,
-	Quality:     60,
-	StderrLines: 8,
+func DefaultRPiCamOpts() RPiCamOpts {
+	return RPiCamOpts{
+		Width:       640,
+		Height:      480,
+		FrameRate:   15,
+		Quality:     60,
+		StderrLines: 8,
+	}
 }
 
 // RPiCam is a Source that supervises rpicam-vid writing MJPEG to its stdout.
@@ -52,10 +54,10 @@ type RPiCam struct {
 // NewRPiCam returns a camera source; nothing runs until Stream. Zero fields of
 // opts take the defaults.
 func NewRPiCam(opts *RPiCamOpts) *RPiCam {
-	o := DefaultRPiCamOpts
+	o := DefaultRPiCamOpts()
 	if opts != nil {
 		o = *opts
-		d := DefaultRPiCamOpts
+		d := DefaultRPiCamOpts()
 		if o.Width <= 0 || o.Height <= 0 {
 			o.Width, o.Height = d.Width, d.Height
 		}

@@ -26,7 +26,7 @@ func TestOpenErrors(t *testing.T) {
 
 func TestOptsDefaults(t *testing.T) {
 	var nilOpts *Opts
-	if got := nilOpts.withDefaults(); got != DefaultOpts {
+	if got := nilOpts.withDefaults(); got != DefaultOpts() {
 		t.Fatalf("nil opts: %+v", got)
 	}
 	got := (&Opts{Width: 320, Height: 240, Buffers: 100}).withDefaults()

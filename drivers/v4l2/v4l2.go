@@ -15,11 +15,13 @@ type Opts struct {
 	Timeout time.Duration
 }
 
-// DefaultOpts suits the spy-cam on a Pi Zero: 640x480 at 15 fps.
-var DefaultOpts = Opts{Width: 640, Height: 480, FrameRate: 15, Buffers: 4, Timeout: 5 * time.Second}
+// DefaultOpts() suits the spy-cam on a Pi Zero: 640x480 at 15 fps.
+func DefaultOpts() Opts {
+	return Opts{Width: 640, Height: 480, FrameRate: 15, Buffers: 4, Timeout: 5 * time.Second}
+}
 
 func (o *Opts) withDefaults() Opts {
-	d := DefaultOpts
+	d := DefaultOpts()
 	if o == nil {
 		return d
 	}
