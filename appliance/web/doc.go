@@ -1,0 +1,10 @@
+// Package web serves the appliance's dashboard: the simulator front panel, the
+// login page, the JSON API with its Server-Sent Events stream, the camera
+// snapshot and the printer roll. Everything is embedded (the device is
+// offline) and everything but /healthz and the login page needs a session
+// cookie or HTTP Basic authentication as user "admin".
+//
+// The password is never a default: Password picks it from the environment,
+// the config or the data dir, and generates (and shows once) a random one on
+// first start.
+package web

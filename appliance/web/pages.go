@@ -1,0 +1,129 @@
+package web
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"strings"
+)
+
+func tokenEqual(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+type loginData struct {
+	Name    string
+	Version string
+	CSRF    string
+	Next    string
+	Error   string
+}
+
+type panelData struct {
+	Name    string
+	Version string
+	CSRF    string
+	State   State
+}
+
+// safeNext keeps the post-login redirect on this site: a local absolute path,
+// not "//host" or "/\host" which browsers treat as another origin.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsAny(next, "\r\n") || strings.HasPrefix(next, "/login") {
+		return "/"
+	}
+	return next
+}
+
+func (s *Server) cookie(r *http.Request, name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     "/",
+		MaxAge:   maxAge,
+		HttpOnly: true,
+		Secure:   r.TLS != nil,
+		SameSite: http.SameSiteStrictMode,
+	}
+}
+
+// loginPage shows the form with a fresh double-submit CSRF token: the same
+// random value goes into a cookie and a hidden field; a cross-site form can
+// set neither.
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if _, ok := s.sess.lookup(c.Value); ok {
+			http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+			return
+		}
+	}
+	s.showLogin(w, r, http.StatusOK, r.URL.Query().Get("next"), "")
+}
+
+func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, next, msg string) {
+	tok, err := newToken()
+	if err != nil {
+		s.log.Error("web: login page", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	http.SetCookie(w, s.cookie(r, loginCSRFCookie, tok, 3600))
+	s.render(w, status, "login.html", loginData{
+		Name: s.name, Version: s.version, CSRF: tok, Next: safeNext(next), Error: msg,
+	})
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		s.showLogin(w, r, http.StatusBadRequest, "", "That form could not be read. Please try again.")
+		return
+	}
+	next := r.PostFormValue("next")
+	c, err := r.Cookie(loginCSRFCookie)
+	if err != nil || c.Value == "" || !tokenEqual(c.Value, r.PostFormValue("csrf")) {
+		s.showLogin(w, r, http.StatusForbidden, next, "The login form expired. Please try again.")
+		return
+	}
+	addr := clientAddr(r)
+	if wait, locked := s.lock.locked(addr); locked {
+		w.Header().Set("Retry-After", retryAfter(wait.Seconds()))
+		s.showLogin(w, r, http.StatusTooManyRequests, next, "Too many wrong passwords. Wait a minute, then try again.")
+		return
+	}
+	user := r.PostFormValue("username")
+	if user == "" {
+		user = adminUser
+	}
+	if !s.verify.check(user, r.PostFormValue("password")) {
+		s.lock.fail(addr)
+		s.log.Warn("web: login failed", "addr", addr)
+		s.showLogin(w, r, http.StatusUnauthorized, next, "Wrong password.")
+		return
+	}
+	s.lock.succeed(addr)
+	token, _, err := s.sess.create()
+	if err != nil {
+		s.log.Error("web: login", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	http.SetCookie(w, s.cookie(r, sessionCookie, token, int(sessionTTL.Seconds())))
+	http.SetCookie(w, s.cookie(r, loginCSRFCookie, "", -1))
+	s.log.Info("web: login", "addr", addr)
+	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		s.sess.remove(c.Value)
+	}
+	http.SetCookie(w, s.cookie(r, sessionCookie, "", -1))
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+func (s *Server) panel(w http.ResponseWriter, r *http.Request) {
+	s.render(w, http.StatusOK, "panel.html", panelData{
+		Name: s.name, Version: s.version, CSRF: authFrom(r.Context()).csrf, State: s.app.State(),
+	})
+}

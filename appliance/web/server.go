@@ -1,0 +1,342 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"tinkerbox/appliance/store"
+	"tinkerbox/scenes/scene"
+)
+
+// App is the appliance as the web sees it.
+type App interface {
+	State() State
+	SwitchScene(name string) error
+	Press(button string, p scene.Press) error
+}
+
+// EventLog is the appliance's event log.
+type EventLog interface {
+	RecentEvents(ctx context.Context, n int) ([]store.Event, error)
+}
+
+// Roll renders the simulated printer's paper roll.
+type Roll interface {
+	WritePNG(w io.Writer) error
+}
+
+// Options configure a Server. App and PasswordHash are required.
+type Options struct {
+	App          App
+	Camera       scene.Camera // nil: no camera
+	Roll         Roll         // sim printer roll; nil on hardware
+	Events       EventLog     // nil: no event log
+	PasswordHash []byte       // bcrypt hash of the admin password
+	Clock        scene.Clock  // nil: the wall clock
+	Log          *slog.Logger // nil: discard
+	Name         string       // shown in the page header; "" is "tinkerbox"
+}
+
+// Server is the appliance's web server. Its handler is safe for concurrent use.
+type Server struct {
+	app     App
+	camera  scene.Camera
+	roll    Roll
+	events  EventLog
+	clock   scene.Clock
+	log     *slog.Logger
+	name    string
+	verify  *verifier
+	sess    *sessions
+	lock    *lockout
+	pages   *template.Template
+	static  fs.FS
+	version string // hash of the static files, for cache busting
+	mux     *http.ServeMux
+	handler http.Handler
+
+	closeOnce sync.Once
+	done      chan struct{} // closed by EndStreams
+}
+
+//go:embed templates/*.html static/*
+var assets embed.FS
+
+// New builds a Server: it parses the templates and registers the routes.
+func New(opts Options) (*Server, error) {
+	if opts.App == nil {
+		return nil, errors.New("web: Options.App is nil")
+	}
+	if len(opts.PasswordHash) == 0 {
+		return nil, errors.New("web: no password hash (there is no default password)")
+	}
+	v, err := newVerifier(opts.PasswordHash)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		app:    opts.App,
+		camera: opts.Camera,
+		roll:   opts.Roll,
+		events: opts.Events,
+		clock:  opts.Clock,
+		log:    opts.Log,
+		name:   opts.Name,
+		verify: v,
+		mux:    http.NewServeMux(),
+		done:   make(chan struct{}),
+	}
+	if s.clock == nil {
+		s.clock = scene.SystemClock{}
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.name == "" {
+		s.name = "tinkerbox"
+	}
+	s.sess = newSessions(s.clock)
+	s.lock = newLockout(s.clock)
+	if s.static, err = fs.Sub(assets, "static"); err != nil {
+		return nil, fmt.Errorf("web: static: %w", err)
+	}
+	if s.version, err = hashFS(s.static); err != nil {
+		return nil, err
+	}
+	if s.pages, err = template.New("").Funcs(template.FuncMap{
+		"ledNames": func() []string { return []string{scene.LightReady, scene.LightBusy, scene.LightWarn} },
+	}).ParseFS(assets, "templates/*.html"); err != nil {
+		return nil, fmt.Errorf("web: templates: %w", err)
+	}
+	s.routes()
+	s.handler = s.secure(s.mux)
+	return s, nil
+}
+
+// Handler returns the root handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// EndStreams ends every open event stream and refuses new ones (503), so
+// that http.Server.Shutdown does not wait for them forever:
+//
+//	httpSrv.RegisterOnShutdown(webSrv.EndStreams)
+func (s *Server) EndStreams() {
+	s.closeOnce.Do(func() { close(s.done) })
+}
+
+// Handle adds a route (a Go 1.22 ServeMux pattern) for a scene; it is always
+// behind authentication and the CSRF check. Like ServeMux.Handle it panics on
+// a pattern that conflicts with an existing one: that is a programming error.
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, s.auth(h))
+}
+
+func (s *Server) routes() {
+	// Open.
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok")
+	})
+	s.mux.HandleFunc("GET /login", s.loginPage)
+	s.mux.HandleFunc("POST /login", s.login)
+	s.mux.Handle("GET /static/base.css", s.staticFiles())
+	s.mux.Handle("GET /static/logo.svg", s.staticFiles())
+
+	// Authenticated.
+	s.Handle("GET /{$}", http.HandlerFunc(s.panel))
+	s.Handle("GET /static/", s.staticFiles())
+	s.Handle("POST /logout", http.HandlerFunc(s.logout))
+	s.Handle("GET /api/state", http.HandlerFunc(s.apiState))
+	s.Handle("GET /api/state/stream", http.HandlerFunc(s.apiStream))
+	s.Handle("POST /api/scene", http.HandlerFunc(s.apiScene))
+	s.Handle("POST /api/buttons/{button}", http.HandlerFunc(s.apiButton))
+	s.Handle("GET /api/events", http.HandlerFunc(s.apiEvents))
+	s.Handle("GET /api/printer/roll.png", http.HandlerFunc(s.apiRoll))
+	s.Handle("GET /snapshot.jpg", http.HandlerFunc(s.snapshot))
+	s.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such API endpoint")
+	}))
+}
+
+// secure sets the headers every response carries. The CSP forbids inline
+// scripts and styles: all JS and CSS are embedded static files.
+func (s *Server) secure(next http.Handler) http.Handler {
+	const csp = "default-src 'self'; img-src 'self' data: blob:; " +
+		"frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authInfo is what auth learnt about the request.
+type authInfo struct {
+	csrf   string // the session's CSRF token; "" for Basic auth
+	cookie bool   // authenticated by session cookie
+}
+
+type authKey struct{}
+
+func authFrom(ctx context.Context) authInfo {
+	a, _ := ctx.Value(authKey{}).(authInfo)
+	return a
+}
+
+// auth admits a request with a valid session cookie (plus the CSRF token on
+// anything but GET/HEAD) or valid Basic credentials.
+func (s *Server) auth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie(sessionCookie); err == nil {
+			if csrf, ok := s.sess.lookup(c.Value); ok {
+				if !safeMethod(r.Method) && !s.csrfOK(r, csrf) {
+					writeError(w, http.StatusForbidden, "missing or wrong CSRF token")
+					return
+				}
+				ctx := context.WithValue(r.Context(), authKey{}, authInfo{csrf: csrf, cookie: true})
+				next.ServeHTTP(w, r.WithContext(ctx))
+				return
+			}
+		}
+		if user, pw, ok := r.BasicAuth(); ok {
+			addr := clientAddr(r)
+			if wait, locked := s.lock.locked(addr); locked {
+				tooMany(w, wait)
+				return
+			}
+			if s.verify.check(user, pw) {
+				s.lock.succeed(addr)
+				// Basic auth is exempt from CSRF: browsers never send it
+				// cross-site on their own for this realm without a prompt.
+				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), authKey{}, authInfo{})))
+				return
+			}
+			s.lock.fail(addr)
+			s.log.Warn("web: basic auth failed", "addr", addr, "user", user)
+		}
+		if wantsPage(r) {
+			http.Redirect(w, r, "/login?next="+pathEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Basic realm="tinkerbox"`)
+		writeError(w, http.StatusUnauthorized, "authentication required")
+	})
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// csrfOK checks the X-CSRF-Token header, or the csrf field of a URL-encoded
+// form.
+func (s *Server) csrfOK(r *http.Request, want string) bool {
+	got := r.Header.Get("X-CSRF-Token")
+	if got == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		r.Body = http.MaxBytesReader(nil, r.Body, 8<<10)
+		got = r.PostFormValue("csrf")
+	}
+	return got != "" && tokenEqual(got, want)
+}
+
+// wantsPage tells a browser navigating to a page (redirect it to the login
+// form) from an API client or an <img> (answer 401).
+func wantsPage(r *http.Request) bool {
+	if !safeMethod(r.Method) || strings.HasPrefix(r.URL.Path, "/api/") {
+		return false
+	}
+	acc := r.Header.Get("Accept")
+	if acc == "" { // curl and friends: pages have no file extension
+		return !strings.Contains(path.Base(r.URL.Path), ".")
+	}
+	return strings.Contains(acc, "text/html")
+}
+
+// pathEscape makes a request URI safe to carry in the next parameter.
+func pathEscape(uri string) string {
+	return template.URLQueryEscaper(uri)
+}
+
+func retryAfter(secs float64) string {
+	n := int(secs + 0.999)
+	if n < 1 {
+		n = 1
+	}
+	return fmt.Sprint(n)
+}
+
+func tooMany(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", retryAfter(wait.Seconds()))
+	writeError(w, http.StatusTooManyRequests, "too many failed logins; try again in a minute")
+}
+
+// render executes a template into a buffer first, so a template error gives
+// a clean 500 rather than half a page.
+func (s *Server) render(w http.ResponseWriter, status int, name string, data any) {
+	var buf bytes.Buffer
+	if err := s.pages.ExecuteTemplate(&buf, name, data); err != nil {
+		s.log.Error("web: render", "template", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		s.log.Debug("web: write page", "template", name, "err", err)
+	}
+}
+
+// staticFiles serves the embedded assets. Templates link them with
+// ?v=<hash of all assets>, so such requests may be cached for good.
+func (s *Server) staticFiles() http.Handler {
+	files := http.StripPrefix("/static/", http.FileServerFS(s.static))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // no directory listings
+			return
+		}
+		if r.URL.Query().Get("v") == s.version {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "no-cache")
+		}
+		files.ServeHTTP(w, r)
+	})
+}
+
+func hashFS(fsys fs.FS) (string, error) {
+	h := sha256.New()
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		io.WriteString(h, p)
+		h.Write(b)
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("web: hash assets: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:6]), nil
+}
