@@ -183,6 +183,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		return err
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs.RegisterOnShutdown(srv.EndStreams) // open event streams would hold Shutdown forever
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
 
