@@ -205,8 +205,10 @@ func Run(ctx context.Context, o Options) (err error) {
 
 	loopErr := make(chan error, 1)
 	go func() { loopErr <- a.loop.Run(ctx) }()
+	loopDone := false
 	select {
 	case err = <-loopErr:
+		loopDone = true
 	case err = <-serveErr:
 		err = fmt.Errorf("web: %w", err)
 	}
@@ -214,7 +216,9 @@ func Run(ctx context.Context, o Options) (err error) {
 	defer cancel()
 	hs.Shutdown(shutdown)
 	if ctx.Err() != nil {
-		<-loopErr
+		if !loopDone {
+			<-loopErr // the loop stops its scene and halts the devices
+		}
 		st.LogEvent(context.Background(), "info", "appliance", "stopped")
 		fmt.Fprintln(out, "tinkerbox stopped; devices halted")
 		return nil
