@@ -21,6 +21,8 @@ type Config struct {
 	Printer   Printer   `toml:"printer"`
 	Camera    Camera    `toml:"camera"`
 	Barometer Barometer `toml:"barometer"`
+	Spycam    Spycam    `toml:"spycam"`
+	Comic     Comic     `toml:"comic"`
 }
 
 // Appliance is the [appliance] section.
@@ -226,6 +228,22 @@ type Barometer struct {
 	SampleInterval Duration `toml:"sample_interval"`
 }
 
+// Spycam is the [spycam] section: motion captures.
+type Spycam struct {
+	QuotaMB        int      `toml:"quota_mb"`         // disk kept for captures; the oldest go first
+	Threshold      int      `toml:"threshold"`        // luma change that counts, 1–255 (motion's noise threshold)
+	MinAreaPercent float64  `toml:"min_area_percent"` // share of the picture that must change
+	Indicator      bool     `toml:"indicator"`        // light the busy LED while recording
+	AnalyzeEvery   Duration `toml:"analyze_every"`    // spacing of the frames checked for motion
+	PreFrames      int      `toml:"pre_frames"`       // frames from before the motion in a capture
+}
+
+// Comic is the [comic] section.
+type Comic struct {
+	Pack  string `toml:"pack"`  // art pack directory; "" = <data_dir>/comic-pack if present, else the built-in pack
+	Queue int    `toml:"queue"` // strips that may wait for the printer
+}
+
 // SceneNames lists the scenes tinkerbox knows, in their default order.
 func SceneNames() []string {
 	return []string{"hello", "comic", "cardfeed", "barometer", "spycam"}
@@ -290,5 +308,13 @@ func Default() *Config {
 			Hemisphere:     North,
 			SampleInterval: Duration{time.Minute},
 		},
+		Spycam: Spycam{
+			QuotaMB:        256,
+			Threshold:      32,
+			MinAreaPercent: 0.5,
+			AnalyzeEvery:   Duration{200 * time.Millisecond},
+			PreFrames:      5,
+		},
+		Comic: Comic{Queue: 5},
 	}
 }

@@ -260,6 +260,16 @@ func (cfg *Config) checkDevices(c *checker) {
 	}
 	c.oneOf("barometer.hemisphere", bar.Hemisphere, North, South)
 	c.duration("barometer.sample_interval", bar.SampleInterval, time.Second, time.Hour)
+
+	sc := cfg.Spycam
+	c.between("spycam.quota_mb", sc.QuotaMB, 1, 100000)
+	c.between("spycam.threshold", sc.Threshold, 1, 255)
+	if math.IsNaN(sc.MinAreaPercent) || sc.MinAreaPercent < 0.01 || sc.MinAreaPercent > 100 {
+		c.add("spycam.min_area_percent", "%g out of range (0.01–100)", sc.MinAreaPercent)
+	}
+	c.duration("spycam.analyze_every", sc.AnalyzeEvery, 50*time.Millisecond, 10*time.Second)
+	c.between("spycam.pre_frames", sc.PreFrames, 1, 30)
+	c.between("comic.queue", cfg.Comic.Queue, 1, 50)
 }
 
 func (cfg *Config) checkServos(c *checker) {
