@@ -1,0 +1,59 @@
+package appliance
+
+import (
+	"time"
+
+	"tinkerbox/appliance/config"
+	"tinkerbox/appliance/web"
+	"tinkerbox/scenes/barometer"
+	"tinkerbox/scenes/scene"
+)
+
+// simSpeedup is the simulated weather's clock rate (board.openSim's
+// WeatherOpts.Speedup): sampling every interval/simSpeedup of real time
+// records one sample per simulated interval.
+const simSpeedup = 60
+
+// barometerOpts maps the config onto the scene's options. In simulation the
+// samples are stamped with the weather's accelerated time, so a storm front
+// develops on the front panel within minutes.
+func (a *app) barometerOpts() barometer.Opts {
+	o := barometer.DefaultOpts()
+	if d := a.cfg.Barometer.SampleInterval.Duration; d > 0 {
+		o.Interval = d
+	}
+	o.AltitudeM = a.cfg.Barometer.AltitudeM
+	o.South = a.cfg.Barometer.Hemisphere == config.South
+	o.Stamp = a.clock.Now
+	if sb := a.board.Sim; sb != nil && sb.Weather != nil {
+		o.Stamp = sb.Weather.SimTime
+		o.Interval = max(o.Interval/simSpeedup, time.Second)
+	}
+	// The display driver applies scroll.brightness; at night the scene
+	// scales its pixels down to scroll.night_brightness.
+	sc := a.cfg.Scroll
+	o.Dim = func(t time.Time) uint8 {
+		if !sc.IsNight(t) || sc.Brightness <= 0 || sc.NightBrightness >= sc.Brightness {
+			return 255
+		}
+		return uint8(sc.NightBrightness * 255 / sc.Brightness)
+	}
+	return o
+}
+
+// barometerScene builds the barometer on the Enviro pHAT's BMP280 (or the
+// simulated weather), the scroll display and the status lights.
+func (a *app) barometerScene() (scene.Scene, error) {
+	return barometer.New(a.board.Env, a.board.Display, a.board.Lights, a.store, a.clock, a.barometerOpts()), nil
+}
+
+// mountBarometer adds the barometer page and API; in simulation the page
+// also chooses the weather scenario.
+func (a *app) mountBarometer(srv *web.Server) {
+	o := a.barometerOpts()
+	var sim web.WeatherSim
+	if sb := a.board.Sim; sb != nil && sb.Weather != nil {
+		sim = sb.Weather
+	}
+	srv.MountBarometer(barometer.NewView(a.store, o.Stamp, o), o.AltitudeM, sim)
+}
