@@ -1,0 +1,54 @@
+package appliance
+
+import (
+	"path/filepath"
+
+	"tinkerbox/appliance/store"
+	"tinkerbox/appliance/web"
+	"tinkerbox/scenes/scene"
+	"tinkerbox/scenes/spycam"
+)
+
+// Spy-cam settings until they have config keys ([spycam] quota_mb,
+// threshold, min_area_percent, indicator).
+// spycamDir holds the motion captures, inside the data dir.
+const spycamDir = "captures"
+
+// spycamCaptures opens the capture directory in the data dir.
+func (a *app) spycamCaptures() (*store.Captures, error) {
+	return a.store.SpycamCaptures(filepath.Join(a.cfg.Appliance.DataDir, spycamDir), int64(a.cfg.Spycam.QuotaMB)<<20)
+}
+
+// spycamScene builds the spy-cam scene on the on-demand camera. Without a
+// camera the scene still runs and says so in the event log.
+func (a *app) spycamScene() (scene.Scene, error) {
+	caps, err := a.spycamCaptures()
+	if err != nil {
+		return nil, err
+	}
+	var cam scene.Camera // a nil *demandCamera must stay a nil interface
+	if a.camera != nil {
+		cam = a.camera
+	}
+	sc := a.cfg.Spycam
+	o := spycam.DefaultOpts()
+	o.Motion.Threshold = uint8(sc.Threshold) // validated 1–255
+	o.Motion.MinArea = sc.MinAreaPercent / 100
+	o.Indicator = sc.Indicator
+	o.AnalyzeEvery = sc.AnalyzeEvery.Duration
+	o.PreFrames = sc.PreFrames
+	o.Log = a.log
+	return spycam.New(cam, a.board.Lights, caps, a.clock, o), nil
+}
+
+// mountSpycam adds /stream.mjpg, /spycam and the capture list to the web
+// server; the stream works whichever scene runs.
+func (a *app) mountSpycam(srv *web.Server) {
+	caps, err := a.spycamCaptures()
+	if err != nil {
+		a.log.Error("spycam: captures unavailable on the web page", "err", err)
+		srv.MountSpycam(nil)
+		return
+	}
+	srv.MountSpycam(caps)
+}

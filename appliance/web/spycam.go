@@ -1,0 +1,253 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"tinkerbox/appliance/store"
+	"tinkerbox/scenes/scene"
+)
+
+// MJPEG stream settings.
+const (
+	mjpegBoundary = "tinkerboxframe"
+	// streamWriteTimeout bounds the writing of one part: a viewer that stops
+	// reading is dropped after this, without delaying anyone else.
+	streamWriteTimeout = 5 * time.Second
+	// streamFrameWait is how long a viewer waits for the camera before asking
+	// again: asking keeps the on-demand camera running while it restarts.
+	streamFrameWait = 5 * time.Second
+	spycamListLen   = 30
+)
+
+// SpycamCaptures lists and opens the spy-cam's saved captures
+// (*store.Captures implements it).
+type SpycamCaptures interface {
+	CaptureGroups(ctx context.Context, n int) ([]store.CaptureGroup, error)
+	OpenCapture(name string) (*os.File, error)
+}
+
+// SpycamStats is what GET /api/spycam returns.
+type SpycamStats struct {
+	Online  bool    `json:"online"`
+	Viewers int     `json:"viewers"` // open /stream.mjpg connections
+	FPS     float64 `json:"fps"`
+	Width   int     `json:"width"`
+	Height  int     `json:"height"`
+	Frames  uint64  `json:"frames"` // from the camera since start
+	Parts   uint64  `json:"parts"`  // frames sent to viewers since start
+	Error   string  `json:"error"`
+}
+
+type spycamWeb struct {
+	s            *Server
+	captures     SpycamCaptures // nil: no capture list
+	writeTimeout time.Duration
+	viewers      atomic.Int64
+	parts        atomic.Uint64
+}
+
+type spycamData struct {
+	Name     string
+	Version  string
+	CSRF     string
+	Captures []store.CaptureGroup
+}
+
+// MountSpycam adds the spy-cam: the live MJPEG stream /stream.mjpg, the page
+// /spycam, its stats /api/spycam and the saved captures. captures may be nil.
+// Everything is behind authentication.
+func (s *Server) MountSpycam(captures SpycamCaptures) {
+	s.mountSpycam(captures, streamWriteTimeout)
+}
+
+func (s *Server) mountSpycam(captures SpycamCaptures, writeTimeout time.Duration) *spycamWeb {
+	v := &spycamWeb{s: s, captures: captures, writeTimeout: writeTimeout}
+	s.Handle("GET /stream.mjpg", http.HandlerFunc(v.stream))
+	s.Handle("GET /spycam", http.HandlerFunc(v.page))
+	s.Handle("GET /api/spycam", http.HandlerFunc(v.stats))
+	s.Handle("GET /api/spycam/captures", http.HandlerFunc(v.list))
+	s.Handle("GET /spycam/captures/{name}", http.HandlerFunc(v.file))
+	return v
+}
+
+func (v *spycamWeb) groups(ctx context.Context) ([]store.CaptureGroup, error) {
+	if v.captures == nil {
+		return []store.CaptureGroup{}, nil
+	}
+	return v.captures.CaptureGroups(ctx, spycamListLen)
+}
+
+func (v *spycamWeb) page(w http.ResponseWriter, r *http.Request) {
+	g, err := v.groups(r.Context())
+	if err != nil {
+		v.s.log.Error("web: spycam captures", "err", err)
+	}
+	v.s.render(w, http.StatusOK, "spycam.html", spycamData{
+		Name: v.s.name, Version: v.s.version, CSRF: authFrom(r.Context()).csrf, Captures: g,
+	})
+}
+
+func (v *spycamWeb) stats(w http.ResponseWriter, r *http.Request) {
+	c := v.s.app.State().Camera
+	writeJSON(w, http.StatusOK, SpycamStats{
+		Online: c.Online && v.s.camera != nil, Viewers: int(v.viewers.Load()), FPS: c.FPS,
+		Width: c.Width, Height: c.Height, Frames: c.Frames, Parts: v.parts.Load(), Error: c.Error,
+	})
+}
+
+func (v *spycamWeb) list(w http.ResponseWriter, r *http.Request) {
+	g, err := v.groups(r.Context())
+	if err != nil {
+		v.s.log.Error("web: spycam captures", "err", err)
+		writeError(w, http.StatusInternalServerError, "list captures: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, g)
+}
+
+func (v *spycamWeb) file(w http.ResponseWriter, r *http.Request) {
+	if v.captures == nil {
+		writeError(w, http.StatusNotFound, "no captures")
+		return
+	}
+	f, err := v.captures.OpenCapture(r.PathValue("name"))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			writeError(w, http.StatusNotFound, "no such capture")
+			return
+		}
+		v.s.log.Error("web: spycam capture", "err", err)
+		writeError(w, http.StatusInternalServerError, "open capture")
+		return
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "open capture")
+		return
+	}
+	w.Header().Set("Content-Type", "image/jpeg")
+	w.Header().Set("Cache-Control", "private, max-age=86400") // a capture never changes
+	http.ServeContent(w, r, info.Name(), info.ModTime(), f)
+}
+
+// errNoFrame is a camera that stayed silent for streamFrameWait.
+var errNoFrame = errors.New("web: no camera frame yet")
+
+// next waits for a frame newer than after, for at most streamFrameWait of
+// the injected clock.
+func (v *spycamWeb) next(ctx context.Context, after uint64) (scene.Frame, error) {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	timeout := v.s.clock.After(streamFrameWait)
+	go func() {
+		select {
+		case <-timeout:
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	f, err := v.s.camera.Next(wctx, after)
+	if err != nil && ctx.Err() == nil && wctx.Err() != nil {
+		return f, errNoFrame
+	}
+	return f, err
+}
+
+// stream serves multipart/x-mixed-replace JPEGs. Every viewer has its own
+// goroutine waiting on the camera's single latest-frame slot: a slow viewer
+// skips frames, and a stalled one hits its write deadline and is dropped;
+// nothing queues and nobody waits for anybody else. Each part carries the
+// frame's capture time (X-Timestamp, unix ns) and number (X-Frame).
+func (v *spycamWeb) stream(w http.ResponseWriter, r *http.Request) {
+	if v.s.camera == nil {
+		writeError(w, http.StatusServiceUnavailable, "no camera")
+		return
+	}
+	select {
+	case <-v.s.done:
+		writeError(w, http.StatusServiceUnavailable, "shutting down")
+		return
+	default:
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go func() {
+		select {
+		case <-v.s.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	v.viewers.Add(1)
+	defer v.viewers.Add(-1)
+
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "multipart/x-mixed-replace; boundary="+mjpegBoundary)
+	h.Set("Cache-Control", "no-store, no-cache, must-revalidate")
+	h.Set("Pragma", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	h.Set("Connection", "close") // a finished stream is not worth keeping alive
+	w.WriteHeader(http.StatusOK)
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	hdr := make([]byte, 0, 192)
+	var last uint64
+	for {
+		f, err := v.next(ctx, last)
+		if errors.Is(err, errNoFrame) {
+			continue
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				v.s.log.Info("web: stream: camera", "err", err)
+			}
+			return
+		}
+		last = f.Seq
+		if len(f.JPEG) == 0 {
+			continue
+		}
+		hdr = append(hdr[:0], "--"+mjpegBoundary+"\r\nContent-Type: image/jpeg\r\nContent-Length: "...)
+		hdr = strconv.AppendInt(hdr, int64(len(f.JPEG)), 10)
+		hdr = append(hdr, "\r\nX-Timestamp: "...)
+		hdr = strconv.AppendInt(hdr, f.At.UnixNano(), 10)
+		hdr = append(hdr, "\r\nX-Frame: "...)
+		hdr = strconv.AppendUint(hdr, f.Seq, 10)
+		hdr = append(hdr, "\r\n\r\n"...)
+		// Socket deadlines are wall-clock by nature; the injected clock
+		// cannot drive them.
+		if err := rc.SetWriteDeadline(time.Now().Add(v.writeTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			return
+		}
+		if err := writePart(w, hdr, f.JPEG); err != nil {
+			v.s.log.Debug("web: stream: viewer dropped", "addr", clientAddr(r), "err", err)
+			return
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		v.parts.Add(1)
+	}
+}
+
+func writePart(w io.Writer, hdr, jpeg []byte) error {
+	if _, err := w.Write(hdr); err != nil {
+		return err
+	}
+	if _, err := w.Write(jpeg); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\r\n")
+	return err
+}
