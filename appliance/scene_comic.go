@@ -1,0 +1,113 @@
+package appliance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"tinkerbox/appliance/store"
+	"tinkerbox/appliance/web"
+	art "tinkerbox/images/comic"
+	"tinkerbox/scenes/comic"
+	"tinkerbox/scenes/scene"
+)
+
+// comicPackDir, inside the data dir, holds a maker's own art pack; when it
+// has a manifest it replaces the embedded default (unless comic.pack is set).
+const comicPackDir = "comic-pack"
+
+func (a *app) comicDir() string { return filepath.Join(a.cfg.Appliance.DataDir, "comics") }
+
+// comicScene builds the comic scene. A pack that cannot be used is not an
+// error here: the scene shows it on the display and the appliance runs on.
+func (a *app) comicScene() (scene.Scene, error) {
+	dir := a.cfg.Comic.Pack
+	if dir == "" {
+		dir = filepath.Join(a.cfg.Appliance.DataDir, comicPackDir)
+		if _, err := os.Stat(filepath.Join(dir, comic.ManifestFile)); err != nil {
+			dir = "" // the built-in pack
+		}
+	}
+	pack, err := loadComicPack(dir, a.log)
+	if err != nil {
+		a.record("error", comic.Name, err.Error())
+	}
+	return comic.New(pack, a.board.Printer, a.board.Display, a.board.Lights, a.store, a.clock, &comic.Opts{
+		Dir: a.comicDir(), QueueMax: a.cfg.Comic.Queue, PackErr: err, Log: a.log,
+	}), nil
+}
+
+// loadComicPack loads the pack in dir ("" = the embedded default), logging
+// one line per skipped item.
+func loadComicPack(dir string, log *slog.Logger) (*comic.Pack, error) {
+	fsys := art.Pack()
+	if dir != "" {
+		fsys = os.DirFS(dir)
+	}
+	p, probs, err := comic.LoadPack(fsys)
+	for _, pr := range probs {
+		log.Warn(pr.String())
+	}
+	return p, err
+}
+
+// mountComic adds the gallery to the web server.
+func (a *app) mountComic(srv *web.Server) {
+	srv.MountComic(&comicGallery{a: a})
+}
+
+// comicGallery is the archive for the web gallery.
+type comicGallery struct{ a *app }
+
+func (g *comicGallery) Comics(ctx context.Context) ([]store.Comic, error) {
+	return g.a.store.Comics(ctx, 0)
+}
+
+func (g *comicGallery) ComicFile(n int64) string {
+	return filepath.Join(g.a.comicDir(), strconv.FormatInt(n, 10)+".png")
+}
+
+// Reprint queues the strip and wakes the scene's print worker (if the comic
+// scene is not running, the job prints when it next runs).
+func (g *comicGallery) Reprint(ctx context.Context, n int64) error {
+	jobs, err := g.a.store.PendingPrints(ctx)
+	if err != nil {
+		return err
+	}
+	if len(jobs) >= g.a.cfg.Comic.Queue {
+		return web.ErrComicQueueFull
+	}
+	if _, err := g.a.store.EnqueuePrint(ctx, n); err != nil {
+		return err
+	}
+	if g.a.loop != nil {
+		if err := g.a.loop.Send(scene.Event{Kind: scene.KindCommand, Command: comic.CommandWake}); err != nil {
+			g.a.log.Debug("comic: wake", "err", err)
+		}
+	}
+	g.a.record("info", comic.Name, fmt.Sprintf("strip #%d queued for reprint from the web", n))
+	return nil
+}
+
+// DeleteComic removes the strip from the index, then its files.
+func (g *comicGallery) DeleteComic(ctx context.Context, n int64) error {
+	if _, err := g.a.store.Comic(ctx, n); err != nil {
+		return err
+	}
+	if err := g.a.store.DeleteComic(ctx, n); err != nil {
+		return err
+	}
+	base := filepath.Join(g.a.comicDir(), strconv.FormatInt(n, 10))
+	var errs []error
+	for _, ext := range []string{".png", ".json"} {
+		if err := os.Remove(base + ext); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	g.a.record("info", comic.Name, fmt.Sprintf("strip #%d deleted from the web", n))
+	return errors.Join(errs...)
+}

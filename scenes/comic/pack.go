@@ -1,0 +1,674 @@
+package comic
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"io/fs"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// ManifestFile is the name of the manifest at the root of a pack.
+const ManifestFile = "manifest.json"
+
+// Limits that keep a hostile pack from exhausting memory.
+const (
+	maxManifest   = 1 << 20
+	maxImageFile  = 8 << 20
+	maxImageSide  = 8192
+	maxGridCells  = 8
+	maxImages     = 2000
+	maxCell       = 2000
+	defaultCell   = 480
+	outlineFactor = 40 // white outline = cell/outlineFactor pixels
+)
+
+// Role is an image's narrative role.
+type Role string
+
+// Roles, in story order.
+const (
+	Establishing Role = "establishing"
+	Action       Role = "action"
+	Reaction     Role = "reaction"
+	Closing      Role = "closing"
+)
+
+func (r Role) valid() bool {
+	switch r {
+	case Establishing, Action, Reaction, Closing:
+		return true
+	}
+	return false
+}
+
+// Edge is the panel edge an image is pushed against so it bleeds off the frame.
+type Edge string
+
+// Edges; "" or "none" means the image floats.
+const (
+	EdgeNone   Edge = "none"
+	EdgeBottom Edge = "bottom"
+	EdgeTop    Edge = "top"
+	EdgeLeft   Edge = "left"
+	EdgeRight  Edge = "right"
+)
+
+func (e Edge) valid() bool {
+	switch e {
+	case EdgeNone, EdgeBottom, EdgeTop, EdgeLeft, EdgeRight:
+		return true
+	}
+	return false
+}
+
+func (e Edge) mirrored() Edge {
+	switch e {
+	case EdgeLeft:
+		return EdgeRight
+	case EdgeRight:
+		return EdgeLeft
+	}
+	return e
+}
+
+// Facing is where a character looks or moves.
+type Facing string
+
+// Facings; "" means the image has no direction (a place, a round object).
+const (
+	FacingNone  Facing = ""
+	FacingLeft  Facing = "left"
+	FacingRight Facing = "right"
+)
+
+// Manifest is the JSON at the root of a pack. Pixel values are in the pack's
+// master resolution: Cell pixels per grid cell.
+type Manifest struct {
+	Name   string      `json:"name"`
+	Cell   int         `json:"cell"` // pixels per grid cell; 0 means 480
+	Grids  []GridSpec  `json:"grids"`
+	Images []ImageSpec `json:"images"`
+}
+
+// GridSpec is one grid family: either a cell layout tiled at random into
+// panels (Cols×Rows cells, panels up to MaxW×MaxH), or explicit Panels.
+type GridSpec struct {
+	ID      string       `json:"id"`
+	Cols    int          `json:"cols"`
+	Rows    int          `json:"rows"`
+	MaxW    int          `json:"max_w,omitempty"`
+	MaxH    int          `json:"max_h,omitempty"`
+	Panels  [][4]int     `json:"panels,omitempty"` // x, y, w, h in cells
+	Gutter  int          `json:"gutter"`           // pixels between panels
+	Margin  int          `json:"margin"`           // pixels around the strip
+	Weight  float64      `json:"weight,omitempty"`
+	Borders []BorderSpec `json:"borders"`
+}
+
+// BorderSpec is one hand-drawn frame for a panel of W×H cells: Border is the
+// line art (drawn on top), Mask is white inside the frame (what the panel's
+// content is clipped to). Without Mask the inside is found by flood fill.
+type BorderSpec struct {
+	W      int    `json:"w"`
+	H      int    `json:"h"`
+	Border string `json:"border"`
+	Mask   string `json:"mask,omitempty"`
+}
+
+// ImageSpec is one drawing and its fitting and story metadata.
+type ImageSpec struct {
+	File      string `json:"file"`
+	Theme     string `json:"theme"`
+	Character string `json:"character,omitempty"` // recurring character id; "" for places and props
+	Role      Role   `json:"role"`
+	// Focal is x, y, w, h in the image's pixels (before trimming) that must
+	// stay inside the panel; omitted means the drawing's bounding box.
+	Focal  *[4]int `json:"focal,omitempty"`
+	MinW   int     `json:"min_w,omitempty"` // minimum panel size in cells; 0 means 1
+	MinH   int     `json:"min_h,omitempty"`
+	Anchor Edge    `json:"anchor,omitempty"`
+	// Horizon, when set, allows a horizon line behind the image at a height
+	// between the two fractions of the panel height (0 top, 1 bottom).
+	Horizon *[2]float64 `json:"horizon,omitempty"`
+	Facing  Facing      `json:"facing,omitempty"`
+	Flip    bool        `json:"flip,omitempty"` // may be mirrored to face the other way
+	Weight  float64     `json:"weight,omitempty"`
+}
+
+// Problem is one skipped item: the file and field at fault, and why.
+type Problem struct {
+	File  string
+	Field string
+	Err   error
+}
+
+func (p Problem) String() string {
+	return fmt.Sprintf("comic: pack: %s: %s: %v", p.File, p.Field, p.Err)
+}
+
+// Pack is a loaded, validated art pack. It is safe for concurrent use.
+type Pack struct {
+	Name   string
+	Cell   int
+	Grids  []*Grid
+	Images []*Image
+
+	mu    sync.Mutex
+	cache map[cacheKey]image.Image
+}
+
+// Grid is a usable grid family.
+type Grid struct {
+	ID                     string
+	Cols, Rows, MaxW, MaxH int
+	Panels                 []image.Rectangle // explicit panels in cells; nil = random tiling
+	Gutter, Margin         int
+	Weight                 float64
+	borders                map[image.Point][]*Border
+	sizes                  []image.Point // panel sizes that have borders
+}
+
+// Border is one frame variant for a panel size.
+type Border struct {
+	File string
+	Art  *image.NRGBA
+	Mask *image.Alpha
+}
+
+// Size is the strip's size in master pixels (without the footer).
+func (g *Grid) Size(cell int) image.Point {
+	return image.Pt(g.Cols*cell+2*g.Margin, g.Rows*cell+2*g.Margin)
+}
+
+// HasSize reports whether the grid has a border for a w×h-cell panel.
+func (g *Grid) HasSize(w, h int) bool { return len(g.borders[image.Pt(w, h)]) > 0 }
+
+// Image is a loaded drawing.
+type Image struct {
+	ImageSpec
+	Art     *image.NRGBA // trimmed; transparent outside the drawing
+	Outline *image.Alpha // the drawing's silhouette grown by a few pixels: a white halo over textures
+	Focal   image.Rectangle
+	Pad     int // Outline extends Pad pixels around Art
+}
+
+// LoadPack reads and validates a pack. Bad items are skipped and returned as
+// problems (one per item); the error is non-nil only when the pack is
+// unusable: no manifest, no usable grid, or no usable image.
+func LoadPack(fsys fs.FS) (*Pack, []Problem, error) {
+	raw, err := readLimited(fsys, ManifestFile, maxManifest)
+	if err != nil {
+		return nil, nil, fmt.Errorf("comic: pack: %w", err)
+	}
+	var m Manifest
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return nil, nil, fmt.Errorf("comic: pack: %s: %w", ManifestFile, err)
+	}
+	if m.Cell == 0 {
+		m.Cell = defaultCell
+	}
+	if m.Cell < 16 || m.Cell > maxCell {
+		return nil, nil, fmt.Errorf("comic: pack: %s: cell: %d pixels out of range 16..%d", ManifestFile, m.Cell, maxCell)
+	}
+	if len(m.Images) > maxImages {
+		return nil, nil, fmt.Errorf("comic: pack: %s: images: %d entries, at most %d", ManifestFile, len(m.Images), maxImages)
+	}
+	p := &Pack{Name: m.Name, Cell: m.Cell, cache: map[cacheKey]image.Image{}}
+	var probs []Problem
+	for i, gs := range m.Grids {
+		g, gp := loadGrid(fsys, gs, m.Cell)
+		if gp != nil {
+			if gp.File == "" {
+				gp.File = fmt.Sprintf("%s grids[%d]", ManifestFile, i)
+			}
+			probs = append(probs, *gp)
+			continue
+		}
+		p.Grids = append(p.Grids, g)
+	}
+	for i, is := range m.Images {
+		img, ip := loadImage(fsys, is, m.Cell)
+		if ip != nil {
+			if ip.File == "" {
+				ip.File = fmt.Sprintf("%s images[%d]", ManifestFile, i)
+			}
+			probs = append(probs, *ip)
+			continue
+		}
+		p.Images = append(p.Images, img)
+	}
+	if len(p.Grids) == 0 {
+		return nil, probs, errors.New("comic: pack: no usable grid")
+	}
+	if len(p.Images) == 0 {
+		return nil, probs, errors.New("comic: pack: no usable image")
+	}
+	return p, probs, nil
+}
+
+// Themes lists the pack's themes, sorted.
+func (p *Pack) Themes() []string {
+	var out []string
+	for _, im := range p.Images {
+		if !slices.Contains(out, im.Theme) {
+			out = append(out, im.Theme)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func readLimited(fsys fs.FS, name string, limit int64) ([]byte, error) {
+	if !fs.ValidPath(name) {
+		return nil, fmt.Errorf("%q is not a valid path inside the pack", name)
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes, at most %d", name, st.Size(), limit)
+	}
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(f); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// readPNG decodes a PNG after checking its header's dimensions, so a small
+// hostile file cannot ask for gigabytes.
+func readPNG(fsys fs.FS, name string) (image.Image, error) {
+	if !strings.EqualFold(path.Ext(name), ".png") {
+		return nil, errors.New("not a .png file")
+	}
+	raw, err := readLimited(fsys, name, maxImageFile)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := png.DecodeConfig(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("corrupt PNG: %w", err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxImageSide || cfg.Height > maxImageSide {
+		return nil, fmt.Errorf("PNG is %dx%d, sides must be 1..%d", cfg.Width, cfg.Height, maxImageSide)
+	}
+	img, err := png.Decode(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("corrupt PNG: %w", err)
+	}
+	return img, nil
+}
+
+func loadGrid(fsys fs.FS, s GridSpec, cell int) (*Grid, *Problem) {
+	bad := func(field string, format string, args ...any) *Problem {
+		return &Problem{File: ManifestFile + " grid " + s.ID, Field: field, Err: fmt.Errorf(format, args...)}
+	}
+	if s.ID == "" {
+		return nil, bad("id", "missing")
+	}
+	if s.Cols < 1 || s.Cols > maxGridCells || s.Rows < 1 || s.Rows > maxGridCells {
+		return nil, bad("cols/rows", "%dx%d out of range 1..%d", s.Cols, s.Rows, maxGridCells)
+	}
+	if s.Gutter < 0 || s.Gutter > cell/2 || s.Margin < 0 || s.Margin > cell {
+		return nil, bad("gutter/margin", "gutter %d or margin %d out of range", s.Gutter, s.Margin)
+	}
+	if s.Weight < 0 {
+		return nil, bad("weight", "negative")
+	}
+	g := &Grid{ID: s.ID, Cols: s.Cols, Rows: s.Rows, MaxW: s.MaxW, MaxH: s.MaxH, Gutter: s.Gutter, Margin: s.Margin,
+		Weight: s.Weight, borders: map[image.Point][]*Border{}}
+	if g.Weight == 0 {
+		g.Weight = 1
+	}
+	if g.MaxW <= 0 || g.MaxW > g.Cols {
+		g.MaxW = g.Cols
+	}
+	if g.MaxH <= 0 || g.MaxH > g.Rows {
+		g.MaxH = g.Rows
+	}
+	for _, b := range s.Borders {
+		if b.W < 1 || b.H < 1 || b.W > g.Cols || b.H > g.Rows {
+			return nil, &Problem{File: b.Border, Field: "w/h", Err: fmt.Errorf("%dx%d does not fit a %dx%d grid", b.W, b.H, g.Cols, g.Rows)}
+		}
+		want := image.Pt(b.W*cell-g.Gutter, b.H*cell-g.Gutter)
+		art, err := readPNG(fsys, b.Border)
+		if err != nil {
+			return nil, &Problem{File: b.Border, Field: "border", Err: err}
+		}
+		if art.Bounds().Size() != want {
+			return nil, &Problem{File: b.Border, Field: "border", Err: fmt.Errorf("is %v, a %dx%d panel needs %v", art.Bounds().Size(), b.W, b.H, want)}
+		}
+		bd := &Border{File: b.Border, Art: toNRGBA(art)}
+		whiteToTransparent(bd.Art)
+		if b.Mask != "" {
+			mk, err := readPNG(fsys, b.Mask)
+			if err != nil {
+				return nil, &Problem{File: b.Mask, Field: "mask", Err: err}
+			}
+			if mk.Bounds().Size() != want {
+				return nil, &Problem{File: b.Mask, Field: "mask", Err: fmt.Errorf("is %v, want %v", mk.Bounds().Size(), want)}
+			}
+			bd.Mask = maskOf(mk)
+		} else {
+			bd.Mask = fillInside(bd.Art)
+		}
+		if bd.Mask.Opaque() || emptyAlpha(bd.Mask) {
+			return nil, &Problem{File: b.Border, Field: "mask", Err: errors.New("no inside: the frame must be closed")}
+		}
+		k := image.Pt(b.W, b.H)
+		g.borders[k] = append(g.borders[k], bd)
+	}
+	for k := range g.borders {
+		g.sizes = append(g.sizes, k)
+	}
+	sort.Slice(g.sizes, func(i, j int) bool {
+		a, b := g.sizes[i], g.sizes[j]
+		return a.Y < b.Y || a.Y == b.Y && a.X < b.X
+	})
+	if len(s.Panels) > 0 {
+		covered := make([]bool, g.Cols*g.Rows)
+		for i, pr := range s.Panels {
+			r := image.Rect(pr[0], pr[1], pr[0]+pr[2], pr[1]+pr[3])
+			if pr[2] < 1 || pr[3] < 1 || !r.In(image.Rect(0, 0, g.Cols, g.Rows)) {
+				return nil, bad(fmt.Sprintf("panels[%d]", i), "%v is outside the %dx%d grid", pr, g.Cols, g.Rows)
+			}
+			if !g.HasSize(pr[2], pr[3]) {
+				return nil, bad(fmt.Sprintf("panels[%d]", i), "no border for a %dx%d panel", pr[2], pr[3])
+			}
+			for y := r.Min.Y; y < r.Max.Y; y++ {
+				for x := r.Min.X; x < r.Max.X; x++ {
+					if covered[y*g.Cols+x] {
+						return nil, bad(fmt.Sprintf("panels[%d]", i), "overlaps another panel")
+					}
+					covered[y*g.Cols+x] = true
+				}
+			}
+			g.Panels = append(g.Panels, r)
+		}
+	} else if !g.HasSize(1, 1) {
+		// Random tiling always needs the 1x1 frame to fill leftover cells.
+		return nil, bad("borders", "random tiling needs a 1x1 border")
+	}
+	return g, nil
+}
+
+func loadImage(fsys fs.FS, s ImageSpec, cell int) (*Image, *Problem) {
+	bad := func(field string, format string, args ...any) *Problem {
+		return &Problem{File: s.File, Field: field, Err: fmt.Errorf(format, args...)}
+	}
+	if s.File == "" {
+		return nil, &Problem{Field: "file", Err: errors.New("missing")}
+	}
+	if s.Theme == "" {
+		return nil, bad("theme", "missing")
+	}
+	if !s.Role.valid() {
+		return nil, bad("role", "%q is not establishing, action, reaction or closing", s.Role)
+	}
+	if s.Anchor == "" {
+		s.Anchor = EdgeNone
+	}
+	if !s.Anchor.valid() {
+		return nil, bad("anchor", "%q is not none, bottom, top, left or right", s.Anchor)
+	}
+	if s.Facing != FacingNone && s.Facing != FacingLeft && s.Facing != FacingRight {
+		return nil, bad("facing", "%q is not left or right", s.Facing)
+	}
+	if s.MinW == 0 {
+		s.MinW = 1
+	}
+	if s.MinH == 0 {
+		s.MinH = 1
+	}
+	if s.MinW < 1 || s.MinH < 1 || s.MinW > maxGridCells || s.MinH > maxGridCells {
+		return nil, bad("min_w/min_h", "%dx%d out of range 1..%d", s.MinW, s.MinH, maxGridCells)
+	}
+	if s.Horizon != nil && (s.Horizon[0] < 0 || s.Horizon[1] > 1 || s.Horizon[0] > s.Horizon[1]) {
+		return nil, bad("horizon", "%v is not a range within 0..1", *s.Horizon)
+	}
+	if s.Weight < 0 {
+		return nil, bad("weight", "negative")
+	}
+	if s.Weight == 0 {
+		s.Weight = 1
+	}
+	src, err := readPNG(fsys, s.File)
+	if err != nil {
+		return nil, bad("file", "%v", err)
+	}
+	art := toNRGBA(src)
+	whiteToTransparent(art)
+	box := opaqueBounds(art)
+	if box.Empty() {
+		return nil, bad("file", "the drawing is empty (all white or transparent)")
+	}
+	focal := box
+	if s.Focal != nil {
+		f := *s.Focal
+		focal = image.Rect(f[0], f[1], f[0]+f[2], f[1]+f[3])
+		if f[2] <= 0 || f[3] <= 0 || !focal.In(art.Bounds()) {
+			return nil, bad("focal", "%v is not inside the %v image", f, art.Bounds().Size())
+		}
+		focal = focal.Intersect(box)
+		if focal.Empty() {
+			return nil, bad("focal", "%v covers none of the drawing", f)
+		}
+	}
+	// Trim to the drawing; focal follows.
+	trimmed := image.NewNRGBA(image.Rect(0, 0, box.Dx(), box.Dy()))
+	draw.Draw(trimmed, trimmed.Rect, art, box.Min, draw.Src)
+	focal = focal.Sub(box.Min)
+	pad := max(cell/outlineFactor, 1)
+	im := &Image{ImageSpec: s, Art: trimmed, Focal: focal, Pad: pad}
+	im.Outline = grow(trimmed, pad)
+	return im, nil
+}
+
+// toNRGBA copies any image into a fresh NRGBA at origin (0,0).
+func toNRGBA(src image.Image) *image.NRGBA {
+	b := src.Bounds()
+	dst := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(dst, dst.Rect, src, b.Min, draw.Src)
+	return dst
+}
+
+// whiteToTransparent turns the near-white background that touches the
+// image's edge into transparency (a scanned drawing), leaving white inside
+// closed shapes: a character's white body still hides what is behind it.
+func whiteToTransparent(m *image.NRGBA) {
+	w, h := m.Rect.Dx(), m.Rect.Dy()
+	light := func(i int) bool {
+		p := m.Pix[i*4 : i*4+4]
+		return p[3] < 16 || (p[0] > 200 && p[1] > 200 && p[2] > 200)
+	}
+	seen := make([]bool, w*h)
+	stack := make([]int, 0, 2*(w+h))
+	push := func(x, y int) {
+		i := y*w + x
+		if !seen[i] && light(i) {
+			seen[i] = true
+			stack = append(stack, i)
+		}
+	}
+	for x := 0; x < w; x++ {
+		push(x, 0)
+		push(x, h-1)
+	}
+	for y := 0; y < h; y++ {
+		push(0, y)
+		push(w-1, y)
+	}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		m.Pix[i*4+3] = 0
+		x, y := i%w, i/w
+		if x > 0 {
+			push(x-1, y)
+		}
+		if x < w-1 {
+			push(x+1, y)
+		}
+		if y > 0 {
+			push(x, y-1)
+		}
+		if y < h-1 {
+			push(x, y+1)
+		}
+	}
+}
+
+// fillInside is the mask of a frame without one: everything the centre of
+// the image reaches without crossing a line.
+func fillInside(m *image.NRGBA) *image.Alpha {
+	w, h := m.Rect.Dx(), m.Rect.Dy()
+	out := image.NewAlpha(m.Rect)
+	open := func(i int) bool {
+		p := m.Pix[i*4 : i*4+4]
+		return p[3] < 128 || p[0] > 200 && p[1] > 200 && p[2] > 200
+	}
+	start := (h/2)*w + w/2
+	if !open(start) {
+		return out
+	}
+	stack := []int{start}
+	out.Pix[start] = 255
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		x, y := i%w, i/w
+		for _, n := range [4][2]int{{x - 1, y}, {x + 1, y}, {x, y - 1}, {x, y + 1}} {
+			if n[0] < 0 || n[1] < 0 || n[0] >= w || n[1] >= h {
+				continue
+			}
+			j := n[1]*w + n[0]
+			if out.Pix[j] == 0 && open(j) {
+				out.Pix[j] = 255
+				stack = append(stack, j)
+			}
+		}
+	}
+	// Reaching the edge means the frame is not closed: no inside.
+	for x := 0; x < w; x++ {
+		if out.Pix[x] != 0 || out.Pix[(h-1)*w+x] != 0 {
+			return image.NewAlpha(m.Rect)
+		}
+	}
+	return out
+}
+
+// maskOf reads a mask image: opaque light pixels are inside.
+func maskOf(src image.Image) *image.Alpha {
+	b := src.Bounds()
+	out := image.NewAlpha(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for y := 0; y < b.Dy(); y++ {
+		for x := 0; x < b.Dx(); x++ {
+			g := color.Gray16Model.Convert(src.At(b.Min.X+x, b.Min.Y+y)).(color.Gray16).Y
+			_, _, _, a := src.At(b.Min.X+x, b.Min.Y+y).RGBA()
+			out.Pix[y*out.Stride+x] = uint8((uint32(g) * a / 0xffff) >> 8)
+		}
+	}
+	return out
+}
+
+func emptyAlpha(a *image.Alpha) bool {
+	for _, v := range a.Pix {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// opaqueBounds is the bounding box of the pixels that are not transparent.
+func opaqueBounds(m *image.NRGBA) image.Rectangle {
+	w, h := m.Rect.Dx(), m.Rect.Dy()
+	r := image.Rectangle{}
+	minX, minY, maxX, maxY := w, h, -1, -1
+	for y := 0; y < h; y++ {
+		row := m.Pix[y*m.Stride:]
+		for x := 0; x < w; x++ {
+			if row[x*4+3] >= 16 {
+				minX, maxX = min(minX, x), max(maxX, x)
+				minY, maxY = min(minY, y), max(maxY, y)
+			}
+		}
+	}
+	if maxX >= 0 {
+		r = image.Rect(minX, minY, maxX+1, maxY+1)
+	}
+	return r
+}
+
+// grow returns m's silhouette dilated by pad pixels (a square structuring
+// element, done as two separable passes), in an image pad larger on each side.
+func grow(m *image.NRGBA, pad int) *image.Alpha {
+	w, h := m.Rect.Dx(), m.Rect.Dy()
+	W, H := w+2*pad, h+2*pad
+	horiz := make([]uint8, W*h)
+	for y := 0; y < h; y++ {
+		last := -1 << 30
+		// left-to-right pass records the last opaque x; right-to-left the next.
+		for x := 0; x < W; x++ {
+			sx := x - pad
+			if sx >= 0 && sx < w && m.Pix[y*m.Stride+sx*4+3] >= 16 {
+				last = x
+			}
+			if x-last <= pad {
+				horiz[y*W+x] = 255
+			}
+		}
+		next := 1 << 30
+		for x := W - 1; x >= 0; x-- {
+			sx := x - pad
+			if sx >= 0 && sx < w && m.Pix[y*m.Stride+sx*4+3] >= 16 {
+				next = x
+			}
+			if next-x <= pad {
+				horiz[y*W+x] = 255
+			}
+		}
+	}
+	out := image.NewAlpha(image.Rect(0, 0, W, H))
+	for x := 0; x < W; x++ {
+		last := -1 << 30
+		for y := 0; y < H; y++ {
+			sy := y - pad
+			if sy >= 0 && sy < h && horiz[sy*W+x] != 0 {
+				last = y
+			}
+			if y-last <= pad {
+				out.Pix[y*W+x] = 255
+			}
+		}
+		next := 1 << 30
+		for y := H - 1; y >= 0; y-- {
+			sy := y - pad
+			if sy >= 0 && sy < h && horiz[sy*W+x] != 0 {
+				next = y
+			}
+			if next-y <= pad {
+				out.Pix[y*W+x] = 255
+			}
+		}
+	}
+	return out
+}

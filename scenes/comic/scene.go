@@ -1,0 +1,549 @@
+package comic
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"tinkerbox/images/font"
+	"tinkerbox/scenes/scene"
+)
+
+// Name of the scene in the config and the UI.
+const Name = "comic"
+
+// Commands the scene accepts (scene.KindCommand).
+const (
+	CommandPrint   = "print"   // compose and print a new strip (like A short)
+	CommandReprint = "reprint" // Arg: the strip number; "" = the last one
+	CommandWake    = "wake"    // the print queue changed in the store
+)
+
+// Record is an archived strip.
+type Record struct {
+	N         int64 // the strip number (assigned by the store)
+	Seed      uint64
+	At        time.Time
+	Theme     string
+	Character string
+	Grid      string
+	Width     int // archive PNG size
+	Height    int
+}
+
+// Job is a queued print.
+type Job struct {
+	ID        int64
+	Comic     int64
+	Attempts  int
+	LastError string
+}
+
+// Store is the archive index and the print queue. Jobs survive restarts: a
+// job leaves the queue only through PrintDone.
+type Store interface {
+	// NewComic records a strip and returns its number (never reused).
+	NewComic(ctx context.Context, r Record) (int64, error)
+	// SetComicSize records the archive PNG's size once it is written.
+	SetComicSize(ctx context.Context, n int64, w, h int) error
+	DeleteComic(ctx context.Context, n int64) error
+	LastComic(ctx context.Context) (int64, error) // 0: none
+	Comic(ctx context.Context, n int64) (Record, error)
+	EnqueuePrint(ctx context.Context, n int64) (int64, error)
+	PendingPrints(ctx context.Context) ([]Job, error) // oldest first
+	PrintDone(ctx context.Context, job int64) error
+	PrintFailed(ctx context.Context, job int64, msg string) error
+}
+
+// Opts configure the scene.
+type Opts struct {
+	// Dir is where strips are archived as <n>.png (with <n>.json beside).
+	Dir string
+	// QueueMax bounds the jobs waiting to print: presses beyond it are
+	// refused (the strips already queued still print).
+	QueueMax int
+	// Backoff bounds the retry delay after a printer error (doubling from
+	// RetryMin).
+	RetryMin, RetryMax time.Duration
+	// PackErr is shown on the display when the pack is unusable (nil pack).
+	PackErr error
+	Log     *slog.Logger
+}
+
+// DefaultOpts: 5 queued presses, retries from 2 s up to a minute.
+func DefaultOpts() *Opts {
+	return &Opts{QueueMax: 5, RetryMin: 2 * time.Second, RetryMax: time.Minute}
+}
+
+// Scene composes, archives and prints strips.
+type Scene struct {
+	pack    *Pack
+	printer scene.Printer
+	display scene.Display
+	lights  scene.Lights
+	store   Store
+	clock   scene.Clock
+	opts    Opts
+	log     *slog.Logger
+
+	// fresh holds print-width renders of strips composed in this run, so the
+	// printer does not have to scale the archive copy down. Owned by the
+	// print worker after hand-over through the jobs channel.
+	fresh chan freshStrip
+}
+
+type freshStrip struct {
+	n   int64
+	img image.Image
+}
+
+// New returns the scene. pack nil means the pack could not be loaded (the
+// scene shows opts.PackErr and waits); printer, display and lights may be nil.
+func New(pack *Pack, printer scene.Printer, display scene.Display, lights scene.Lights, st Store, clock scene.Clock, opts *Opts) *Scene {
+	o := *DefaultOpts()
+	if opts != nil {
+		o = *opts
+		d := DefaultOpts()
+		if o.QueueMax <= 0 {
+			o.QueueMax = d.QueueMax
+		}
+		if o.RetryMin <= 0 {
+			o.RetryMin = d.RetryMin
+		}
+		if o.RetryMax < o.RetryMin {
+			o.RetryMax = max(d.RetryMax, o.RetryMin)
+		}
+	}
+	if o.Dir == "" {
+		o.Dir = "comics"
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Scene{pack: pack, printer: printer, display: display, lights: lights, store: st, clock: clock,
+		opts: o, log: log, fresh: make(chan freshStrip, 8)}
+}
+
+// Name implements scene.Scene.
+func (s *Scene) Name() string { return Name }
+
+// String describes the scene.
+func (s *Scene) String() string { return fmt.Sprintf("comic.Scene{%s}", s.opts.Dir) }
+
+// status is what the print worker reports to the scene's loop.
+type status struct {
+	printing bool
+	fault    error // nil: the printer works (or nothing to do)
+	printed  int64
+}
+
+// Run implements scene.Scene.
+func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
+	defer s.light(scene.LightBusy, scene.LightOff)
+	defer s.light(scene.LightWarn, scene.LightOff)
+	s.light(scene.LightReady, scene.LightOn)
+	if s.pack == nil {
+		err := s.opts.PackErr
+		if err == nil {
+			err = errors.New("comic: no art pack")
+		}
+		s.log.Error("comic: cannot compose", "err", err)
+		return s.showError(ctx, events, "no comic: "+err.Error())
+	}
+	if s.store == nil {
+		return errors.New("comic: no store")
+	}
+	if s.printer != nil {
+		go s.pack.Warm(s.printer.Width(), 12)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wake := make(chan struct{}, 1)
+	stat := make(chan status, 4)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.worker(ctx, wake, stat)
+	}()
+	defer func() { cancel(); <-done }()
+
+	txt := newTicker(s.display, s.clock)
+	if n, err := s.store.LastComic(ctx); err == nil && n > 0 {
+		txt.set("#" + strconv.FormatInt(n, 10))
+	} else {
+		txt.set("--")
+	}
+	poke := func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	for {
+		if err := txt.show(); err != nil {
+			s.log.Warn("comic: display", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-txt.tick():
+		case st := <-stat:
+			switch {
+			case st.fault != nil:
+				s.light(scene.LightWarn, scene.LightBlinkFast)
+			default:
+				s.light(scene.LightWarn, scene.LightOff)
+			}
+			if st.printing {
+				s.light(scene.LightBusy, scene.LightBlink)
+			} else {
+				s.light(scene.LightBusy, scene.LightOff)
+			}
+		case ev := <-events:
+			var err error
+			switch {
+			case ev.Kind == scene.KindPress && ev.Button == scene.ButtonA && ev.Press == scene.Short,
+				ev.Kind == scene.KindCommand && ev.Command == CommandPrint:
+				var n int64
+				n, err = s.NewStrip(ctx, uint64(s.clock.Now().UnixNano()))
+				if err == nil {
+					txt.set("#" + strconv.FormatInt(n, 10))
+				}
+			case ev.Kind == scene.KindPress && ev.Button == scene.ButtonA && ev.Press == scene.Long:
+				err = s.reprint(ctx, 0)
+			case ev.Kind == scene.KindCommand && ev.Command == CommandReprint:
+				var n int64
+				if ev.Arg != "" {
+					if n, err = strconv.ParseInt(ev.Arg, 10, 64); err != nil || n <= 0 {
+						err = fmt.Errorf("comic: reprint: bad strip number %q", ev.Arg)
+						break
+					}
+				}
+				err = s.reprint(ctx, n)
+			case ev.Kind == scene.KindCommand && ev.Command == CommandWake:
+			default:
+				continue
+			}
+			if err != nil {
+				s.log.Warn("comic: "+ev.Command, "err", err)
+				if errors.Is(err, ErrQueueFull) {
+					txt.set("queue full")
+				}
+			}
+			poke()
+		}
+	}
+}
+
+// ErrQueueFull refuses a press while QueueMax strips wait for the printer.
+var ErrQueueFull = errors.New("comic: print queue full")
+
+func (s *Scene) queueRoom(ctx context.Context) error {
+	jobs, err := s.store.PendingPrints(ctx)
+	if err != nil {
+		return err
+	}
+	if len(jobs) >= s.opts.QueueMax {
+		return fmt.Errorf("%w (%d waiting)", ErrQueueFull, len(jobs))
+	}
+	return nil
+}
+
+// NewStrip composes a strip from seed, archives it and queues its print. The
+// archive is written before the job exists: a strip is never printed
+// without its archive copy.
+func (s *Scene) NewStrip(ctx context.Context, seed uint64) (int64, error) {
+	if err := s.queueRoom(ctx); err != nil {
+		return 0, err
+	}
+	s.light(scene.LightBusy, scene.LightBlink)
+	strip, err := s.pack.Compose(seed)
+	if err != nil {
+		return 0, err
+	}
+	now := s.clock.Now()
+	rec := Record{Seed: seed, At: now, Theme: strip.Theme, Character: strip.Character, Grid: strip.Grid.ID}
+	n, err := s.store.NewComic(ctx, rec)
+	if err != nil {
+		return 0, err
+	}
+	rec.N = n
+	left, right := Footer(n, now)
+	archive := s.pack.Render(strip, ArchiveSize(strip), left, right)
+	rec.Width, rec.Height = archive.Rect.Dx(), archive.Rect.Dy()
+	if err := WriteArchive(s.opts.Dir, rec, archive); err != nil {
+		if derr := s.store.DeleteComic(ctx, n); derr != nil {
+			err = errors.Join(err, derr)
+		}
+		return 0, err
+	}
+	if err := s.store.SetComicSize(ctx, n, rec.Width, rec.Height); err != nil {
+		return 0, err
+	}
+	if s.printer != nil {
+		img := s.pack.Render(strip, s.printer.Width(), left, right)
+		select {
+		case s.fresh <- freshStrip{n, img}:
+		default: // the worker re-reads the archive instead
+		}
+	}
+	if _, err := s.store.EnqueuePrint(ctx, n); err != nil {
+		return n, err
+	}
+	s.log.Info("comic: strip archived and queued", "n", n, "seed", seed, "theme", strip.Theme, "grid", strip.Grid.ID)
+	return n, nil
+}
+
+func (s *Scene) reprint(ctx context.Context, n int64) error {
+	if n == 0 {
+		last, err := s.store.LastComic(ctx)
+		if err != nil {
+			return err
+		}
+		if last == 0 {
+			return errors.New("comic: reprint: no strip yet")
+		}
+		n = last
+	}
+	if err := s.queueRoom(ctx); err != nil {
+		return err
+	}
+	_, err := s.store.EnqueuePrint(ctx, n)
+	return err
+}
+
+// Footer is the text under a strip.
+func Footer(n int64, at time.Time) (string, string) {
+	return fmt.Sprintf("tinkerbox comic #%d", n), at.Format("2006-01-02")
+}
+
+// ArchiveSize is the archive width for a strip: the master resolution, at
+// least ArchiveWidth.
+func ArchiveSize(s *Strip) int { return max(s.Size.X, ArchiveWidth) }
+
+// WriteArchive writes <dir>/<n>.png and <n>.json atomically (temporary file,
+// sync, rename): a power cut leaves the old file or the new one, never half.
+func WriteArchive(dir string, r Record, img image.Image) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("comic: archive: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
+		return fmt.Errorf("comic: archive: encode: %w", err)
+	}
+	meta := fmt.Sprintf("{\n  \"n\": %d,\n  \"seed\": %d,\n  \"at\": %q,\n  \"theme\": %q,\n  \"character\": %q,\n  \"grid\": %q,\n  \"width\": %d,\n  \"height\": %d\n}\n",
+		r.N, r.Seed, r.At.UTC().Format(time.RFC3339), r.Theme, r.Character, r.Grid, img.Bounds().Dx(), img.Bounds().Dy())
+	base := filepath.Join(dir, strconv.FormatInt(r.N, 10))
+	if err := atomicWrite(base+".json", []byte(meta)); err != nil {
+		return err
+	}
+	return atomicWrite(base+".png", buf.Bytes())
+}
+
+func atomicWrite(name string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("comic: archive: %w", err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), name)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("comic: archive: write %s: %w", filepath.Base(name), err)
+	}
+	return nil
+}
+
+// worker prints queued jobs one at a time, oldest first, retrying with
+// backoff while the printer fails. It reports to the loop through stat.
+func (s *Scene) worker(ctx context.Context, wake <-chan struct{}, stat chan<- status) {
+	fresh := map[int64]image.Image{}
+	report := func(st status) {
+		select {
+		case stat <- st:
+		case <-ctx.Done():
+		}
+	}
+	backoff := time.Duration(0)
+	faulted := false
+	for ctx.Err() == nil {
+		for drained := false; !drained; {
+			select {
+			case f := <-s.fresh:
+				fresh[f.n] = f.img
+			default:
+				drained = true
+			}
+		}
+		jobs, err := s.store.PendingPrints(ctx)
+		if err != nil {
+			s.log.Error("comic: print queue", "err", err)
+		}
+		if err != nil || len(jobs) == 0 || s.printer == nil {
+			if s.printer == nil && len(jobs) > 0 && !faulted {
+				faulted = true
+				s.log.Warn("comic: no printer: strips stay queued", "queued", len(jobs))
+				report(status{fault: errors.New("no printer")})
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-wake:
+			}
+			continue
+		}
+		job := jobs[0]
+		report(status{printing: true, fault: errIf(faulted)})
+		img, ok := fresh[job.Comic]
+		if !ok {
+			img, err = ReadArchive(s.opts.Dir, job.Comic)
+			if err != nil {
+				// The archive is gone (deleted from the gallery): nothing
+				// left to print. Drop the job rather than block the queue.
+				s.log.Error("comic: dropping print job", "job", job.ID, "comic", job.Comic, "err", err)
+				if err := s.store.PrintDone(ctx, job.ID); err != nil {
+					s.log.Error("comic: print queue", "err", err)
+				}
+				continue
+			}
+		}
+		err = s.printer.Print(ctx, img)
+		if ctx.Err() != nil {
+			return // the job stays queued for the next run
+		}
+		if err != nil {
+			faulted = true
+			if ferr := s.store.PrintFailed(ctx, job.ID, err.Error()); ferr != nil {
+				s.log.Error("comic: print queue", "err", ferr)
+			}
+			backoff = min(max(backoff*2, s.opts.RetryMin), s.opts.RetryMax)
+			s.log.Warn("comic: print failed, will retry", "comic", job.Comic, "attempt", job.Attempts+1, "retry_in", backoff, "err", err)
+			report(status{fault: err})
+			// Presses meanwhile only add jobs: the printer is retried on
+			// the backoff's schedule, not hammered once per press.
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.clock.After(backoff):
+			}
+			continue
+		}
+		faulted, backoff = false, 0
+		delete(fresh, job.Comic)
+		if err := s.store.PrintDone(ctx, job.ID); err != nil {
+			s.log.Error("comic: print queue", "err", err)
+		}
+		s.log.Info("comic: printed", "comic", job.Comic)
+		report(status{printed: job.Comic})
+	}
+}
+
+func errIf(b bool) error {
+	if b {
+		return errors.New("printer fault")
+	}
+	return nil
+}
+
+// ReadArchive loads an archived strip.
+func ReadArchive(dir string, n int64) (image.Image, error) {
+	f, err := os.Open(filepath.Join(dir, strconv.FormatInt(n, 10)+".png"))
+	if err != nil {
+		return nil, fmt.Errorf("comic: archive: %w", err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("comic: archive: strip %d: %w", n, err)
+	}
+	return img, nil
+}
+
+// showError scrolls msg until the scene ends: the appliance runs on.
+func (s *Scene) showError(ctx context.Context, events <-chan scene.Event, msg string) error {
+	s.light(scene.LightWarn, scene.LightOn)
+	txt := newTicker(s.display, s.clock)
+	txt.set(msg)
+	for {
+		if err := txt.show(); err != nil {
+			s.log.Warn("comic: display", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-events:
+		case <-txt.tick():
+		}
+	}
+}
+
+func (s *Scene) light(name string, m scene.LightMode) {
+	if s.lights != nil {
+		if err := s.lights.SetLight(name, m); err != nil {
+			s.log.Debug("comic: light", "name", name, "err", err)
+		}
+	}
+}
+
+// ticker shows short text still, long text scrolling.
+type ticker struct {
+	d     scene.Display
+	clock scene.Clock
+	sc    *font.Scroller
+	step  int
+	frame *image.Gray
+	dirty bool
+}
+
+const scrollStep = 60 * time.Millisecond
+
+func newTicker(d scene.Display, c scene.Clock) *ticker {
+	return &ticker{d: d, clock: c, frame: image.NewGray(image.Rect(0, 0, scene.DisplayWidth, scene.DisplayHeight))}
+}
+
+func (t *ticker) set(text string) {
+	sc := font.NewScroller(font.Font5x7(), text, scene.DisplayWidth, scene.DisplayHeight)
+	if !sc.Fits() {
+		if small := font.NewScroller(font.Font3x5(), text, scene.DisplayWidth, scene.DisplayHeight); small.Fits() {
+			sc = small
+		}
+	}
+	t.sc, t.step, t.dirty = sc, 0, true
+}
+
+func (t *ticker) show() error {
+	if t.d == nil || !t.dirty {
+		return nil
+	}
+	t.sc.Frame(t.step%t.sc.Len(), t.frame)
+	t.dirty = false
+	return t.d.Show(t.frame)
+}
+
+// tick fires when a scrolling text needs its next frame; nil (never) when
+// the text stands still.
+func (t *ticker) tick() <-chan time.Time {
+	if t.d == nil || t.sc.Fits() {
+		return nil
+	}
+	t.step++
+	t.dirty = true
+	return t.clock.After(scrollStep)
+}

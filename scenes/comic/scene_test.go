@@ -1,0 +1,332 @@
+package comic
+
+import (
+	"context"
+	"errors"
+	"image"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"tinkerbox/scenes/scene"
+	"tinkerbox/scenes/scene/fakeclock"
+)
+
+// memStore is the comic.Store in memory; it outlives scenes like the
+// database outlives a restart.
+type memStore struct {
+	mu     sync.Mutex
+	next   int64
+	comics map[int64]Record
+	jobs   []Job
+	jobID  int64
+}
+
+func newMemStore() *memStore { return &memStore{comics: map[int64]Record{}} }
+
+func (m *memStore) NewComic(_ context.Context, r Record) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.next++
+	r.N = m.next
+	m.comics[r.N] = r
+	return r.N, nil
+}
+func (m *memStore) SetComicSize(_ context.Context, n int64, w, h int) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.comics[n]
+	r.Width, r.Height = w, h
+	m.comics[n] = r
+	return nil
+}
+func (m *memStore) DeleteComic(_ context.Context, n int64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.comics, n)
+	return nil
+}
+func (m *memStore) LastComic(context.Context) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.next, nil
+}
+func (m *memStore) Comic(_ context.Context, n int64) (Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.comics[n]
+	if !ok {
+		return r, errors.New("no comic")
+	}
+	return r, nil
+}
+func (m *memStore) EnqueuePrint(_ context.Context, n int64) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.jobID++
+	m.jobs = append(m.jobs, Job{ID: m.jobID, Comic: n})
+	return m.jobID, nil
+}
+func (m *memStore) PendingPrints(context.Context) ([]Job, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Job(nil), m.jobs...), nil
+}
+func (m *memStore) PrintDone(_ context.Context, id int64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, j := range m.jobs {
+		if j.ID == id {
+			m.jobs = append(m.jobs[:i], m.jobs[i+1:]...)
+		}
+	}
+	return nil
+}
+func (m *memStore) PrintFailed(_ context.Context, id int64, msg string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.jobs {
+		if m.jobs[i].ID == id {
+			m.jobs[i].Attempts++
+			m.jobs[i].LastError = msg
+		}
+	}
+	return nil
+}
+func (m *memStore) pending() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.jobs)
+}
+
+// printer fails while unplugged; every attempt is reported on calls.
+type printer struct {
+	mu        sync.Mutex
+	unplugged bool
+	block     chan struct{} // non-nil: Print waits for it
+	calls     chan image.Image
+}
+
+func (p *printer) Width() int { return 384 }
+func (p *printer) Print(ctx context.Context, img image.Image) error {
+	p.mu.Lock()
+	bad, block := p.unplugged, p.block
+	p.mu.Unlock()
+	p.calls <- img
+	if block != nil {
+		select {
+		case <-block:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if bad {
+		return errors.New("escpos: write: printer unplugged")
+	}
+	return nil
+}
+func (p *printer) plug(in bool) {
+	p.mu.Lock()
+	p.unplugged = !in
+	p.mu.Unlock()
+}
+
+type lights struct {
+	mu sync.Mutex
+	m  map[string]scene.LightMode
+	ch chan string
+}
+
+func (l *lights) SetLight(name string, m scene.LightMode) error {
+	l.mu.Lock()
+	l.m[name] = m
+	l.mu.Unlock()
+	select {
+	case l.ch <- name:
+	default:
+	}
+	return nil
+}
+
+// waitLight waits until name is in mode m.
+func (l *lights) waitLight(t *testing.T, name string, m scene.LightMode) {
+	t.Helper()
+	deadline := time.After(30 * time.Second) // hang guard only
+	for {
+		l.mu.Lock()
+		got := l.m[name]
+		l.mu.Unlock()
+		if got == m {
+			return
+		}
+		select {
+		case <-l.ch:
+		case <-deadline:
+			t.Fatalf("light %s is %d, want %d", name, got, m)
+		}
+	}
+}
+
+func recv[T any](t *testing.T, c chan T) T {
+	t.Helper()
+	select {
+	case v := <-c:
+		return v
+	case <-time.After(30 * time.Second): // hang guard only
+		t.Fatal("nothing received")
+		panic("unreachable")
+	}
+}
+
+type running struct {
+	cancel context.CancelFunc
+	done   chan error
+	events chan scene.Event
+}
+
+func start(s *Scene) *running {
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{cancel: cancel, done: make(chan error, 1), events: make(chan scene.Event)}
+	go func() { r.done <- s.Run(ctx, r.events) }()
+	return r
+}
+
+func (r *running) stop(t *testing.T) {
+	t.Helper()
+	r.cancel()
+	if err := recv(t, r.done); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func pressA(p scene.Press) scene.Event {
+	return scene.Event{Kind: scene.KindPress, Button: scene.ButtonA, Press: p}
+}
+
+func TestQueueSurvivesUnplugAndRestart(t *testing.T) {
+	pack := defaultPack(t)
+	dir := t.TempDir()
+	st := newMemStore()
+	clk := fakeclock.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
+	pr := &printer{calls: make(chan image.Image, 16), unplugged: true}
+	li := &lights{m: map[string]scene.LightMode{}, ch: make(chan string, 64)}
+	opts := &Opts{Dir: dir, QueueMax: 5, RetryMin: 2 * time.Second, RetryMax: 8 * time.Second}
+
+	run := start(New(pack, pr, nil, li, st, clk, opts))
+	run.events <- pressA(scene.Short)
+	img := recv(t, pr.calls) // first attempt: unplugged
+	if img.Bounds().Dx() != 384 {
+		t.Fatalf("printed %v, want 384 wide", img.Bounds())
+	}
+	li.waitLight(t, scene.LightWarn, scene.LightBlinkFast)
+	// Archived before printing, at full resolution, with its metadata.
+	arch, err := ReadArchive(dir, 1)
+	if err != nil || arch.Bounds().Dx() < ArchiveWidth {
+		t.Fatalf("archive: %v %v", arch.Bounds(), err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "1.json")); err != nil {
+		t.Fatal(err)
+	}
+	// Still unplugged: the retry fails too, after the backoff.
+	clk.BlockUntil(1)
+	clk.Advance(2 * time.Second)
+	recv(t, pr.calls)
+	if st.pending() != 1 {
+		t.Fatalf("%d jobs pending", st.pending())
+	}
+	// Restart while unplugged: the job must not be lost.
+	run.stop(t)
+	if st.pending() != 1 || st.jobs[0].Attempts != 2 {
+		t.Fatalf("after stop: %+v", st.jobs)
+	}
+
+	pr.plug(true)
+	run = start(New(pack, pr, nil, li, st, clk, opts))
+	got := recv(t, pr.calls) // printed from the archive copy on start
+	if got.Bounds().Dx() < ArchiveWidth {
+		t.Fatalf("after restart printed %v, want the archive copy", got.Bounds())
+	}
+	li.waitLight(t, scene.LightWarn, scene.LightOff)
+	for st.pending() != 0 {
+		li.waitLight(t, scene.LightBusy, scene.LightOff)
+	}
+
+	// Unplug during a run, then plug back in: it prints without a press.
+	pr.plug(false)
+	run.events <- pressA(scene.Short)
+	recv(t, pr.calls)
+	li.waitLight(t, scene.LightWarn, scene.LightBlinkFast)
+	pr.plug(true)
+	clk.BlockUntil(1)
+	clk.Advance(2 * time.Second)
+	recv(t, pr.calls)
+	li.waitLight(t, scene.LightWarn, scene.LightOff)
+
+	// A long press reprints the last strip.
+	run.events <- pressA(scene.Long)
+	if img := recv(t, pr.calls); img.Bounds().Dx() < ArchiveWidth {
+		t.Fatalf("reprint %v", img.Bounds())
+	}
+	run.stop(t)
+	if len(st.comics) != 2 {
+		t.Fatalf("%d strips archived", len(st.comics))
+	}
+}
+
+func TestQueueBounded(t *testing.T) {
+	pack := defaultPack(t)
+	st := newMemStore()
+	clk := fakeclock.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
+	pr := &printer{calls: make(chan image.Image, 16), block: make(chan struct{})}
+	s := New(pack, pr, nil, nil, st, clk, &Opts{Dir: t.TempDir(), QueueMax: 3})
+	run := start(s)
+	for i := 0; i < 5; i++ {
+		run.events <- pressA(scene.Short)
+	}
+	recv(t, pr.calls)                                                        // the first is printing, blocked
+	run.events <- scene.Event{Kind: scene.KindCommand, Command: CommandWake} // a full round trip
+	if n := st.pending(); n != 3 {
+		t.Fatalf("%d queued, want 3", n)
+	}
+	if len(st.comics) != 3 {
+		t.Fatalf("%d strips archived for refused presses", len(st.comics))
+	}
+	close(pr.block)
+	for i := 0; i < 2; i++ {
+		recv(t, pr.calls)
+	}
+	run.stop(t)
+}
+
+type frames chan *image.Gray
+
+func (f frames) Show(g *image.Gray) error {
+	c := image.NewGray(g.Rect)
+	copy(c.Pix, g.Pix)
+	select {
+	case f <- c:
+	default:
+	}
+	return nil
+}
+
+func TestNoPackShowsError(t *testing.T) {
+	clk := fakeclock.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
+	d := make(frames, 4)
+	s := New(nil, nil, d, nil, newMemStore(), clk, &Opts{PackErr: errors.New("comic: pack: no usable grid")})
+	run := start(s)
+	f := recv(t, d)
+	lit := 0
+	for _, v := range f.Pix {
+		if v > 0 {
+			lit++
+		}
+	}
+	if lit == 0 {
+		t.Fatal("nothing on the display")
+	}
+	run.events <- pressA(scene.Short) // ignored, no crash
+	run.stop(t)
+}
