@@ -25,6 +25,8 @@ usage:
   tinkerbox run      [--sim] [--config FILE] [--listen ADDR] [--data DIR]
   tinkerbox selftest [--sim] [--config FILE] [--data DIR] [--record DIR]
   tinkerbox print    [--sim] [--config FILE] FILE.png
+  tinkerbox comic    [--seed N] [--width DOTS] [--pack DIR] --png FILE [--escpos FILE]
+  tinkerbox comic    check [--sheet FILE] DIR
   tinkerbox version
 
 --sim runs on simulated devices (no Raspberry Pi needed); the front panel in the
@@ -76,6 +78,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 			err = appliance.Print(ctx, o, fs.Arg(0))
 		}
+	case "comic":
+		err = appliance.Comic(ctx, o, args) // parses its own flags
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "tinkerbox", version)
 		return 0

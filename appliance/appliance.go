@@ -4,6 +4,7 @@ package appliance
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -20,8 +21,11 @@ import (
 	"tinkerbox/appliance/loop"
 	"tinkerbox/appliance/store"
 	"tinkerbox/appliance/web"
+	"tinkerbox/scenes/barometer"
+	"tinkerbox/scenes/comic"
 	"tinkerbox/scenes/hello"
 	"tinkerbox/scenes/scene"
+	"tinkerbox/scenes/spycam"
 )
 
 // Options come from the command line.
@@ -133,6 +137,15 @@ func Run(ctx context.Context, o Options) (err error) {
 		return fmt.Errorf("web: listen on %s: %w (is tinkerbox already running? choose another with --listen)", cfg.Web.Listen, err)
 	}
 	defer ln.Close()
+	if cfg.Web.HTTPS {
+		// A self-signed certificate made on first start and kept in the data
+		// dir: browsers warn once, then the LAN traffic is encrypted.
+		cert, err := web.SelfSignedCert(cfg.Appliance.DataDir, cfg.Appliance.Name)
+		if err != nil {
+			return err
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	}
 
 	st, err := store.Open(ctx, cfg.Appliance.DataDir, o.Clock.Now)
 	if err != nil {
@@ -182,6 +195,9 @@ func Run(ctx context.Context, o Options) (err error) {
 	if err != nil {
 		return err
 	}
+	a.mountComic(srv)
+	a.mountBarometer(srv)
+	a.mountSpycam(srv) // the stream works under every scene
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	hs.RegisterOnShutdown(srv.EndStreams) // open event streams would hold Shutdown forever
 	serveErr := make(chan error, 1)
@@ -232,10 +248,14 @@ func (a *app) url(addr net.Addr) string {
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = a.cfg.Appliance.Name + ".local"
 	}
-	if port == "80" {
-		return "http://" + host + "/"
+	scheme, std := "http", "80"
+	if a.cfg.Web.HTTPS {
+		scheme, std = "https", "443"
 	}
-	return "http://" + net.JoinHostPort(host, port) + "/"
+	if port == std {
+		return scheme + "://" + host + "/"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port) + "/"
 }
 
 // cfgListen is the configured address with the real port (for ":0").
@@ -249,15 +269,30 @@ func cfgListen(cfg *config.Config, addr net.Addr) string {
 func (a *app) scenes() ([]scene.Scene, error) {
 	var out []scene.Scene
 	for _, name := range a.cfg.Appliance.Scenes {
+		var s scene.Scene
+		var err error
 		switch name {
 		case hello.Name:
 			out = append(out, hello.New(a.board.Display, a.board.Lights, a.clock, ""))
+			continue
+		case comic.Name:
+			s, err = a.comicScene()
+		case barometer.Name:
+			s, err = a.barometerScene()
+		case spycam.Name:
+			s, err = a.spycamScene()
 		default:
 			return nil, UsageError{fmt.Errorf("config: appliance.scenes: scene %q is not in this build yet (available: %s)", name, strings.Join(available(), ", "))}
 		}
+		if err != nil {
+			return nil, fmt.Errorf("scene %s: %w", name, err)
+		}
+		out = append(out, s)
 	}
 	return out, nil
 }
 
 // available lists the scenes this build has.
-func available() []string { return []string{hello.Name} }
+func available() []string {
+	return []string{hello.Name, comic.Name, barometer.Name, spycam.Name}
+}

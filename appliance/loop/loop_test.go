@@ -103,7 +103,7 @@ func (h *harness) record(t *testing.T, want string) {
 			if strings.Contains(r, want) {
 				return
 			}
-		case <-time.After(5 * time.Second): // a hang guard, not a wait for work
+		case <-time.After(30 * time.Second): // a hang guard, not a wait for work
 			t.Fatalf("no record containing %q; journal %v", want, h.j.list())
 		}
 	}
@@ -113,7 +113,7 @@ func wait(t *testing.T, c chan struct{}) {
 	t.Helper()
 	select {
 	case <-c:
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("scene did not start")
 	}
 }

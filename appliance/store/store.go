@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -30,7 +31,7 @@ type Store struct {
 // edit a shipped migration: append a new one (scene tables come from the
 // scene's own file, e.g. barometerMigrations).
 func migrations() []string {
-	return []string{
+	core := []string{
 		`CREATE TABLE events (
 		id      INTEGER PRIMARY KEY,
 		at      INTEGER NOT NULL, -- unix milliseconds
@@ -40,6 +41,8 @@ func migrations() []string {
 	);
 	CREATE INDEX events_at ON events(at);`,
 	}
+	// The order is the schema history: append only.
+	return slices.Concat(core, barometerMigrations(), comicMigrations())
 }
 
 // Open opens (creating if needed) the database in dir and migrates it.

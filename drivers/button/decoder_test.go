@@ -271,7 +271,7 @@ func recv(t *testing.T, events <-chan Event) Event {
 	select {
 	case e := <-events:
 		return e
-	case <-time.After(5 * time.Second): // failure guard only; never hit when passing
+	case <-time.After(30 * time.Second): // failure guard only; never hit when passing
 		t.Fatal("no event")
 	}
 	return Event{}

@@ -83,7 +83,7 @@ func TestOpenGPIOSim(t *testing.T) {
 		if e.Name != "A" || e.Press != Long {
 			t.Fatalf("got %v, want A long", e)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("no long press from the simulated line")
 	}
 	pull(1, "pull-up")

@@ -31,7 +31,7 @@ func recv[T any](t *testing.T, c chan T) T {
 	select {
 	case v := <-c:
 		return v
-	case <-time.After(5 * time.Second): // hang guard only
+	case <-time.After(30 * time.Second): // hang guard only
 		t.Fatal("nothing received")
 		panic("unreachable")
 	}
