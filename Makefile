@@ -11,7 +11,9 @@ DATA     ?= ./data
 PYTHON   ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)
 ARM_BINS := dist/tinkerbox-linux-armv6 dist/tinkerbox-linux-armv7 dist/tinkerbox-linux-arm64
 
-.PHONY: all run build arm test lint unit bench clean
+.PHONY: all run build arm test lint unit bench clean image flash image-check
+BOARD    ?= pi0w
+IMAGE    ?= dist/tinkerbox-$(BOARD).img.xz
 
 all: build
 
@@ -30,7 +32,7 @@ arm:
 	GOOS=linux GOARCH=arm64 $(GOBUILD) -o dist/tinkerbox-linux-arm64 .
 
 ## test: every check and test (formatting, vet, layering, ARM builds under qemu, browser)
-test: lint arm
+test: lint arm image-check
 	$(GO) test -count=1 ./...
 
 lint:
@@ -52,5 +54,20 @@ bench: build arm
 	  $(PYTHON) scripts/bench-pillow-dither.py drivers/escpos/testdata/bench.png; \
 	else echo "python3-pil not installed: skipping the Pillow comparison (apt-get install python3-pil)"; fi
 
+## image: the SD-card image dist/tinkerbox-$(BOARD).img.xz (BOARD=pi0w|pi3|pi02w|pi02w_64|pi4_64); needs network, ~1 h the first time
+image:
+	scripts/build-image.sh $(BOARD)
+
+## flash: write IMAGE to the SD card DEV (asks first): make flash IMAGE=dist/tinkerbox-pi0w.img.xz DEV=/dev/sdX
+flash:
+	@[ -n "$(DEV)" ] || { echo "usage: make flash IMAGE=dist/tinkerbox-<board>.img.xz DEV=/dev/sdX"; exit 2; }
+	sudo scripts/flash.sh $(IMAGE) $(DEV)
+
+## image-check: assemble and inspect the SD image offline (genimage), test the init scripts and flash.sh
+image-check: arm
+	scripts/image-check.sh dist/tinkerbox-linux-armv6
+	scripts/firstboot_test.sh
+	scripts/flash_test.sh
+
 clean:
-	rm -rf dist
+	rm -rf dist output

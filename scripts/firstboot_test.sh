@@ -1,0 +1,180 @@
+#!/bin/sh
+# shellcheck disable=SC2016,SC2015 # stub bodies are literal code; A && B || fail is meant
+# Runs the image's init scripts against a temporary root with stub commands
+# on PATH (they log their arguments): the first-boot /data setup, the
+# tinkerbox supervisor and the WiFi setup. No root, no sleeping, no network.
+set -eu
+
+cd "$(dirname "$0")/.."
+OVERLAY=$(pwd)/buildroot/board/tinkerbox/rootfs-overlay
+failed=0
+fail() {
+	echo "firstboot_test: FAIL: $*" >&2
+	failed=1
+}
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+# stub NAME BODY: a command on the stub PATH that logs its arguments, then
+# runs BODY (sh). $ROOT/state holds what the fake system remembers.
+stub() {
+	printf '#!/bin/sh\necho "%s $*" >>"$ROOT/cmds.log"\n%s\n' "$1" "$2" >"$WORK/bin/$1"
+	/bin/chmod +x "$WORK/bin/$1" # absolute: chmod itself gets stubbed
+}
+
+# --- /data: first boot, second boot, interrupted first boot ---------------
+new_root() {
+	ROOT=$WORK/root
+	rm -rf "$ROOT"
+	mkdir -p "$ROOT/data" "$ROOT/state" "$ROOT/sys/class/block/mmcblk0/mmcblk0p4"
+	# A 16 GB card; p4 is the 16 MiB placeholder at 644 MiB.
+	echo 31116288 >"$ROOT/sys/class/block/mmcblk0/size"
+	echo 1318912 >"$ROOT/sys/class/block/mmcblk0/mmcblk0p4/start"
+	echo 32768 >"$ROOT/sys/class/block/mmcblk0/mmcblk0p4/size"
+	ln -s mmcblk0/mmcblk0p4 "$ROOT/sys/class/block/mmcblk0p4"
+	: >"$ROOT/cmds.log"
+	export ROOT
+}
+rm -rf "${WORK:?}/bin"
+mkdir -p "$WORK/bin"
+stub parted 'echo $((31116288 - 1318912)) >"$ROOT/sys/class/block/mmcblk0p4/size"'
+stub mkfs.ext4 'touch "$ROOT/state/ext4"'
+stub blkid '[ -f "$ROOT/state/ext4" ] && echo "$1: LABEL=\"tinkerbox-data\" TYPE=\"ext4\""; true'
+stub e2fsck 'exit 0'
+stub resize2fs 'exit 0'
+stub mount 'touch "$ROOT/state/mounted"'
+stub mountpoint '[ -f "$ROOT/state/mounted" ]'
+stub umount 'rm -f "$ROOT/state/mounted"'
+stub chown ''
+stub chmod ''
+stub sync ''
+PATH=$WORK/bin:$PATH
+
+count() { grep -c "^$1 " "$ROOT/cmds.log" || true; }
+
+new_root
+sh "$OVERLAY/etc/init.d/S05data" start >"$WORK/out" 2>&1 || fail "S05data first boot: $(cat "$WORK/out")"
+[ "$(count parted)" = 1 ] || fail "first boot: parted ran $(count parted) times, want 1"
+grep -q '^parted -s /dev/mmcblk0 resizepart 4 100%$' "$ROOT/cmds.log" || fail "first boot: partition 4 not grown to 100%"
+[ "$(count mkfs.ext4)" = 1 ] || fail "first boot: mkfs.ext4 ran $(count mkfs.ext4) times, want 1"
+grep -q '^mkfs.ext4 .*-L tinkerbox-data .*/dev/mmcblk0p4$' "$ROOT/cmds.log" || fail "first boot: mkfs not on /dev/mmcblk0p4"
+grep -q "^mount -t ext4 .* /dev/mmcblk0p4 $ROOT/data\$" "$ROOT/cmds.log" || fail "first boot: /data not mounted from p4"
+# grow must come before mkfs, so the filesystem spans the whole card
+[ "$(grep -n -e '^parted' -e '^mkfs' "$ROOT/cmds.log" | head -n 1 | cut -d' ' -f1)" = "$(grep -n '^parted' "$ROOT/cmds.log" | cut -d' ' -f1)" ] ||
+	fail "first boot: mkfs ran before the partition was grown"
+
+# Second boot: the partition is full size and formatted: check and mount only.
+rm -f "$ROOT/state/mounted"
+: >"$ROOT/cmds.log"
+sh "$OVERLAY/etc/init.d/S05data" start >"$WORK/out" 2>&1 || fail "S05data second boot: $(cat "$WORK/out")"
+for c in parted mkfs.ext4 resize2fs; do
+	[ "$(count "$c")" = 0 ] || fail "second boot ran $c"
+done
+[ "$(count e2fsck)" = 1 ] && [ "$(count mount)" = 1 ] || fail "second boot: want one e2fsck and one mount, got: $(cat "$ROOT/cmds.log")"
+
+# Already mounted (script run twice in one boot): nothing at all.
+: >"$ROOT/cmds.log"
+sh "$OVERLAY/etc/init.d/S05data" start >/dev/null 2>&1 || fail "S05data re-run failed"
+[ "$(grep -vc '^mountpoint ' "$ROOT/cmds.log" || true)" = 0 ] || fail "re-run with /data mounted did something: $(cat "$ROOT/cmds.log")"
+
+# Power cut after the grow, before mkfs: the next boot only formats.
+new_root
+echo $((31116288 - 1318912)) >"$ROOT/sys/class/block/mmcblk0p4/size"
+sh "$OVERLAY/etc/init.d/S05data" start >/dev/null 2>&1 || fail "S05data after power cut failed"
+[ "$(count parted)" = 0 ] && [ "$(count mkfs.ext4)" = 1 ] || fail "after a power cut: want mkfs only, got: $(cat "$ROOT/cmds.log")"
+
+# A formatted but small partition (card cloned to a bigger one): grow + resize2fs, no mkfs.
+new_root
+touch "$ROOT/state/ext4"
+sh "$OVERLAY/etc/init.d/S05data" start >/dev/null 2>&1 || fail "S05data grow-existing failed"
+[ "$(count parted)" = 1 ] && [ "$(count resize2fs)" = 1 ] && [ "$(count mkfs.ext4)" = 0 ] ||
+	fail "existing filesystem on a bigger card: want parted + resize2fs, no mkfs; got: $(cat "$ROOT/cmds.log")"
+
+# Mount fails: /data falls back to RAM so the appliance still starts.
+new_root
+stub mount 'case "$*" in *tmpfs*) touch "$ROOT/state/mounted" ;; *) exit 32 ;; esac'
+sh "$OVERLAY/etc/init.d/S05data" start >"$WORK/out" 2>&1 || fail "S05data with a broken mount exited non-zero"
+grep -q '^mount -t tmpfs ' "$ROOT/cmds.log" || fail "broken data partition: no tmpfs fallback"
+grep -q 'stays in RAM' "$WORK/out" || fail "broken data partition: no message on the console"
+
+# --- supervisor: respawns tinkerbox, logs to syslog and console, stops on TERM
+new_root
+mkdir -p "$ROOT/boot"
+: >"$ROOT/boot/tinkerbox.toml"
+stub su 'shift 3; exec sh -c "$1"' # su -s /bin/sh -c CMD USER
+stub date 'echo 1000'
+stub sleep ''
+stub logger 'while IFS= read -r l; do echo "$l" >>"$ROOT/syslog"; echo "$l" >&2; done'
+cat >"$WORK/bin/tinkerbox" <<'STUB'
+#!/bin/sh
+echo "tinkerbox $*" >>"$ROOT/cmds.log"
+n=$(($(cat "$ROOT/state/runs" 2>/dev/null || echo 0) + 1))
+echo "$n" >"$ROOT/state/runs"
+[ "$n" -ne 1 ] || echo "admin password: correct-horse"
+if [ "$n" -ge 3 ]; then
+	# the supervisor is our parent (su execs sh, sh execs us)
+	kill -TERM "$PPID"
+	exit 0
+fi
+exit 1
+STUB
+/bin/chmod +x "$WORK/bin/tinkerbox"
+TINKERBOX_BIN=$WORK/bin/tinkerbox timeout 20 sh "$OVERLAY/usr/sbin/tinkerbox-supervise" 2>"$WORK/console" ||
+	fail "supervisor exited with status $? (timeout = 124)"
+[ "$(count tinkerbox)" = 3 ] || fail "supervisor started tinkerbox $(count tinkerbox) times, want 3"
+grep -q "^su -s /bin/sh -c exec $WORK/bin/tinkerbox run --config /boot/tinkerbox.toml --data /data tinkerbox\$" "$ROOT/cmds.log" ||
+	fail "supervisor did not run 'tinkerbox run --config /boot/tinkerbox.toml --data /data' as user tinkerbox: $(grep '^su' "$ROOT/cmds.log" | head -n 1)"
+[ "$(grep '^sleep' "$ROOT/cmds.log" | tr '\n' ' ')" = "sleep 1 sleep 2 " ] || fail "restart pauses: $(grep '^sleep' "$ROOT/cmds.log" | tr '\n' ' '), want 1 then 2"
+grep -q 'admin password: correct-horse' "$WORK/console" || fail "password line not on the console"
+grep -q 'admin password: correct-horse' "$ROOT/syslog" || fail "password line not in syslog"
+grep -q 'exited with status 1' "$ROOT/syslog" || fail "supervisor did not log the exit status"
+grep -q 'tinkerbox-supervise: stopped' "$ROOT/syslog" || fail "supervisor did not log its stop"
+[ ! -e "$ROOT/run/tinkerbox/supervise.pid" ] || fail "supervisor left its pid file"
+
+# Without /boot/tinkerbox.toml the image's /etc/tinkerbox.toml is used.
+new_root
+rm -f "$ROOT/state/runs"
+TINKERBOX_BIN=$WORK/bin/tinkerbox timeout 20 sh "$OVERLAY/usr/sbin/tinkerbox-supervise" 2>/dev/null || fail "supervisor (no boot config) failed"
+grep -q -- '--config /etc/tinkerbox.toml' "$ROOT/cmds.log" || fail "supervisor did not fall back to /etc/tinkerbox.toml"
+
+# --- WiFi from the boot partition -------------------------------------------
+new_root
+mkdir -p "$ROOT/boot" "$ROOT/run"
+stub start-stop-daemon ''
+stub hostname 'echo tinkerbox'
+stub wpa_passphrase 'printf "network={\n\tssid=\"%s\"\n\t#psk=\"%s\"\n\tpsk=%s\n}\n" "$1" "$2" 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'
+printf '\357\273\277# comment\r\nssid = Maker "Lab" #2\r\npassword = p@ss=word with spaces\r\ncountry = gb\r\nhidden = yes\r\n' >"$ROOT/boot/wifi.txt"
+sh "$OVERLAY/etc/init.d/S36wifi" start >"$WORK/out" 2>&1 || fail "S36wifi: $(cat "$WORK/out")"
+conf=$ROOT/run/wpa_supplicant.conf
+ssid_hex=$(printf '%s' 'Maker "Lab" #2' | od -An -v -tx1 | tr -d ' \n')
+grep -qx "	ssid=$ssid_hex" "$conf" 2>/dev/null || fail "wifi: ssid not written as hex: $(cat "$conf" 2>/dev/null)"
+grep -qx '	psk=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef' "$conf" || fail "wifi: psk missing"
+grep -qx 'country=GB' "$conf" || fail "wifi: country missing"
+grep -qx '	scan_ssid=1' "$conf" || fail "wifi: hidden network not scanned"
+grep -q 'p@ss' "$conf" && fail "wifi: the plaintext password ended up in the config"
+grep -q '^wpa_passphrase Maker "Lab" #2 p@ss=word with spaces$' "$ROOT/cmds.log" || fail "wifi: wpa_passphrase got the wrong ssid/password: $(grep wpa_passphrase "$ROOT/cmds.log")"
+grep -q '^start-stop-daemon .*wpa_supplicant -- -i wlan0' "$ROOT/cmds.log" || fail "wifi: wpa_supplicant not started"
+
+# Empty ssid (the shipped wifi.txt): nothing is started.
+new_root
+mkdir -p "$ROOT/boot" "$ROOT/run"
+cp buildroot/board/tinkerbox/wifi.txt "$ROOT/boot/wifi.txt"
+sh "$OVERLAY/etc/init.d/S36wifi" start >"$WORK/out" 2>&1 || fail "S36wifi with the shipped wifi.txt failed"
+[ "$(count start-stop-daemon)" = 0 ] || fail "wifi: started wpa_supplicant without a network"
+
+# Too-short password: a clear message, WiFi off, boot continues.
+printf 'ssid=x\npassword=short\n' >"$ROOT/boot/wifi.txt"
+sh "$OVERLAY/etc/init.d/S36wifi" start >"$WORK/out" 2>&1 || fail "S36wifi with a bad password must not fail the boot"
+grep -q '8-63 characters' "$WORK/out" || fail "wifi: no message about the password length"
+[ "$(count start-stop-daemon)" = 0 ] || fail "wifi: started with an invalid password"
+
+# --- shellcheck the scripts git's *.sh lint does not see ---------------------
+if command -v shellcheck >/dev/null; then
+	shellcheck "$OVERLAY"/etc/init.d/* "$OVERLAY"/usr/sbin/tinkerbox-supervise || fail "shellcheck"
+fi
+
+if [ "$failed" -ne 0 ]; then
+	exit 1
+fi
+echo "firstboot_test: PASS"
