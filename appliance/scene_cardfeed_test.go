@@ -1,0 +1,142 @@
+package appliance
+
+import (
+	"bytes"
+	"context"
+	"image/jpeg"
+	"testing"
+	"time"
+
+	"tinkerbox/drivers/sim"
+	"tinkerbox/images/cards"
+	"tinkerbox/scenes/cardfeed"
+	"tinkerbox/scenes/cardfeed/recog"
+	"tinkerbox/scenes/scene"
+	"tinkerbox/scenes/scene/fakeclock"
+)
+
+// stackCamera films the card stack at 15 fps of clock time: Next waits for
+// the next frame boundary, like the real camera.
+type stackCamera struct {
+	clk   *fakeclock.Clock
+	stack *sim.CardStack
+	seq   uint64
+}
+
+const camFPS = 15
+
+func (c *stackCamera) Next(ctx context.Context, after uint64) (scene.Frame, error) {
+	now := c.clk.Now()
+	period := time.Second / camFPS
+	next := now.Truncate(period).Add(period)
+	select {
+	case <-ctx.Done():
+		return scene.Frame{}, ctx.Err()
+	case <-c.clk.After(next.Sub(now)):
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, c.stack.Picture(next), &jpeg.Options{Quality: 75}); err != nil {
+		return scene.Frame{}, err
+	}
+	c.seq = max(c.seq, after) + 1
+	return scene.Frame{Seq: c.seq, At: next, JPEG: b.Bytes()}, nil
+}
+
+// TestSimulatedFeeder runs the scene on the simulated servos and card stack
+// with the default (real) feeder timings and the demo catalog: every card
+// must reach the right chute, strangers the reject bin, at ≥ 60 cards/min.
+func TestSimulatedFeeder(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders 640x480 frames")
+	}
+	st := runSimFeeder(t, 24)
+	if st.PerMinute < 60 {
+		t.Errorf("%.1f cards/min, want ≥ 60", st.PerMinute)
+	}
+}
+
+// BenchmarkSimulatedFeeder reports the feeder's throughput (cards per
+// minute of clock time) with the default timings on the simulated servos.
+func BenchmarkSimulatedFeeder(b *testing.B) {
+	var st cardfeed.Stats
+	for b.Loop() {
+		st = runSimFeeder(b, 24)
+	}
+	b.ReportMetric(st.PerMinute, "cards/min")
+}
+
+// runSimFeeder feeds n cards (two of them strangers) through the simulated
+// machine and checks where each one went.
+func runSimFeeder(t testing.TB, n int) cardfeed.Stats {
+	clk := fakeclock.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
+	feedServo := sim.NewServo("feed", sim.Continuous, clk)
+	sorter := sim.NewServo("sorter", sim.Positional, clk)
+	demo := map[string]cards.Card{}
+	var es []recog.Entry
+	for c, err := range demoCatalog() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, _ := recog.HashFromBytes(c.Hash)
+		e := recog.Entry{ID: c.ID, Name: c.Name, Set: c.Set, Number: c.Number, Price: c.USD}
+		e.Features.Hash = h
+		copy(e.Features.Colour[:], c.Colour)
+		es = append(es, e)
+	}
+	for _, c := range cards.Demo() {
+		demo[c.ID] = c
+	}
+	rig := &cardRig{demo: demo}
+	stack, err := sim.NewCardStack(feedServo, &sim.CardStackOpts{Face: rig.face, Sorter: sorter, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{}
+	all := cards.Demo()
+	for i := 0; i < n; i++ {
+		ids = append(ids, all[(i*37)%len(all)].ID)
+	}
+	ids[5], ids[n-7] = "stranger-1", "stranger-2"
+	stack.Load(ids...)
+
+	o := cardfeed.DefaultOpts()
+	s := cardfeed.New(stack.Wheel(), sorter, nil, &stackCamera{clk: clk, stack: stack}, recog.NewIndex(es, nil), nil, nil, nil, clk, &o)
+	ctx, cancel := context.WithCancel(context.Background())
+	events := make(chan scene.Event, 1)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, events) }()
+	clk.BlockUntil(1)
+	events <- scene.Event{Kind: scene.KindPress, Button: scene.ButtonA, Press: scene.Short}
+	for i := 0; s.State() != cardfeed.Empty; i++ {
+		if i > 1000*n {
+			t.Fatalf("not empty after %d s: %+v", 10*n, s.Status())
+		}
+		clk.BlockUntil(1)
+		clk.Advance(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	st := s.Status()
+	out := stack.State().Out
+	if len(out) != len(ids) {
+		t.Fatalf("%d cards dropped, want %d", len(out), len(ids))
+	}
+	wrong := 0
+	for i, d := range out {
+		want := o.BinAngles[cardfeed.BinBulk-1]
+		if d.ID[:8] == "stranger" {
+			want = o.BinAngles[cardfeed.BinReject-1]
+		}
+		if d.ID != ids[i] || d.Angle != want {
+			wrong++
+			t.Errorf("card %d %s dropped at %s, want %s", i, d.ID, d.Angle, want)
+		}
+	}
+	t.Logf("simulated feeder: %d cards, %d unknown, %.1f cards/min (%s of clock)", st.Stats.Cards, st.Stats.Unknown, st.Stats.PerMinute, st.Stats.Running)
+	if st.Stats.Cards != len(ids) || st.Stats.Unknown != 2 {
+		t.Errorf("stats %+v", st.Stats)
+	}
+	return st.Stats
+}

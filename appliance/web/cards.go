@@ -1,0 +1,325 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"tinkerbox/appliance/store"
+	"tinkerbox/scenes/cardfeed"
+)
+
+// CardFeed is the running card feeder (*cardfeed.Scene): live state and the
+// sorting rules.
+type CardFeed interface {
+	Status() cardfeed.Status
+	SetRules(r cardfeed.Rules)
+}
+
+// CardStore is the card data (*store.Store).
+type CardStore interface {
+	RecentScans(ctx context.Context, n int) ([]cardfeed.Scan, error)
+	Collection(ctx context.Context) ([]store.OwnedCard, error)
+	CorrectScan(ctx context.Context, id int64, cardID string) (cardfeed.Scan, error)
+	SearchCatalog(ctx context.Context, q string, n int) ([]store.CatalogCard, error)
+	CatalogSize(ctx context.Context) (all, hashed int, err error)
+}
+
+// CardSim is the simulated card stack; nil on hardware.
+type CardSim interface {
+	Inject(action string) error // "jam", "unjam", "double", "load"
+}
+
+// CardFaces draws a catalog card's face for the page (demo cards), or
+// returns nil when there is no picture.
+type CardFaces func(id string) image.Image
+
+// MountCards registers the card feeder page and API. feed, sim and faces
+// may be nil.
+func (s *Server) MountCards(feed CardFeed, st CardStore, sim CardSim, faces CardFaces) {
+	c := &cardHandlers{s: s, feed: feed, st: st, sim: sim, faces: faces}
+	s.Handle("GET /cards", http.HandlerFunc(c.page))
+	s.Handle("GET /api/cards", http.HandlerFunc(c.api))
+	s.Handle("GET /api/cards/export.csv", http.HandlerFunc(c.export))
+	s.Handle("GET /api/cards/search", http.HandlerFunc(c.search))
+	s.Handle("GET /api/cards/face/{id}", http.HandlerFunc(c.face))
+	s.Handle("POST /api/cards/correct", http.HandlerFunc(c.correct))
+	s.Handle("POST /api/cards/rules", http.HandlerFunc(c.rules))
+	s.Handle("POST /api/cards/sim", http.HandlerFunc(c.simAction))
+}
+
+type cardHandlers struct {
+	s     *Server
+	feed  CardFeed
+	st    CardStore
+	sim   CardSim
+	faces CardFaces
+}
+
+type cardsPage struct {
+	Name, Version, CSRF string
+	Sim                 bool
+}
+
+func (c *cardHandlers) page(w http.ResponseWriter, r *http.Request) {
+	c.s.render(w, http.StatusOK, "cards.html", cardsPage{Name: c.s.name, Version: c.s.version, CSRF: authFrom(r.Context()).csrf, Sim: c.sim != nil})
+}
+
+// cardsJSON is GET /api/cards.
+type cardsJSON struct {
+	Feed       *cardfeed.Status  `json:"feed"` // null: the scene is not in this build's scene list
+	Recent     []cardfeed.Scan   `json:"recent"`
+	Collection []store.OwnedCard `json:"collection"`
+	Cards      int               `json:"cards"`       // copies owned
+	TotalValue float64           `json:"total_value"` // USD
+	Catalog    struct {
+		All    int `json:"all"`
+		Hashed int `json:"recognisable"`
+	} `json:"catalog"`
+	Sim bool `json:"sim"`
+}
+
+func (c *cardHandlers) api(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	var out cardsJSON
+	var err error
+	if c.feed != nil {
+		st := c.feed.Status()
+		out.Feed = &st
+	}
+	if out.Recent, err = c.st.RecentScans(ctx, 20); err == nil {
+		if out.Collection, err = c.st.Collection(ctx); err == nil {
+			out.Catalog.All, out.Catalog.Hashed, err = c.st.CatalogSize(ctx)
+		}
+	}
+	if err != nil {
+		c.s.log.Error("web: cards", "err", err)
+		writeError(w, http.StatusInternalServerError, "the card database could not be read")
+		return
+	}
+	for _, o := range out.Collection {
+		out.Cards += o.Qty
+		out.TotalValue += float64(o.Qty) * o.Price
+	}
+	out.TotalValue = math.Round(out.TotalValue*100) / 100
+	out.Sim = c.sim != nil
+	if out.Recent == nil {
+		out.Recent = []cardfeed.Scan{}
+	}
+	if out.Collection == nil {
+		out.Collection = []store.OwnedCard{}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+var conditionNames = map[string]string{
+	"NM": "Near Mint", "LP": "Lightly Played", "MP": "Moderately Played", "HP": "Heavily Played", "DMG": "Damaged",
+}
+
+// CSV export formats: the columns each service's importer reads.
+func exportRows(format string, cs []store.OwnedCard) ([][]string, error) {
+	cond := func(c string) string {
+		if n, ok := conditionNames[strings.ToUpper(c)]; ok {
+			return n
+		}
+		return c
+	}
+	lang := func(l string) string {
+		names := map[string]string{"en": "English", "de": "German", "fr": "French", "it": "Italian", "es": "Spanish",
+			"pt": "Portuguese", "ja": "Japanese", "ko": "Korean", "ru": "Russian", "zhs": "Chinese Simplified", "zht": "Chinese Traditional"}
+		if n, ok := names[l]; ok {
+			return n
+		}
+		return l
+	}
+	price := func(p float64) string {
+		if p <= 0 {
+			return ""
+		}
+		return strconv.FormatFloat(p, 'f', 2, 64)
+	}
+	var rows [][]string
+	switch format {
+	case "moxfield":
+		rows = append(rows, []string{"Count", "Tradelist Count", "Name", "Edition", "Condition", "Language", "Foil", "Tags", "Last Modified", "Collector Number", "Alter", "Proxy", "Purchase Price"})
+		for _, c := range cs {
+			foil := ""
+			if c.Finish != "nonfoil" {
+				foil = c.Finish
+			}
+			rows = append(rows, []string{strconv.Itoa(c.Qty), "0", c.Name, c.Set, cond(c.Condition), lang(c.Lang), foil, "", "", c.Number, "False", "False", price(c.Price)})
+		}
+	case "deckbox":
+		rows = append(rows, []string{"Count", "Tradelist Count", "Name", "Edition", "Card Number", "Condition", "Language", "Foil", "Signed", "Artist Proof", "Altered Art", "Misprint", "Promo", "Textless", "My Price"})
+		for _, c := range cs {
+			foil := ""
+			if c.Finish != "nonfoil" {
+				foil = "foil"
+			}
+			rows = append(rows, []string{strconv.Itoa(c.Qty), "0", c.Name, strings.ToUpper(c.Set), c.Number, cond(c.Condition), lang(c.Lang), foil, "", "", "", "", "", "", price(c.Price)})
+		}
+	case "tcgplayer":
+		rows = append(rows, []string{"Quantity", "Name", "Set Code", "Card Number", "Printing", "Condition", "Language", "Price"})
+		for _, c := range cs {
+			printing := "Normal"
+			if c.Finish != "nonfoil" {
+				printing = "Foil"
+			}
+			rows = append(rows, []string{strconv.Itoa(c.Qty), c.Name, strings.ToUpper(c.Set), c.Number, printing, cond(c.Condition), lang(c.Lang), price(c.Price)})
+		}
+	default:
+		return nil, fmt.Errorf("unknown format %q: want moxfield, deckbox or tcgplayer", format)
+	}
+	return rows, nil
+}
+
+func (c *cardHandlers) export(w http.ResponseWriter, r *http.Request) {
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = "moxfield"
+	}
+	cs, err := c.st.Collection(r.Context())
+	if err != nil {
+		c.s.log.Error("web: cards export", "err", err)
+		writeError(w, http.StatusInternalServerError, "the collection could not be read")
+		return
+	}
+	rows, err := exportRows(format, cs)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	cw.WriteAll(rows)
+	if err := cw.Error(); err != nil {
+		writeError(w, http.StatusInternalServerError, "csv: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="collection-%s.csv"`, format))
+	w.Write(buf.Bytes())
+}
+
+// searchJSON is one catalog hit.
+type searchJSON struct {
+	ID     string  `json:"id"`
+	Name   string  `json:"name"`
+	Set    string  `json:"set"`
+	Number string  `json:"number"`
+	Lang   string  `json:"lang"`
+	Price  float64 `json:"price"`
+}
+
+func (c *cardHandlers) search(w http.ResponseWriter, r *http.Request) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if len(q) < 2 || len(q) > 100 {
+		writeError(w, http.StatusBadRequest, "q: 2 to 100 characters")
+		return
+	}
+	cs, err := c.st.SearchCatalog(r.Context(), q, 30)
+	if err != nil {
+		c.s.log.Error("web: cards search", "err", err)
+		writeError(w, http.StatusInternalServerError, "the catalog could not be searched")
+		return
+	}
+	out := []searchJSON{}
+	for _, k := range cs {
+		out = append(out, searchJSON{ID: k.ID, Name: k.Name, Set: k.Set, Number: k.Number, Lang: k.Lang, Price: k.USD})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (c *cardHandlers) face(w http.ResponseWriter, r *http.Request) {
+	id := strings.TrimSuffix(r.PathValue("id"), ".png")
+	var img image.Image
+	if c.faces != nil && len(id) <= 100 {
+		img = c.faces(id)
+	}
+	if img == nil {
+		writeError(w, http.StatusNotFound, "no picture of this card")
+		return
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		writeError(w, http.StatusInternalServerError, "encode picture")
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "max-age=86400")
+	w.Write(buf.Bytes())
+}
+
+func (c *cardHandlers) correct(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Scan int64  `json:"scan"`
+		Card string `json:"card"`
+	}
+	if err := decodeBody(w, r, &body); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if body.Scan <= 0 || body.Card == "" {
+		writeError(w, http.StatusBadRequest, "want {\"scan\": id, \"card\": catalog id}")
+		return
+	}
+	sc, err := c.st.CorrectScan(r.Context(), body.Scan, body.Card)
+	switch {
+	case errors.Is(err, store.ErrNoCard):
+		writeError(w, http.StatusNotFound, err.Error())
+	case err != nil:
+		c.s.log.Error("web: cards correct", "err", err)
+		writeError(w, http.StatusInternalServerError, "the correction could not be saved")
+	default:
+		writeJSON(w, http.StatusOK, sc)
+	}
+}
+
+func (c *cardHandlers) rules(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Deck      string  `json:"deck"`
+		Threshold float64 `json:"threshold"`
+	}
+	if err := decodeBody(w, r, &body); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if body.Threshold < 0 || body.Threshold > 1e6 || math.IsNaN(body.Threshold) {
+		writeError(w, http.StatusBadRequest, "threshold: 0 to 1000000 USD")
+		return
+	}
+	if c.feed == nil {
+		writeError(w, http.StatusConflict, "the card feeder scene is not configured")
+		return
+	}
+	rules := cardfeed.Rules{Deck: cardfeed.ParseDeckList(body.Deck), Threshold: body.Threshold}
+	c.feed.SetRules(rules)
+	writeJSON(w, http.StatusOK, map[string]any{"deck_cards": len(rules.Deck), "threshold": rules.Threshold})
+}
+
+func (c *cardHandlers) simAction(w http.ResponseWriter, r *http.Request) {
+	if c.sim == nil {
+		writeError(w, http.StatusNotFound, "no simulator: these are real cards")
+		return
+	}
+	var body struct {
+		Action string `json:"action"`
+	}
+	if err := decodeBody(w, r, &body); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if err := c.sim.Inject(body.Action); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"done": body.Action})
+}
