@@ -27,6 +27,8 @@ usage:
   tinkerbox print    [--sim] [--config FILE] FILE.png
   tinkerbox comic    [--seed N] [--width DOTS] [--pack DIR] --png FILE [--escpos FILE]
   tinkerbox comic    check [--sheet FILE] DIR
+  tinkerbox catalog  import FILE.json|FILE.csv [--images DIR]
+  tinkerbox catalog  identify IMAGE...
   tinkerbox version
 
 --sim runs on simulated devices (no Raspberry Pi needed); the front panel in the
@@ -80,6 +82,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	case "comic":
 		err = appliance.Comic(ctx, o, args) // parses its own flags
+	case "catalog":
+		if err = fs.Parse(args); err == nil {
+			err = appliance.Catalog(ctx, o, fs.Args())
+		}
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "tinkerbox", version)
 		return 0

@@ -22,8 +22,8 @@ import (
 	"tinkerbox/appliance/store"
 	"tinkerbox/appliance/web"
 	"tinkerbox/scenes/barometer"
+	"tinkerbox/scenes/cardfeed"
 	"tinkerbox/scenes/comic"
-	"tinkerbox/scenes/hello"
 	"tinkerbox/scenes/scene"
 	"tinkerbox/scenes/spycam"
 )
@@ -198,6 +198,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	a.mountComic(srv)
 	a.mountBarometer(srv)
 	a.mountSpycam(srv) // the stream works under every scene
+	a.mountCardfeed(srv, scenes)
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	hs.RegisterOnShutdown(srv.EndStreams) // open event streams would hold Shutdown forever
 	serveErr := make(chan error, 1)
@@ -272,15 +273,14 @@ func (a *app) scenes() ([]scene.Scene, error) {
 		var s scene.Scene
 		var err error
 		switch name {
-		case hello.Name:
-			out = append(out, hello.New(a.board.Display, a.board.Lights, a.clock, ""))
-			continue
 		case comic.Name:
 			s, err = a.comicScene()
 		case barometer.Name:
 			s, err = a.barometerScene()
 		case spycam.Name:
 			s, err = a.spycamScene()
+		case cardfeed.Name:
+			s, err = a.cardfeedScene()
 		default:
 			return nil, UsageError{fmt.Errorf("config: appliance.scenes: scene %q is not in this build yet (available: %s)", name, strings.Join(available(), ", "))}
 		}
@@ -294,5 +294,5 @@ func (a *app) scenes() ([]scene.Scene, error) {
 
 // available lists the scenes this build has.
 func available() []string {
-	return []string{hello.Name, comic.Name, barometer.Name, spycam.Name}
+	return []string{comic.Name, cardfeed.Name, barometer.Name, spycam.Name}
 }

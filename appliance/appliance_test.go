@@ -111,7 +111,7 @@ func TestRunSimEndToEnd(t *testing.T) {
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	found := false
 	for !found && sc.Scan() {
-		found = strings.Contains(sc.Text(), "scene hello (button B)")
+		found = strings.Contains(sc.Text(), "scene cardfeed (button B)")
 	}
 	if !found {
 		t.Fatalf("the event log never showed the switch by button B: %v", sc.Err())

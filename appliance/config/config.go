@@ -23,6 +23,7 @@ type Config struct {
 	Barometer Barometer `toml:"barometer"`
 	Spycam    Spycam    `toml:"spycam"`
 	Comic     Comic     `toml:"comic"`
+	Cardfeed  Cardfeed  `toml:"cardfeed"`
 }
 
 // Appliance is the [appliance] section.
@@ -244,9 +245,22 @@ type Comic struct {
 	Queue int    `toml:"queue"` // strips that may wait for the printer
 }
 
+// Cardfeed is the [cardfeed] section: feeder timings and sorting.
+type Cardfeed struct {
+	FeedPulse      Duration `toml:"feed_pulse"`      // how long the wheel turns to move one card
+	Settle         Duration `toml:"settle"`          // wait for the card to lie still before the photo
+	JamTimeout     Duration `toml:"jam_timeout"`     // the card under the lens has not changed for this long: jam
+	EmptyPulses    int      `toml:"empty_pulses"`    // pulses in a row with no card: the stack is empty
+	PriceThreshold float64  `toml:"price_threshold"` // USD; cards worth at least this go to bin 2 (0 = off)
+	Condition      string   `toml:"condition"`       // condition recorded for scanned cards
+}
+
+// Card conditions, as the collection exports spell them.
+func Conditions() []string { return []string{"NM", "LP", "MP", "HP", "DMG"} }
+
 // SceneNames lists the scenes tinkerbox knows, in their default order.
 func SceneNames() []string {
-	return []string{"hello", "comic", "cardfeed", "barometer", "spycam"}
+	return []string{"comic", "cardfeed", "barometer", "spycam"}
 }
 
 // Default returns the configuration used when tinkerbox.toml is absent: the
@@ -254,8 +268,8 @@ func SceneNames() []string {
 func Default() *Config {
 	return &Config{
 		Appliance: Appliance{
-			Scenes:       []string{"hello"},
-			DefaultScene: "hello",
+			Scenes:       []string{"comic", "cardfeed", "barometer", "spycam"},
+			DefaultScene: "comic",
 			DataDir:      "/data",
 			Name:         "tinkerbox",
 		},
@@ -316,5 +330,12 @@ func Default() *Config {
 			PreFrames:      5,
 		},
 		Comic: Comic{Queue: 5},
+		Cardfeed: Cardfeed{
+			FeedPulse:   Duration{350 * time.Millisecond},
+			Settle:      Duration{120 * time.Millisecond},
+			JamTimeout:  Duration{3 * time.Second},
+			EmptyPulses: 3,
+			Condition:   "NM",
+		},
 	}
 }

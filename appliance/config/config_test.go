@@ -25,7 +25,7 @@ func TestDefaultIsValid(t *testing.T) {
 func TestDefaultIsFresh(t *testing.T) {
 	a := Default()
 	a.Appliance.Scenes[0] = "comic"
-	if b := Default(); b.Appliance.Scenes[0] != "hello" {
+	if b := Default(); b.Appliance.Scenes[0] != "comic" {
 		t.Fatalf("Default shares its scenes slice between calls")
 	}
 }
@@ -107,7 +107,7 @@ func TestParseGood(t *testing.T) {
 	doc := `
 # a maker's box: Blinkt LEDs, servos on a PCA9685, serial printer
 [appliance]
-scenes = ["barometer", "comic", "hello"]
+scenes = ["barometer", "comic", "spycam"]
 default_scene = "comic"
 data_dir = "./data"
 name = "shed-box"
@@ -154,7 +154,7 @@ night_to = "6:15"
 		t.Fatal(err)
 	}
 	want := Default()
-	want.Appliance = Appliance{Scenes: []string{"barometer", "comic", "hello"}, DefaultScene: "comic", DataDir: "./data", Name: "shed-box"}
+	want.Appliance = Appliance{Scenes: []string{"barometer", "comic", "spycam"}, DefaultScene: "comic", DataDir: "./data", Name: "shed-box"}
 	want.Web.Listen = "127.0.0.1:8080"
 	want.Web.Password = "correct horse"
 	want.Buttons.A, want.Buttons.B = 17, 27
@@ -224,13 +224,13 @@ func TestParseErrors(t *testing.T) {
 		},
 		{
 			name: "wrong type array element",
-			doc:  "[appliance]\nscenes = [\"hello\", 3]\n",
+			doc:  "[appliance]\nscenes = [\"comic\", 3]\n",
 			want: `tinkerbox.toml:2: appliance.scenes[1]: want a string, got integer 3`,
 		},
 		{
 			name: "wrong type array",
-			doc:  "[appliance]\nscenes = \"hello\"\n",
-			want: `tinkerbox.toml:2: appliance.scenes: want an array of strings, got string "hello"`,
+			doc:  "[appliance]\nscenes = \"comic\"\n",
+			want: `tinkerbox.toml:2: appliance.scenes: want an array of strings, got string "comic"`,
 		},
 		{
 			name: "table where value expected",
@@ -364,19 +364,19 @@ func TestParseErrors(t *testing.T) {
 		},
 		{
 			name: "default scene not in scenes",
-			doc:  "[appliance]\nscenes = [\"hello\", \"comic\"]\ndefault_scene = \"spycam\"\n",
+			doc:  "[appliance]\nscenes = [\"barometer\", \"comic\"]\ndefault_scene = \"spycam\"\n",
 			want: `tinkerbox.toml:3: appliance.default_scene: "spycam" is not in appliance.scenes`,
 		},
 		{
 			name: "default scene dropped from scenes",
-			doc:  "[appliance]\nscenes = [\"comic\"]\n",
-			want: `tinkerbox.toml:2: appliance.default_scene: "hello" is not in appliance.scenes`,
+			doc:  "[appliance]\nscenes = [\"spycam\"]\n",
+			want: `tinkerbox.toml:2: appliance.default_scene: "comic" is not in appliance.scenes`,
 		},
 		{
 			name: "unknown and duplicate scenes",
-			doc:  "[appliance]\nscenes = [\"hello\", \"disco\", \"hello\"]\n",
-			want: "tinkerbox.toml:2: appliance.scenes: unknown scene \"disco\" (want \"hello\", \"comic\", \"cardfeed\", \"barometer\" or \"spycam\")\n" +
-				"tinkerbox.toml:2: appliance.scenes: scene \"hello\" listed twice",
+			doc:  "[appliance]\nscenes = [\"comic\", \"disco\", \"comic\"]\n",
+			want: "tinkerbox.toml:2: appliance.scenes: unknown scene \"disco\" (want \"comic\", \"cardfeed\", \"barometer\" or \"spycam\")\n" +
+				"tinkerbox.toml:2: appliance.scenes: scene \"comic\" listed twice",
 		},
 		{
 			name: "password that looks like a hash",

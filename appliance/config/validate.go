@@ -270,6 +270,16 @@ func (cfg *Config) checkDevices(c *checker) {
 	c.duration("spycam.analyze_every", sc.AnalyzeEvery, 50*time.Millisecond, 10*time.Second)
 	c.between("spycam.pre_frames", sc.PreFrames, 1, 30)
 	c.between("comic.queue", cfg.Comic.Queue, 1, 50)
+
+	cf := cfg.Cardfeed
+	c.duration("cardfeed.feed_pulse", cf.FeedPulse, 10*time.Millisecond, 5*time.Second)
+	c.duration("cardfeed.settle", cf.Settle, 0, 5*time.Second)
+	c.duration("cardfeed.jam_timeout", cf.JamTimeout, 500*time.Millisecond, time.Minute)
+	c.between("cardfeed.empty_pulses", cf.EmptyPulses, 1, 20)
+	if math.IsNaN(cf.PriceThreshold) || cf.PriceThreshold < 0 || cf.PriceThreshold > 100000 {
+		c.add("cardfeed.price_threshold", "%g out of range (0–100000)", cf.PriceThreshold)
+	}
+	c.oneOf("cardfeed.condition", cf.Condition, Conditions()...)
 }
 
 func (cfg *Config) checkServos(c *checker) {

@@ -42,7 +42,7 @@ func migrations() []string {
 	CREATE INDEX events_at ON events(at);`,
 	}
 	// The order is the schema history: append only.
-	return slices.Concat(core, barometerMigrations(), comicMigrations())
+	return slices.Concat(core, barometerMigrations(), comicMigrations(), cardsMigrations())
 }
 
 // Open opens (creating if needed) the database in dir and migrates it.

@@ -1,0 +1,43 @@
+package appliance
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"tinkerbox/appliance/web/webtest"
+)
+
+// TestBrowserButtonB is the maker's first minute, end to end: the real
+// appliance in simulation, a real browser, log in, click B on the front
+// panel, and the scene name on the page changes.
+func TestBrowserButtonB(t *testing.T) {
+	ctx := webtest.Browser(t) // skips without chromium, fails under CI
+	url, out, stop := startSim(t, t.TempDir())
+	defer stop()
+	m := pwRE.FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no generated password:\n%s", out)
+	}
+	base := strings.TrimSuffix(url, "/")
+	if err := webtest.Login(ctx, base, m[1]); err != nil {
+		t.Fatal(err)
+	}
+	poll := func(js string) error {
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(20*time.Second)))
+		return err
+	}
+	if err := poll(`document.getElementById('scene-name').textContent === 'comic' && document.getElementById('conn').dataset.state === 'live'`); err != nil {
+		got, _ := chromedp.Run(ctx, chromedp.TextContent(chromedp.ID("scene-name")))
+		t.Fatalf("front panel not live on comic (scene %q): %v", got, err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("btn-b"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := poll(`document.getElementById('scene-name').textContent === 'cardfeed'`); err != nil {
+		got, _ := chromedp.Run(ctx, chromedp.TextContent(chromedp.ID("scene-name")))
+		t.Fatalf("after clicking B the page shows %q, want cardfeed: %v", got, err)
+	}
+}
