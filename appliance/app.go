@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/color"
+	"image/draw"
 	"log/slog"
 	"sync"
 	"time"
@@ -114,11 +116,46 @@ func (a *app) record(level, source, msg string) {
 	}
 }
 
-// chord (A+B held) tells a person standing at the device how to reach it.
+// chord (A+B held) tells a person standing at the device how to reach it:
+// a slip from the printer, and the event log. The password itself is never
+// printed: only where it comes from.
 func (a *app) chord() {
-	msg := fmt.Sprintf("open http://%s.local/ and log in as admin", a.cfg.Appliance.Name)
-	a.log.Info(msg)
-	a.record("info", "buttons", "A+B: "+msg)
+	url := fmt.Sprintf("http://%s.local/", a.cfg.Appliance.Name)
+	a.record("info", "buttons", "A+B: open "+url+" and log in as admin")
+	if a.board.Printer == nil {
+		return
+	}
+	lines := []string{"tinkerbox", "", url, "user: admin", "password: shown on the", "console at first start;", "reset: delete", "admin-password.bcrypt", "in the data dir"}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := a.board.Printer.Print(ctx, slip(lines, a.board.Printer.Width())); err != nil {
+			a.record("warn", "printer", "A+B slip: "+err.Error())
+		}
+	}()
+}
+
+// slip renders lines of text for the printer with the display font, scaled
+// up to stay readable on thermal paper.
+func slip(lines []string, width int) image.Image {
+	face := font.Font5x7()
+	const k = 3 // dots per font pixel
+	h := (face.Height() + 3) * k * len(lines)
+	img := image.NewGray(image.Rect(0, 0, width, h+4*k))
+	draw.Draw(img, img.Rect, image.White, image.Point{}, draw.Src)
+	small := image.NewGray(image.Rect(0, 0, width/k, h/k+4))
+	draw.Draw(small, small.Rect, image.White, image.Point{}, draw.Src)
+	for i, l := range lines {
+		face.Draw(small, 2, 1+i*(face.Height()+3), l, color.Black)
+	}
+	for y := 0; y < small.Rect.Dy(); y++ {
+		for x := 0; x < small.Rect.Dx(); x++ {
+			if small.GrayAt(x, y).Y < 128 {
+				draw.Draw(img, image.Rect(x*k, y*k, x*k+k, y*k+k), image.Black, image.Point{}, draw.Src)
+			}
+		}
+	}
+	return img
 }
 
 // announce scrolls a scene's name once across the display before it starts.

@@ -160,3 +160,22 @@ func TestSelftestSim(t *testing.T) {
 		}
 	}
 }
+
+func TestSlipFitsThePaper(t *testing.T) {
+	img := slip([]string{"http://tinkerbox.local/", "user: admin"}, 384)
+	b := img.Bounds()
+	if b.Dx() != 384 || b.Dy() < 40 {
+		t.Fatalf("slip %v", b)
+	}
+	black := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if r, _, _, _ := img.At(x, y).RGBA(); r < 0x8000 {
+				black++
+			}
+		}
+	}
+	if black < 500 {
+		t.Fatalf("only %d black dots: the text is missing", black)
+	}
+}
