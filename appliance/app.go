@@ -8,6 +8,7 @@ import (
 	"image/draw"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"tinkerbox/appliance/board"
@@ -31,6 +32,8 @@ type app struct {
 	log      *slog.Logger
 	sim      bool
 	password string // generated on this start, "" otherwise
+	// pwShown: the generated password has scrolled across the display once.
+	pwShown atomic.Bool
 }
 
 var _ web.App = (*app)(nil)
@@ -125,12 +128,28 @@ func (a *app) chord() {
 	if a.board.Printer == nil {
 		return
 	}
-	lines := []string{"tinkerbox", "", url, "user: admin", "password: shown on the", "console at first start;", "reset: delete", "admin-password.bcrypt", "in the data dir"}
+	lines := []string{"tinkerbox", "", url, "user: admin", "password: shown once at", "first start (console,", "display, printed slip)", "reset: delete", "admin-password.bcrypt", "in the data dir"}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if err := a.board.Printer.Print(ctx, slip(lines, a.board.Printer.Width())); err != nil {
 			a.record("warn", "printer", "A+B slip: "+err.Error())
+		}
+	}()
+}
+
+// printPassword prints the generated password once, on first start, for a
+// maker with no console attached.
+func (a *app) printPassword() {
+	if a.password == "" || a.board.Printer == nil {
+		return
+	}
+	lines := []string{"tinkerbox", "", fmt.Sprintf("http://%s.local/", a.cfg.Appliance.Name), "user: admin", "password:", a.password, "", "keep this slip safe"}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := a.board.Printer.Print(ctx, slip(lines, a.board.Printer.Width())); err != nil {
+			a.record("warn", "printer", "password slip: "+err.Error())
 		}
 	}()
 }
@@ -158,11 +177,16 @@ func slip(lines []string, width int) image.Image {
 	return img
 }
 
-// announce scrolls a scene's name once across the display before it starts.
+// announce scrolls a scene's name once across the display before it starts;
+// on the first start of a new appliance the generated password comes first,
+// so a maker without a console still learns it.
 func (a *app) announce(ctx context.Context, name string) {
 	d := a.board.Display
 	if d == nil {
 		return
+	}
+	if a.password != "" && a.pwShown.CompareAndSwap(false, true) {
+		name = "admin password " + a.password + "   " + name
 	}
 	sc := font.NewScroller(font.Font5x7(), name, scene.DisplayWidth, scene.DisplayHeight)
 	frame := image.NewGray(image.Rect(0, 0, scene.DisplayWidth, scene.DisplayHeight))

@@ -212,6 +212,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	fmt.Fprintf(out, "tinkerbox %s is running%s: open %s\n", o.Version, map[bool]string{true: " in simulation"}[o.Sim], a.url(ln.Addr()))
 	if generated != "" {
 		fmt.Fprintf(out, "admin password (shown once, stored hashed in %s): %s\n", cfg.Appliance.DataDir, generated)
+		a.printPassword()
 	} else {
 		fmt.Fprintln(out, "log in as admin with the password you set (TINKERBOX_PASSWORD, the config, or the one shown on first start)")
 	}
