@@ -18,6 +18,7 @@ import (
 	"tinkerbox/appliance/web"
 	"tinkerbox/drivers/picam"
 	"tinkerbox/images/font"
+	"tinkerbox/scenes/barometer"
 	"tinkerbox/scenes/scene"
 )
 
@@ -28,6 +29,7 @@ type app struct {
 	store    *store.Store
 	loop     *loop.Loop
 	camera   *demandCamera
+	baro     *barometer.Scene // set when the barometer is configured
 	clock    scene.Clock
 	log      *slog.Logger
 	sim      bool

@@ -219,6 +219,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	st.LogEvent(ctx, "info", "appliance", "started "+o.Version)
 
 	go a.pumpButtons(ctx)
+	go a.recordBarometer(ctx)
 	go a.camera.idle(ctx)
 
 	loopErr := make(chan error, 1)

@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"context"
 	"time"
 
 	"tinkerbox/appliance/config"
@@ -44,7 +45,21 @@ func (a *app) barometerOpts() barometer.Opts {
 // barometerScene builds the barometer on the Enviro pHAT's BMP280 (or the
 // simulated weather), the scroll display and the status lights.
 func (a *app) barometerScene() (scene.Scene, error) {
-	return barometer.New(a.board.Env, a.board.Display, a.board.Lights, a.store, a.clock, a.barometerOpts()), nil
+	o := a.barometerOpts()
+	o.Recorded = true // a.recordBarometer samples whichever scene is on
+	a.baro = barometer.New(a.board.Env, a.board.Display, a.board.Lights, a.store, a.clock, o)
+	return a.baro, nil
+}
+
+// recordBarometer keeps the pressure history going while other scenes run,
+// so a storm building overnight is in the chart whatever the box was doing.
+func (a *app) recordBarometer(ctx context.Context) {
+	if a.baro == nil {
+		return
+	}
+	if err := a.baro.Record(ctx); err != nil {
+		a.record("error", barometer.Name, "recording stopped: "+err.Error())
+	}
 }
 
 // mountBarometer adds the barometer page and API; in simulation the page

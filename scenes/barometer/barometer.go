@@ -78,6 +78,10 @@ type Opts struct {
 	// Keep is how long raw samples are kept before compaction into hourly
 	// aggregates.
 	Keep time.Duration
+	// Recorded means Record runs beside the scene (started by the appliance
+	// for as long as it runs), so history has no holes while other scenes
+	// are on: Run then only reads the store.
+	Recorded bool
 }
 
 // DefaultOpts samples once a minute at sea level in the northern hemisphere

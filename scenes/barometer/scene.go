@@ -138,7 +138,12 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 			st.frame++
 			tick = s.clock.After(frameStep)
 		case <-sampleC:
-			if err := s.sample(ctx, st); err != nil {
+			if !s.opts.Recorded {
+				if err := s.record(ctx, &st.compacted); err != nil {
+					return err
+				}
+			}
+			if err := s.refresh(ctx, st); err != nil {
 				return err
 			}
 			// Re-armed after the sample, so a slow bus or disk never
@@ -180,9 +185,25 @@ func (s *Scene) handle(st *state, ev scene.Event) {
 	s.setStatus(func(x *Status) { x.View = st.view.String() })
 }
 
-// sample reads the sensor, stores the sample (a failed read as a gap) and
-// refreshes the report and sparklines from the store.
-func (s *Scene) sample(ctx context.Context, st *state) error {
+// Record samples every Interval until ctx ends, whichever scene is on; use
+// it with Opts.Recorded. A store failure ends it with the error.
+func (s *Scene) Record(ctx context.Context) error {
+	var compacted time.Time
+	for {
+		if err := s.record(ctx, &compacted); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.clock.After(s.opts.Interval):
+		}
+	}
+}
+
+// record reads the sensor and stores the sample (a failed read as a gap),
+// compacting old samples now and then.
+func (s *Scene) record(ctx context.Context, compacted *time.Time) error {
 	at := s.opts.Stamp()
 	smp := Sample{At: at}
 	var env physic.Env
@@ -199,12 +220,17 @@ func (s *Scene) sample(ctx context.Context, st *state) error {
 	if err := s.store.AddSample(ctx, smp); err != nil {
 		return fmt.Errorf("barometer: store sample: %w", err)
 	}
-	if at.Sub(st.compacted) >= compactGap {
-		st.compacted = at
+	if at.Sub(*compacted) >= compactGap {
+		*compacted = at
 		if err := s.store.Compact(ctx, at.Add(-s.opts.Keep)); err != nil {
 			s.setStatus(func(x *Status) { x.Err = fmt.Sprintf("barometer: compact: %v", err) })
 		}
 	}
+	return nil
+}
+
+// refresh reloads the report and sparklines from the store.
+func (s *Scene) refresh(ctx context.Context, st *state) error {
 	rep, err := s.view.Report(ctx)
 	if err != nil {
 		return err

@@ -348,3 +348,38 @@ func (n *notifyStore) AddSample(ctx context.Context, s Sample) error {
 	}
 	return err
 }
+
+// TestRecordKeepsHistoryWhileOtherScenesRun: with Record running beside the
+// appliance, samples are stored whether or not the scene is on, and the scene
+// in Recorded mode reads them without sampling twice.
+func TestRecordKeepsHistoryWhileOtherScenesRun(t *testing.T) {
+	m := &memStore{}
+	opts := DefaultOpts()
+	opts.Recorded = true
+	r := newRig(t, m, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	recDone := make(chan error, 1)
+	go func() { recDone <- r.scene.Record(ctx) }()
+	defer func() { cancel(); <-recDone }()
+
+	r.clk.BlockUntil(1) // first sample stored, next one armed
+	for i := 0; i < 9; i++ {
+		r.clk.Advance(time.Minute)
+		r.clk.BlockUntil(1)
+	}
+	if n := m.len(); n != 10 {
+		t.Fatalf("%d samples after 10 minutes with the scene off, want 10", n)
+	}
+	// The scene comes on: it shows the recorded reading. Three timers are
+	// then pending: the recorder's, the scene's frame tick and its refresh.
+	sctx, scancel := context.WithCancel(context.Background())
+	r.cancel = scancel
+	go func() { r.done <- r.scene.Run(sctx, r.events) }()
+	r.clk.BlockUntil(3)
+	r.send(scene.Event{Kind: scene.KindCommand, Command: "sync"})
+	r.wantFrame("pressure")
+	r.stop()
+	if n := m.len(); n != 10 {
+		t.Fatalf("%d samples: the scene sampled too, want 10", n)
+	}
+}
