@@ -6,6 +6,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 GOBUILD  := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)"
 LISTEN   ?= 127.0.0.1:8080
+SPYCAM_SECONDS ?= 60
 DATA     ?= ./data
 # Debian's python3 has python3-pil; a pyenv python3 earlier on PATH may not.
 PYTHON   ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)
@@ -49,6 +50,7 @@ lint:
 bench: build arm
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./scripts/benchstart dist/tinkerbox
+	$(GO) run ./scripts/benchspycam -duration $(SPYCAM_SECONDS)s dist/tinkerbox
 	@echo "ARM binary sizes:"; ls -l $(ARM_BINS) | awk '{printf "  %-32s %6.1f MB\n", $$9, $$5/1048576}'
 	@if $(PYTHON) -c 'import PIL' 2>/dev/null; then \
 	  $(PYTHON) scripts/bench-pillow-dither.py drivers/escpos/testdata/bench.png; \
