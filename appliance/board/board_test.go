@@ -165,3 +165,25 @@ func TestRealBoardWithoutPi(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestScanI2CListsWhatAnswers(t *testing.T) {
+	bus := &scanBus{present: map[uint16]bool{0x29: true, 0x74: true, 0x77: true}}
+	if got := scanI2C(bus); got != "0x29 0x74 0x77" {
+		t.Fatalf("scan = %q", got)
+	}
+	if got := scanI2C(&scanBus{}); !strings.HasPrefix(got, "nothing") {
+		t.Fatalf("empty bus scan = %q", got)
+	}
+}
+
+// scanBus acknowledges reads at the addresses present, like a real bus.
+type scanBus struct{ present map[uint16]bool }
+
+func (b *scanBus) String() string                  { return "scan" }
+func (b *scanBus) SetSpeed(physic.Frequency) error { return nil }
+func (b *scanBus) Tx(addr uint16, w, r []byte) error {
+	if !b.present[addr] {
+		return errors.New("i2c: no ack")
+	}
+	return nil
+}

@@ -68,6 +68,7 @@ func (b *Board) openReal(ctx context.Context, cfg *config.Config, opts Options) 
 	}
 	rec := recorder{dir: opts.RecordDir}
 	if bus != nil {
+		b.probe("I2C bus", "i2c "+cfg.I2C.Bus, StatusOK, "answering: "+scanI2C(bus))
 		b.openScroll(cfg, rec.wrap(bus, "scroll"))
 		b.openEnviro(cfg, rec.wrap(bus, "enviro"))
 	}
@@ -355,6 +356,22 @@ func (b *Board) openCamera(cfg *config.Config) {
 	b.Camera = picam.NewOwner(src, &picam.OwnerOpts{Clock: b.clock, Log: b.log, Inactive: true})
 	b.addHalter("camera", b.Camera.Halt)
 	b.probe("camera", where, StatusOK, "started on demand: a camera fault shows on the dashboard")
+}
+
+// scanI2C lists the addresses that acknowledge a one-byte read, like
+// i2cdetect -r: what is actually on the bus, to compare with the config.
+func scanI2C(bus i2c.Bus) string {
+	var found []string
+	buf := make([]byte, 1)
+	for addr := uint16(0x03); addr <= 0x77; addr++ {
+		if bus.Tx(addr, nil, buf) == nil {
+			found = append(found, fmt.Sprintf("0x%02x", addr))
+		}
+	}
+	if len(found) == 0 {
+		return "nothing (check the HAT is seated and I2C is enabled)"
+	}
+	return strings.Join(found, " ")
 }
 
 // addHalterLast keeps shared resources (buses, button lines) for the end.
