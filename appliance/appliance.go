@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -27,6 +28,10 @@ import (
 	"tinkerbox/scenes/scene"
 	"tinkerbox/scenes/spycam"
 )
+
+// memoryLimit is the heap the appliance aims to stay under (GOMEMLIMIT
+// overrides it).
+const memoryLimit = 40 << 20
 
 // Options come from the command line.
 type Options struct {
@@ -116,6 +121,12 @@ func Run(ctx context.Context, o Options) (err error) {
 	cfg, err := loadConfig(&o, log)
 	if err != nil {
 		return err
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A Pi Zero has 512 MB for everything: keep the heap near what it
+		// needs (the limit is soft; GC works harder rather than fail) and
+		// hand decoding garbage back to the system promptly.
+		debug.SetMemoryLimit(memoryLimit)
 	}
 
 	b, err := board.Open(ctx, cfg, board.Options{Sim: o.Sim, Clock: o.Clock, Log: log})

@@ -11,8 +11,9 @@ import (
 )
 
 // TestBrowserButtonB is the maker's first minute, end to end: the real
-// appliance in simulation, a real browser, log in, click B on the front
-// panel, and the scene name on the page changes.
+// appliance in simulation, a real browser, log in, press A on the comic
+// scene and watch a strip come out of the printer on the paper roll, then
+// click B and see the scene name change.
 func TestBrowserButtonB(t *testing.T) {
 	ctx := webtest.Browser(t) // skips without chromium, fails under CI
 	url, out, stop := startSim(t, t.TempDir())
@@ -32,6 +33,15 @@ func TestBrowserButtonB(t *testing.T) {
 	if err := poll(`document.getElementById('scene-name').textContent === 'comic' && document.getElementById('conn').dataset.state === 'live'`); err != nil {
 		got, _ := chromedp.Run(ctx, chromedp.TextContent(chromedp.ID("scene-name")))
 		t.Fatalf("front panel not live on comic (scene %q): %v", got, err)
+	}
+	// A prints a comic: the simulated printer decodes the ESC/POS stream and
+	// the roll on the page grows by a strip (hundreds of dot rows).
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("btn-a"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := poll(`(() => { const r = document.getElementById('roll'); return !r.hidden && r.complete && r.naturalHeight > 200 })()`); err != nil {
+		h, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.getElementById('roll').naturalHeight`))
+		t.Fatalf("no strip on the paper roll (height %d): %v", h, err)
 	}
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("btn-b"))); err != nil {
 		t.Fatal(err)

@@ -36,6 +36,11 @@ type cardRig struct {
 	camera *sim.Camera
 	demo   map[string]cards.Card
 	log    func(msg string, args ...any)
+	// seeded closes once the demo catalog is in the store (seeding draws
+	// and hashes every demo card: done in the background so the appliance
+	// answers at once); seedErr is set before.
+	seeded  chan struct{}
+	seedErr error
 
 	mu    sync.Mutex
 	loads uint64
@@ -56,11 +61,11 @@ func (h *indexHolder) Identify(frame image.Image) (recog.Match, error) {
 // LEDs; in simulation the feed wheel moves a virtual stack of demo cards
 // that the simulated camera shows.
 func (a *app) cardfeedScene() (scene.Scene, error) {
-	ctx := context.Background()
-	if err := seedDemoCatalog(ctx, a.store); err != nil {
-		return nil, err
-	}
-	r := &cardRig{store: a.store, index: &indexHolder{}, demo: map[string]cards.Card{}, log: a.log.Info}
+	r := &cardRig{store: a.store, index: &indexHolder{}, demo: map[string]cards.Card{}, log: a.log.Info, seeded: make(chan struct{})}
+	go func() {
+		defer close(r.seeded)
+		r.seedErr = seedDemoCatalog(context.Background(), a.store)
+	}()
 	for _, c := range cards.Demo() {
 		r.demo[c.ID] = c
 	}
@@ -103,6 +108,14 @@ func (a *app) cardfeedScene() (scene.Scene, error) {
 // Run reloads the catalog, puts the card stack under the simulated camera
 // for as long as the scene runs, and runs the feeder.
 func (r *cardRig) Run(ctx context.Context, events <-chan scene.Event) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-r.seeded:
+	}
+	if r.seedErr != nil {
+		return r.seedErr
+	}
 	x, source, err := loadIndex(ctx, r.store)
 	if err != nil {
 		return err

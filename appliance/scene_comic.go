@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 
 	"tinkerbox/appliance/store"
@@ -32,13 +33,40 @@ func (a *app) comicScene() (scene.Scene, error) {
 			dir = "" // the built-in pack
 		}
 	}
-	pack, err := loadComicPack(dir, a.log)
-	if err != nil {
-		a.record("error", comic.Name, err.Error())
+	l := &lazyComic{ready: make(chan struct{})}
+	go func() {
+		defer close(l.ready)
+		pack, err := loadComicPack(dir, a.log)
+		if err != nil {
+			a.record("error", comic.Name, err.Error())
+		}
+		l.scene = comic.New(pack, a.board.Printer, a.board.Display, a.board.Lights, a.store, a.clock, &comic.Opts{
+			Dir: a.comicDir(), QueueMax: a.cfg.Comic.Queue, PackErr: err, Log: a.log,
+		})
+		// Checking the pack decoded every drawing once; give that memory
+		// back now rather than whenever the scavenger gets to it.
+		debug.FreeOSMemory()
+	}()
+	return l, nil
+}
+
+// lazyComic loads the art pack in the background: checking every drawing
+// takes seconds on a Pi Zero, and the appliance should answer at once. The
+// scene starts when its pack is ready.
+type lazyComic struct {
+	ready chan struct{}
+	scene *comic.Scene // set before ready closes
+}
+
+func (l *lazyComic) Name() string { return comic.Name }
+
+func (l *lazyComic) Run(ctx context.Context, events <-chan scene.Event) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-l.ready:
 	}
-	return comic.New(pack, a.board.Printer, a.board.Display, a.board.Lights, a.store, a.clock, &comic.Opts{
-		Dir: a.comicDir(), QueueMax: a.cfg.Comic.Queue, PackErr: err, Log: a.log,
-	}), nil
+	return l.scene.Run(ctx, events)
 }
 
 // loadComicPack loads the pack in dir ("" = the embedded default), logging

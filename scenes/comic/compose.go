@@ -54,7 +54,7 @@ func (p *Panel) ImageRect() image.Rectangle {
 	if p.Image == nil {
 		return image.Rectangle{}
 	}
-	return p.Image.Art.Rect.Add(p.At)
+	return p.Image.Bounds.Add(p.At)
 }
 
 // Fitting constants as fractions of a cell.
@@ -320,7 +320,7 @@ func (p *Pack) fill(r *rand.Rand, s *Strip, pn *Panel, used map[*Image]int, need
 			}
 			// Images are never scaled: prefer those that fill the panel,
 			// so a big panel gets a big drawing.
-			fill := float64(im.Art.Rect.Dx()*im.Art.Rect.Dy()) / float64(pn.Rect.Dx()*pn.Rect.Dy())
+			fill := float64(im.Bounds.Dx()*im.Bounds.Dy()) / float64(pn.Rect.Dx()*pn.Rect.Dy())
 			w *= 0.25 + min(fill, 1)*2
 			cands = append(cands, cand{im, flip, w})
 		}
@@ -426,7 +426,7 @@ type placed struct {
 // at fractions tx, ty of the allowed range. The focal area must stay inside
 // the panel, a cell/16 inset from every edge but the anchored one.
 func (p *Pack) placement(im *Image, flip bool, pn *Panel, tx, ty float64) (placed, bool) {
-	iw, ih := im.Art.Rect.Dx(), im.Art.Rect.Dy()
+	iw, ih := im.Bounds.Dx(), im.Bounds.Dy()
 	f := im.Focal
 	anchor := im.Anchor
 	if flip {

@@ -178,11 +178,54 @@ type Grid struct {
 	sizes                  []image.Point // panel sizes that have borders
 }
 
-// Border is one frame variant for a panel size.
+// Border is one frame variant for a panel size. Its pixels are decoded from
+// the pack when drawn, not kept: a pack's frames at master resolution run to
+// hundreds of megabytes, more than a Pi Zero has.
 type Border struct {
-	File string
-	Art  *image.NRGBA
-	Mask *image.Alpha
+	File     string
+	maskFile string // "" = the inside of the frame, filled
+	size     image.Point
+	fsys     fs.FS
+}
+
+// Pixels decodes the frame's art (black ink on transparent) and the mask of
+// its inside.
+func (b *Border) Pixels() (*image.NRGBA, *image.Alpha, error) {
+	art, mask, prob := decodeBorder(b.fsys, b.File, b.maskFile, b.size)
+	if prob != nil {
+		return nil, nil, errors.New(prob.String())
+	}
+	return art, mask, nil
+}
+
+// decodeBorder reads and checks a frame and its mask.
+func decodeBorder(fsys fs.FS, file, maskFile string, want image.Point) (*image.NRGBA, *image.Alpha, *Problem) {
+	src, err := readPNG(fsys, file)
+	if err != nil {
+		return nil, nil, &Problem{File: file, Field: "border", Err: err}
+	}
+	if src.Bounds().Size() != want {
+		return nil, nil, &Problem{File: file, Field: "border", Err: fmt.Errorf("is %v, a panel needs %v", src.Bounds().Size(), want)}
+	}
+	art := toNRGBA(src)
+	whiteToTransparent(art)
+	var mask *image.Alpha
+	if maskFile != "" {
+		mk, err := readPNG(fsys, maskFile)
+		if err != nil {
+			return nil, nil, &Problem{File: maskFile, Field: "mask", Err: err}
+		}
+		if mk.Bounds().Size() != want {
+			return nil, nil, &Problem{File: maskFile, Field: "mask", Err: fmt.Errorf("is %v, want %v", mk.Bounds().Size(), want)}
+		}
+		mask = maskOf(mk)
+	} else {
+		mask = fillInside(art)
+	}
+	if mask.Opaque() || emptyAlpha(mask) {
+		return nil, nil, &Problem{File: file, Field: "mask", Err: errors.New("no inside: the frame must be closed")}
+	}
+	return art, mask, nil
 }
 
 // Size is the strip's size in master pixels (without the footer).
@@ -193,13 +236,29 @@ func (g *Grid) Size(cell int) image.Point {
 // HasSize reports whether the grid has a border for a w×h-cell panel.
 func (g *Grid) HasSize(w, h int) bool { return len(g.borders[image.Pt(w, h)]) > 0 }
 
-// Image is a loaded drawing.
+// Image is a loaded drawing. Like frames, its pixels are decoded when drawn.
 type Image struct {
 	ImageSpec
-	Art     *image.NRGBA // trimmed; transparent outside the drawing
-	Outline *image.Alpha // the drawing's silhouette grown by a few pixels: a white halo over textures
-	Focal   image.Rectangle
-	Pad     int // Outline extends Pad pixels around Art
+	Bounds image.Rectangle // the trimmed drawing, at the origin
+	Focal  image.Rectangle
+	Pad    int // the outline extends Pad pixels around the drawing
+
+	box  image.Rectangle // the drawing within its file
+	fsys fs.FS
+}
+
+// Pixels decodes the trimmed drawing (transparent outside the ink) and its
+// outline: the silhouette grown by Pad pixels, a white halo over textures.
+func (im *Image) Pixels() (art *image.NRGBA, outline *image.Alpha, err error) {
+	src, err := readPNG(im.fsys, im.File)
+	if err != nil {
+		return nil, nil, errors.New((&Problem{File: im.File, Field: "file", Err: err}).String())
+	}
+	full := toNRGBA(src)
+	whiteToTransparent(full)
+	art = image.NewNRGBA(image.Rect(0, 0, im.box.Dx(), im.box.Dy()))
+	draw.Draw(art, art.Rect, full, im.box.Min, draw.Src)
+	return art, grow(art, im.Pad), nil
 }
 
 // LoadPack reads and validates a pack. Bad items are skipped and returned as
@@ -349,30 +408,15 @@ func loadGrid(fsys fs.FS, s GridSpec, cell int) (*Grid, *Problem) {
 			return nil, &Problem{File: b.Border, Field: "w/h", Err: fmt.Errorf("%dx%d does not fit a %dx%d grid", b.W, b.H, g.Cols, g.Rows)}
 		}
 		want := image.Pt(b.W*cell-g.Gutter, b.H*cell-g.Gutter)
-		art, err := readPNG(fsys, b.Border)
-		if err != nil {
-			return nil, &Problem{File: b.Border, Field: "border", Err: err}
-		}
-		if art.Bounds().Size() != want {
-			return nil, &Problem{File: b.Border, Field: "border", Err: fmt.Errorf("is %v, a %dx%d panel needs %v", art.Bounds().Size(), b.W, b.H, want)}
-		}
-		bd := &Border{File: b.Border, Art: toNRGBA(art)}
-		whiteToTransparent(bd.Art)
-		if b.Mask != "" {
-			mk, err := readPNG(fsys, b.Mask)
-			if err != nil {
-				return nil, &Problem{File: b.Mask, Field: "mask", Err: err}
+		// Checked now, so a bad frame is reported at load; decoded again
+		// when drawn.
+		if _, _, prob := decodeBorder(fsys, b.Border, b.Mask, want); prob != nil {
+			if prob.Field == "border" && strings.HasPrefix(prob.Err.Error(), "is ") {
+				prob.Err = fmt.Errorf("%v (a %dx%d panel)", prob.Err, b.W, b.H)
 			}
-			if mk.Bounds().Size() != want {
-				return nil, &Problem{File: b.Mask, Field: "mask", Err: fmt.Errorf("is %v, want %v", mk.Bounds().Size(), want)}
-			}
-			bd.Mask = maskOf(mk)
-		} else {
-			bd.Mask = fillInside(bd.Art)
+			return nil, prob
 		}
-		if bd.Mask.Opaque() || emptyAlpha(bd.Mask) {
-			return nil, &Problem{File: b.Border, Field: "mask", Err: errors.New("no inside: the frame must be closed")}
-		}
+		bd := &Border{File: b.Border, maskFile: b.Mask, size: want, fsys: fsys}
 		k := image.Pt(b.W, b.H)
 		g.borders[k] = append(g.borders[k], bd)
 	}
@@ -472,14 +516,10 @@ func loadImage(fsys fs.FS, s ImageSpec, cell int) (*Image, *Problem) {
 			return nil, bad("focal", "%v covers none of the drawing", f)
 		}
 	}
-	// Trim to the drawing; focal follows.
-	trimmed := image.NewNRGBA(image.Rect(0, 0, box.Dx(), box.Dy()))
-	draw.Draw(trimmed, trimmed.Rect, art, box.Min, draw.Src)
+	// Trimmed to the drawing; focal follows.
 	focal = focal.Sub(box.Min)
 	pad := max(cell/outlineFactor, 1)
-	im := &Image{ImageSpec: s, Art: trimmed, Focal: focal, Pad: pad}
-	im.Outline = grow(trimmed, pad)
-	return im, nil
+	return &Image{ImageSpec: s, Bounds: image.Rect(0, 0, box.Dx(), box.Dy()), Focal: focal, Pad: pad, box: box, fsys: fsys}, nil
 }
 
 // toNRGBA copies any image into a fresh NRGBA at origin (0,0).

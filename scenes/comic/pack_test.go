@@ -123,15 +123,22 @@ func TestLoadPackSkipsBadItems(t *testing.T) {
 	// The scan: white outside the ring is transparent, trimmed to the ring,
 	// focal = the bounding box, the white inside kept.
 	im := p.Images[0]
-	if im.Art.Rect.Dx() != 20 || im.Art.Rect.Dy() != 20 || im.Focal != im.Art.Rect {
-		t.Fatalf("trimmed to %v, focal %v", im.Art.Rect, im.Focal)
+	art, _, err := im.Pixels()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if a := im.Art.NRGBAAt(10, 10).A; a != 255 {
+	if im.Bounds != art.Rect || art.Rect.Dx() != 20 || art.Rect.Dy() != 20 || im.Focal != art.Rect {
+		t.Fatalf("trimmed to %v (bounds %v), focal %v", art.Rect, im.Bounds, im.Focal)
+	}
+	if a := art.NRGBAAt(10, 10).A; a != 255 {
 		t.Fatalf("inside of the ring has alpha %d, want opaque white", a)
 	}
 	// The mask was found by flood fill inside the frame.
-	b := p.Grids[0].borders[image.Pt(1, 1)][0]
-	if b.Mask.AlphaAt(30, 30).A != 255 || b.Mask.AlphaAt(0, 0).A != 0 {
+	_, mask, err := p.Grids[0].borders[image.Pt(1, 1)][0].Pixels()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mask.AlphaAt(30, 30).A != 255 || mask.AlphaAt(0, 0).A != 0 {
 		t.Fatal("mask not filled inside the frame")
 	}
 }

@@ -15,51 +15,101 @@ import (
 // ArchiveWidth is the minimum width of the archived PNG.
 const ArchiveWidth = 1800
 
+// cacheMaxPixels bounds what is cached: art scaled for the printer (a few
+// hundred dots wide) is kept, so repeated prints are fast; archive-size art
+// is decoded, drawn and let go, so memory stays small on a Pi Zero.
+const cacheMaxPixels = 1 << 19
+
 type cacheKey struct {
-	src  any
+	src  any // *Image or *Border
+	part int // partArt, partMask, partOutline
 	flip bool
 	w, h int
 }
 
-// scaled returns src resized to w×h (mirrored if flip), cached: a pack is
-// drawn at a few widths only (the printer's and the archive's).
-func (p *Pack) scaled(src image.Image, flip bool, w, h int) image.Image {
-	k := cacheKey{src, flip, w, h}
+const (
+	partArt = iota
+	partMask
+	partOutline
+)
+
+// decoded holds the pixels of the assets one Render has decoded, so a
+// drawing and its outline (a frame and its mask) cost one decode.
+type decoded map[any][2]image.Image
+
+func (d decoded) get(src any) ([2]image.Image, bool) {
+	if px, ok := d[src]; ok {
+		return px, px[0] != nil
+	}
+	var px [2]image.Image
+	var err error
+	switch a := src.(type) {
+	case *Image:
+		var art *image.NRGBA
+		var ol *image.Alpha
+		if art, ol, err = a.Pixels(); err == nil {
+			px = [2]image.Image{art, ol}
+		}
+	case *Border:
+		var art *image.NRGBA
+		var mask *image.Alpha
+		if art, mask, err = a.Pixels(); err == nil {
+			px = [2]image.Image{art, mask}
+		}
+	}
+	d[src] = px // a failed decode is remembered as empty: drawn as nothing
+	return px, err == nil
+}
+
+// scaled returns part of an asset resized to w×h (mirrored if flip), from
+// the cache when it is printer-sized.
+func (p *Pack) scaled(d decoded, src any, part int, flip bool, w, h int) (image.Image, bool) {
+	k := cacheKey{src, part, flip, w, h}
 	p.mu.Lock()
 	if m, ok := p.cache[k]; ok {
 		p.mu.Unlock()
-		return m
+		return m, true
 	}
 	p.mu.Unlock()
+	px, ok := d.get(src)
+	if !ok {
+		return nil, false
+	}
+	img := px[0]
+	if part != partArt {
+		img = px[1]
+	}
 	var out image.Image
-	switch s := src.(type) {
+	switch s := img.(type) {
 	case *image.Alpha:
-		d := image.NewAlpha(image.Rect(0, 0, w, h))
-		if s.Rect.Size() == d.Rect.Size() {
-			copy(d.Pix, s.Pix)
+		dst := image.NewAlpha(image.Rect(0, 0, w, h))
+		if s.Rect.Size() == dst.Rect.Size() {
+			copy(dst.Pix, s.Pix)
 		} else {
-			xdraw.CatmullRom.Scale(d, d.Rect, s, s.Rect, xdraw.Src, nil)
+			xdraw.CatmullRom.Scale(dst, dst.Rect, s, s.Rect, xdraw.Src, nil)
 		}
 		if flip {
-			mirrorAlpha(d)
+			mirrorAlpha(dst)
 		}
-		out = d
+		out = dst
 	default:
-		d := image.NewRGBA(image.Rect(0, 0, w, h))
-		if src.Bounds().Size() == d.Rect.Size() {
-			draw.Draw(d, d.Rect, src, src.Bounds().Min, draw.Src)
+		dst := image.NewRGBA(image.Rect(0, 0, w, h))
+		if img.Bounds().Size() == dst.Rect.Size() {
+			draw.Draw(dst, dst.Rect, img, img.Bounds().Min, draw.Src)
 		} else {
-			xdraw.CatmullRom.Scale(d, d.Rect, src, src.Bounds(), xdraw.Src, nil)
+			xdraw.CatmullRom.Scale(dst, dst.Rect, img, img.Bounds(), xdraw.Src, nil)
 		}
 		if flip {
-			mirrorRGBA(d)
+			mirrorRGBA(dst)
 		}
-		out = d
+		out = dst
 	}
-	p.mu.Lock()
-	p.cache[k] = out
-	p.mu.Unlock()
-	return out
+	if w*h <= cacheMaxPixels {
+		p.mu.Lock()
+		p.cache[k] = out
+		p.mu.Unlock()
+	}
+	return out, true
 }
 
 func mirrorRGBA(m *image.RGBA) {
@@ -109,6 +159,7 @@ func (p *Pack) Render(s *Strip, width int, left, right string) *image.RGBA {
 	draw.Draw(canvas, canvas.Rect, image.White, image.Point{}, draw.Src)
 	sc := func(v int) int { return int(math.Round(float64(v) * f)) }
 	line := math.Max(1, float64(p.Cell)/40*f)
+	dec := decoded{}
 	for i := range s.Panels {
 		pn := &s.Panels[i]
 		// The size depends on the panel's size only, so frames scaled for
@@ -131,21 +182,29 @@ func (p *Pack) Render(s *Strip, width int, left, right string) *image.RGBA {
 		}
 		if im := pn.Image; im != nil {
 			at := image.Pt(sc(pn.At.X), sc(pn.At.Y)).Sub(r.Min)
-			w, hh := max(1, sc(im.Art.Rect.Dx())), max(1, sc(im.Art.Rect.Dy()))
+			w, hh := max(1, sc(im.Bounds.Dx())), max(1, sc(im.Bounds.Dy()))
 			pad := sc(im.Pad)
 			if pn.Texture != NoTexture || pn.Horizon > 0 {
 				// A white halo keeps the drawing readable over the background.
-				ol := p.scaled(im.Outline, pn.Flip, w+2*pad, hh+2*pad)
-				draw.DrawMask(layer, ol.Bounds().Add(at.Sub(image.Pt(pad, pad))), image.White, image.Point{}, ol, image.Point{}, draw.Over)
+				if ol, ok := p.scaled(dec, im, partOutline, pn.Flip, w+2*pad, hh+2*pad); ok {
+					draw.DrawMask(layer, ol.Bounds().Add(at.Sub(image.Pt(pad, pad))), image.White, image.Point{}, ol, image.Point{}, draw.Over)
+				}
 			}
-			art := p.scaled(im.Art, pn.Flip, w, hh)
-			draw.Draw(layer, art.Bounds().Add(at), art, image.Point{}, draw.Over)
+			if art, ok := p.scaled(dec, im, partArt, pn.Flip, w, hh); ok {
+				draw.Draw(layer, art.Bounds().Add(at), art, image.Point{}, draw.Over)
+			}
 		}
-		if pn.Border != nil {
-			mask := p.scaled(pn.Border.Mask, false, r.Dx(), r.Dy())
+		var mask, frame image.Image
+		ok := pn.Border != nil
+		if ok {
+			mask, ok = p.scaled(dec, pn.Border, partMask, false, r.Dx(), r.Dy())
+		}
+		if ok {
+			frame, ok = p.scaled(dec, pn.Border, partArt, false, r.Dx(), r.Dy())
+		}
+		if ok {
 			draw.DrawMask(canvas, r, layer, image.Point{}, mask, image.Point{}, draw.Over)
-			art := p.scaled(pn.Border.Art, false, r.Dx(), r.Dy())
-			draw.Draw(canvas, r, art, image.Point{}, draw.Over)
+			draw.Draw(canvas, r, frame, image.Point{}, draw.Over)
 		} else {
 			draw.Draw(canvas, r, layer, image.Point{}, draw.Src)
 		}

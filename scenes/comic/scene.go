@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -163,7 +164,12 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 		return errors.New("comic: no store")
 	}
 	if s.printer != nil {
-		go s.pack.Warm(s.printer.Width(), 12)
+		go func() {
+			s.pack.Warm(s.printer.Width(), 12)
+			// Warming decoded full-size drawings and frames to scale
+			// them; hand that memory back now (a Pi Zero has 512 MB).
+			debug.FreeOSMemory()
+		}()
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -280,7 +286,12 @@ func (s *Scene) NewStrip(ctx context.Context, seed uint64) (int64, error) {
 	left, right := Footer(n, now)
 	archive := s.pack.Render(strip, ArchiveSize(strip), left, right)
 	rec.Width, rec.Height = archive.Rect.Dx(), archive.Rect.Dy()
-	if err := WriteArchive(s.opts.Dir, rec, archive); err != nil {
+	err = WriteArchive(s.opts.Dir, rec, archive)
+	archive = nil
+	// The archive render decoded full-size art: return it to the system
+	// rather than keep a Pi Zero's memory for the next press.
+	debug.FreeOSMemory()
+	if err != nil {
 		if derr := s.store.DeleteComic(ctx, n); derr != nil {
 			err = errors.Join(err, derr)
 		}

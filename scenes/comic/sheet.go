@@ -31,12 +31,14 @@ func ContactSheet(p *Pack, cols int) *image.RGBA {
 	face := font.Font5x7()
 	for i, im := range p.Images {
 		ox, oy := (i%cols)*cw+pad, (i/cols)*ch+pad
-		iw, ih := im.Art.Rect.Dx(), im.Art.Rect.Dy()
+		iw, ih := im.Bounds.Dx(), im.Bounds.Dy()
 		f := min(float64(box)/float64(iw), float64(box)/float64(ih), 1)
 		w, h := max(int(float64(iw)*f), 1), max(int(float64(ih)*f), 1)
 		dst := image.Rect(ox+(box-w)/2, oy+(box-h)/2, ox+(box-w)/2+w, oy+(box-h)/2+h)
 		outline(sheet, dst.Inset(-1), grey, 1)
-		xdraw.CatmullRom.Scale(sheet, dst, im.Art, im.Art.Rect, xdraw.Over, nil)
+		if art, _, err := im.Pixels(); err == nil {
+			xdraw.CatmullRom.Scale(sheet, dst, art, art.Rect, xdraw.Over, nil)
+		}
 		fr := image.Rect(int(float64(im.Focal.Min.X)*f), int(float64(im.Focal.Min.Y)*f),
 			int(float64(im.Focal.Max.X)*f), int(float64(im.Focal.Max.Y)*f)).Add(dst.Min)
 		outline(sheet, fr, red, 2)
