@@ -3,12 +3,15 @@ package appliance
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
+	"image/png"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -177,5 +180,107 @@ func TestSlipFitsThePaper(t *testing.T) {
 	}
 	if black < 500 {
 		t.Fatalf("only %d black dots: the text is missing", black)
+	}
+}
+
+// TestComicGalleryEndToEnd: A on the comic scene archives a strip and prints
+// it; the gallery lists it, serves the full-resolution PNG, reprints and
+// deletes it.
+func TestComicGalleryEndToEnd(t *testing.T) {
+	t.Setenv("TINKERBOX_PASSWORD", "gallery-test-pw")
+	out := &syncBuffer{seen: make(chan struct{}, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{Sim: true, DataDir: t.TempDir(), Listen: "127.0.0.1:0", Version: "test", Stdout: out, Stderr: io.Discard})
+	}()
+	defer func() { cancel(); <-done }()
+	var url string
+	for url == "" {
+		if m := urlRE.FindStringSubmatch(out.String()); m != nil {
+			url = m[1]
+			break
+		}
+		select {
+		case <-out.seen:
+		case err := <-done:
+			t.Fatalf("Run: %v", err)
+		case <-time.After(30 * time.Second): // hang guard
+			t.Fatal("no URL")
+		}
+	}
+	do := func(method, path, body string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, url+path, strings.NewReader(body))
+		req.SetBasicAuth("admin", "gallery-test-pw")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+
+	// Follow the state stream until the printer's roll has grown.
+	sctx, scancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer scancel()
+	sreq, _ := http.NewRequestWithContext(sctx, "GET", url+"api/state/stream", nil)
+	sreq.SetBasicAuth("admin", "gallery-test-pw")
+	stream, err := http.DefaultClient.Do(sreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	if r := do("POST", "api/buttons/A", `{"press":"short"}`); r.StatusCode != 200 {
+		t.Fatalf("press A: %s", r.Status)
+	}
+	sc := bufio.NewScanner(stream.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	printed := false
+	for !printed && sc.Scan() {
+		line, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok || !strings.HasPrefix(line, "{") {
+			continue
+		}
+		var st struct {
+			Printer struct {
+				Rows int `json:"rows"`
+			} `json:"printer"`
+		}
+		if json.Unmarshal([]byte(line), &st) == nil && st.Printer.Rows > 200 {
+			printed = true
+		}
+	}
+	if !printed {
+		t.Fatalf("the strip never reached the simulated printer: %v", sc.Err())
+	}
+
+	var list []struct {
+		N     int64 `json:"n"`
+		Width int   `json:"width"`
+	}
+	r := do("GET", "api/comics", "")
+	if err := json.NewDecoder(r.Body).Decode(&list); err != nil || len(list) != 1 || list[0].Width < 1800 {
+		t.Fatalf("gallery = %+v, %v", list, err)
+	}
+	n := strconv.FormatInt(list[0].N, 10)
+	r = do("GET", "comics/"+n+".png", "")
+	img, err := png.Decode(r.Body)
+	if err != nil || img.Bounds().Dx() < 1800 {
+		t.Fatalf("archive PNG: %v %v", img.Bounds(), err)
+	}
+	if r := do("POST", "api/comics/"+n+"/reprint", ""); r.StatusCode != http.StatusAccepted {
+		t.Fatalf("reprint: %s", r.Status)
+	}
+	if r := do("DELETE", "api/comics/"+n, ""); r.StatusCode != http.StatusOK {
+		t.Fatalf("delete: %s", r.Status)
+	}
+	r = do("GET", "api/comics", "")
+	list = nil
+	if err := json.NewDecoder(r.Body).Decode(&list); err != nil || len(list) != 0 {
+		t.Fatalf("after delete: %+v, %v", list, err)
+	}
+	if r := do("GET", "comics/"+n+".png", ""); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("deleted PNG still served: %s", r.Status)
 	}
 }
