@@ -50,7 +50,7 @@ lint:
 bench: build arm
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./scripts/benchstart dist/tinkerbox
-	$(GO) run ./scripts/benchspycam -duration $(SPYCAM_SECONDS)s dist/tinkerbox
+	$(GO) run ./scripts/benchspycam -duration $(SPYCAM_SECONDS)s -warmup 10s dist/tinkerbox
 	@echo "ARM binary sizes:"; ls -l $(ARM_BINS) | awk '{printf "  %-32s %6.1f MB\n", $$9, $$5/1048576}'
 	@if $(PYTHON) -c 'import PIL' 2>/dev/null; then \
 	  $(PYTHON) scripts/bench-pillow-dither.py drivers/escpos/testdata/bench.png; \

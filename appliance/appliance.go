@@ -31,7 +31,7 @@ import (
 
 // memoryLimit is the heap the appliance aims to stay under (GOMEMLIMIT
 // overrides it).
-const memoryLimit = 40 << 20
+const memoryLimit = 64 << 20
 
 // Options come from the command line.
 type Options struct {
