@@ -91,6 +91,11 @@
 
   function renderScene(s, prev) {
     $('scene-name').textContent = s.scene || '—';
+    // A scene that keeps failing says why, and how often it was restarted.
+    const err = $('scene-error');
+    const x = s.extra || {};
+    err.hidden = !x.scene_error;
+    err.textContent = x.scene_error ? 'Restarted ' + (x.scene_restarts || 1) + '×: ' + x.scene_error : '';
     const sel = $('scene-select');
     const names = s.scenes || [];
     if (!prev || (prev.scenes || []).join('\n') !== names.join('\n')) {
