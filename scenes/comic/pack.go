@@ -198,6 +198,27 @@ func (b *Border) Pixels() (*image.NRGBA, *image.Alpha, error) {
 	return art, mask, nil
 }
 
+// frameSizes checks only the PNG headers of a frame and its mask.
+func frameSizes(fsys fs.FS, file, maskFile string, want image.Point) (*image.NRGBA, *image.Alpha, *Problem) {
+	for _, f := range []struct{ name, field string }{{file, "border"}, {maskFile, "mask"}} {
+		if f.name == "" {
+			continue
+		}
+		raw, err := readLimited(fsys, f.name, maxImageFile)
+		if err != nil {
+			return nil, nil, &Problem{File: f.name, Field: f.field, Err: err}
+		}
+		cfg, err := png.DecodeConfig(bytes.NewReader(raw))
+		if err != nil {
+			return nil, nil, &Problem{File: f.name, Field: f.field, Err: fmt.Errorf("corrupt PNG: %w", err)}
+		}
+		if got := image.Pt(cfg.Width, cfg.Height); got != want {
+			return nil, nil, &Problem{File: f.name, Field: f.field, Err: fmt.Errorf("is %v, a panel needs %v", got, want)}
+		}
+	}
+	return nil, nil, nil
+}
+
 // decodeBorder reads and checks a frame and its mask.
 func decodeBorder(fsys fs.FS, file, maskFile string, want image.Point) (*image.NRGBA, *image.Alpha, *Problem) {
 	src, err := readPNG(fsys, file)
@@ -264,7 +285,15 @@ func (im *Image) Pixels() (art *image.NRGBA, outline *image.Alpha, err error) {
 // LoadPack reads and validates a pack. Bad items are skipped and returned as
 // problems (one per item); the error is non-nil only when the pack is
 // unusable: no manifest, no usable grid, or no usable image.
-func LoadPack(fsys fs.FS) (*Pack, []Problem, error) {
+func LoadPack(fsys fs.FS) (*Pack, []Problem, error) { return loadPack(fsys, true) }
+
+// LoadBuiltinPack loads a pack whose frames were checked when it was built
+// (the embedded default, checked by the tests): it reads the frames' PNG
+// headers only, and leaves decoding to the first render. On a Pi Zero that
+// saves most of a minute and a burst of memory at every start.
+func LoadBuiltinPack(fsys fs.FS) (*Pack, []Problem, error) { return loadPack(fsys, false) }
+
+func loadPack(fsys fs.FS, checkFrames bool) (*Pack, []Problem, error) {
 	raw, err := readLimited(fsys, ManifestFile, maxManifest)
 	if err != nil {
 		return nil, nil, fmt.Errorf("comic: pack: %w", err)
@@ -287,7 +316,7 @@ func LoadPack(fsys fs.FS) (*Pack, []Problem, error) {
 	p := &Pack{Name: m.Name, Cell: m.Cell, cache: map[cacheKey]image.Image{}}
 	var probs []Problem
 	for i, gs := range m.Grids {
-		g, gp := loadGrid(fsys, gs, m.Cell)
+		g, gp := loadGrid(fsys, gs, m.Cell, checkFrames)
 		if gp != nil {
 			if gp.File == "" {
 				gp.File = fmt.Sprintf("%s grids[%d]", ManifestFile, i)
@@ -376,7 +405,7 @@ func readPNG(fsys fs.FS, name string) (image.Image, error) {
 	return img, nil
 }
 
-func loadGrid(fsys fs.FS, s GridSpec, cell int) (*Grid, *Problem) {
+func loadGrid(fsys fs.FS, s GridSpec, cell int, checkFrames bool) (*Grid, *Problem) {
 	bad := func(field string, format string, args ...any) *Problem {
 		return &Problem{File: ManifestFile + " grid " + s.ID, Field: field, Err: fmt.Errorf(format, args...)}
 	}
@@ -410,7 +439,11 @@ func loadGrid(fsys fs.FS, s GridSpec, cell int) (*Grid, *Problem) {
 		want := image.Pt(b.W*cell-g.Gutter, b.H*cell-g.Gutter)
 		// Checked now, so a bad frame is reported at load; decoded again
 		// when drawn.
-		if _, _, prob := decodeBorder(fsys, b.Border, b.Mask, want); prob != nil {
+		check := decodeBorder
+		if !checkFrames {
+			check = frameSizes
+		}
+		if _, _, prob := check(fsys, b.Border, b.Mask, want); prob != nil {
 			if prob.Field == "border" && strings.HasPrefix(prob.Err.Error(), "is ") {
 				prob.Err = fmt.Errorf("%v (a %dx%d panel)", prob.Err, b.W, b.H)
 			}

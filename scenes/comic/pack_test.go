@@ -187,3 +187,39 @@ func FuzzLoadPack(f *testing.F) {
 		}
 	})
 }
+
+// TestBuiltinPackLoadsTheSame: the header-only load of the embedded pack
+// yields the same grids, frames and drawings as the full check, and renders
+// the same strip.
+func TestBuiltinPackLoadsTheSame(t *testing.T) {
+	full := defaultPack(t)
+	quick, probs, err := LoadBuiltinPack(art.Pack())
+	if err != nil || len(probs) > 0 {
+		t.Fatalf("LoadBuiltinPack: %v %v", err, probs)
+	}
+	if len(quick.Grids) != len(full.Grids) || len(quick.Images) != len(full.Images) {
+		t.Fatalf("%d grids, %d images; full check: %d, %d", len(quick.Grids), len(quick.Images), len(full.Grids), len(full.Images))
+	}
+	a, err := full.Compose(7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := quick.Compose(7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(full.Render(a, 384, "", "").Pix, quick.Render(b, 384, "", "").Pix) {
+		t.Fatal("the strips differ")
+	}
+}
+
+func TestBuiltinPackStillChecksFrameSizes(t *testing.T) {
+	frame := image.NewNRGBA(image.Rect(0, 0, 10, 10)) // a 1x1 panel needs 32-gutter
+	fsys := testFS(t, Manifest{Cell: 32, Grids: []GridSpec{{ID: "g", Cols: 1, Rows: 1, Borders: []BorderSpec{{W: 1, H: 1, Border: "f.png"}}}},
+		Images: []ImageSpec{{File: "a.png", Theme: "t", Role: Action}}},
+		map[string][]byte{"f.png": pngBytes(t, frame), "a.png": pngBytes(t, scan(20, 20))})
+	_, probs, err := LoadBuiltinPack(fsys)
+	if err == nil || len(probs) != 1 || probs[0].File != "f.png" || !strings.Contains(probs[0].Err.Error(), "needs") {
+		t.Fatalf("err %v, problems %v", err, probs)
+	}
+}
