@@ -555,8 +555,12 @@ func loadImage(fsys fs.FS, s ImageSpec, cell int) (*Image, *Problem) {
 	return &Image{ImageSpec: s, Bounds: image.Rect(0, 0, box.Dx(), box.Dy()), Focal: focal, Pad: pad, box: box, fsys: fsys}, nil
 }
 
-// toNRGBA copies any image into a fresh NRGBA at origin (0,0).
+// toNRGBA returns src as an NRGBA at origin (0,0): src itself when it is one
+// already (a fresh decode nobody else holds), else a copy.
 func toNRGBA(src image.Image) *image.NRGBA {
+	if m, ok := src.(*image.NRGBA); ok && m.Rect.Min == (image.Point{}) {
+		return m
+	}
 	b := src.Bounds()
 	dst := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	draw.Draw(dst, dst.Rect, src, b.Min, draw.Src)

@@ -159,8 +159,10 @@ func (p *Pack) Render(s *Strip, width int, left, right string) *image.RGBA {
 	draw.Draw(canvas, canvas.Rect, image.White, image.Point{}, draw.Src)
 	sc := func(v int) int { return int(math.Round(float64(v) * f)) }
 	line := math.Max(1, float64(p.Cell)/40*f)
-	dec := decoded{}
 	for i := range s.Panels {
+		// Decoded pixels live for one panel: a strip's frames at archive
+		// size would otherwise all be in memory at once.
+		dec := decoded{}
 		pn := &s.Panels[i]
 		// The size depends on the panel's size only, so frames scaled for
 		// one position are reused at every other.
@@ -303,8 +305,13 @@ func drawFooter(dst *image.RGBA, r image.Rectangle, left, right string, margin i
 // already scaled for it: the first press prints as fast as the rest.
 func (p *Pack) Warm(width int, strips int) {
 	for seed := range uint64(strips) {
-		if s, err := p.Compose(seed); err == nil {
-			p.Render(s, width, "", "")
-		}
+		p.WarmSeed(width, seed)
+	}
+}
+
+// WarmSeed renders one strip at a width to fill the cache.
+func (p *Pack) WarmSeed(width int, seed uint64) {
+	if s, err := p.Compose(seed); err == nil {
+		p.Render(s, width, "", "")
 	}
 }

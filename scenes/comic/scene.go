@@ -147,6 +147,10 @@ type status struct {
 	printed  int64
 }
 
+// warmStrips is how many strips are rendered at the printer's width when the
+// scene starts, so that the first presses print as fast as later ones.
+const warmStrips = 12
+
 // Run implements scene.Scene.
 func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 	defer s.light(scene.LightBusy, scene.LightOff)
@@ -165,10 +169,16 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 	}
 	if s.printer != nil {
 		go func() {
-			s.pack.Warm(s.printer.Width(), 12)
-			// Warming decoded full-size drawings and frames to scale
-			// them; hand that memory back now (a Pi Zero has 512 MB).
-			debug.FreeOSMemory()
+			for seed := range uint64(warmStrips) {
+				if ctx.Err() != nil {
+					return
+				}
+				s.pack.WarmSeed(s.printer.Width(), seed)
+				// Warming decodes full-size drawings and frames to
+				// scale them: hand that memory back strip by strip, so
+				// the start does not peak on a Pi Zero's 512 MB.
+				debug.FreeOSMemory()
+			}
 		}()
 	}
 	ctx, cancel := context.WithCancel(ctx)
