@@ -23,12 +23,11 @@ func (g glyph) width() int { return len(g.cols) }
 
 // Face is an immutable bitmap font. Use Font5x7 or Font3x5.
 type Face struct {
-	height  int
-	ascii   [128]glyph // indexed by rune; cols == nil means missing
-	extra   map[rune]glyph
-	upper   bool  // fold lower case to upper case (the 3x5 face has no lower case)
-	box     glyph // drawn for missing runes so they are visible, not silently dropped
-	boxWide int
+	height int
+	ascii  [128]glyph // indexed by rune; cols == nil means missing
+	extra  map[rune]glyph
+	upper  bool  // fold lower case to upper case (the 3x5 face has no lower case)
+	box    glyph // drawn for missing runes so they are visible, not silently dropped
 }
 
 // Font5x7 returns the 5x7 face: ASCII 32–126, ° and ↑ ↓ → ←.

@@ -155,13 +155,3 @@ func (p *pen) rotate(deg, x, y float64, f func()) {
 	f()
 	p.dc.Pop()
 }
-
-// mirror runs f mirrored left-right about x.
-func (p *pen) mirror(x float64, f func()) {
-	p.unit()
-	p.dc.Push()
-	p.dc.Translate(2*x, 0)
-	p.dc.Scale(-1, 1)
-	f()
-	p.dc.Pop()
-}
