@@ -29,7 +29,7 @@ func Selftest(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	b, err := board.Open(ctx, cfg, board.Options{Sim: o.Sim, Clock: o.Clock, Log: log, RecordDir: o.RecordDir})
+	b, err := board.Open(ctx, cfg, board.Options{Sim: o.Sim, Clock: o.Clock, Log: log, RecordDir: o.RecordDir, ScanI2C: true})
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,8 @@ type Options struct {
 	Log   *slog.Logger
 	// RecordDir, when set, saves each I2C probe's bus traffic there.
 	RecordDir string
+	// ScanI2C lists every address that answers on the I2C bus (selftest).
+	ScanI2C bool
 }
 
 // Probe is one line of the self-test table.

@@ -67,8 +67,10 @@ func (b *Board) openReal(ctx context.Context, cfg *config.Config, opts Options) 
 		}
 	}
 	rec := recorder{dir: opts.RecordDir}
-	if bus != nil {
+	if bus != nil && opts.ScanI2C {
 		b.probe("I2C bus", "i2c "+cfg.I2C.Bus, StatusOK, "answering: "+scanI2C(bus))
+	}
+	if bus != nil {
 		b.openScroll(cfg, rec.wrap(bus, "scroll"))
 		b.openEnviro(cfg, rec.wrap(bus, "enviro"))
 	}
