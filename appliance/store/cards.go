@@ -95,17 +95,26 @@ func nullPrice(p float64) any {
 	return p
 }
 
-// ImportCatalog inserts or replaces the cards from seq in one transaction:
-// when seq yields an error (a broken file), nothing is imported. progress,
-// when not nil, is called after each card with the count so far.
+// ImportCatalog inserts or replaces the cards from seq all at once: when seq
+// yields an error (a broken file), nothing is imported. progress, when not
+// nil, is called after each card with the count so far.
+//
+// Cards are staged in a temporary table first, so the database's write lock
+// is held only for the final copy: reading a big file (or hashing reference
+// images) on a Pi Zero takes minutes, and the event log, barometer samples and
+// a running appliance beside the CLI must not wait for it.
 func (s *Store) ImportCatalog(ctx context.Context, seq iter.Seq2[CatalogCard, error], progress func(n int)) (int, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	conn, err := s.db.Conn(ctx) // temporary tables belong to one connection
 	if err != nil {
 		return 0, fmt.Errorf("store: import catalog: %w", err)
 	}
-	defer tx.Rollback()
-	st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO card_catalog
-		(id, oracle_id, name, set_code, number, lang, finishes, usd, usd_foil, eur, image, hash, colour)
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `DROP TABLE IF EXISTS temp.catalog_import;
+		CREATE TEMP TABLE catalog_import AS SELECT `+catalogCols+` FROM main.card_catalog WHERE 0`); err != nil {
+		return 0, fmt.Errorf("store: import catalog: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.catalog_import")
+	st, err := conn.PrepareContext(ctx, `INSERT INTO temp.catalog_import (`+catalogCols+`)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 	if err != nil {
 		return 0, fmt.Errorf("store: import catalog: %w", err)
@@ -139,6 +148,15 @@ func (s *Store) ImportCatalog(ctx context.Context, seq iter.Seq2[CatalogCard, er
 		if progress != nil {
 			progress(n)
 		}
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: import catalog: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO main.card_catalog (`+catalogCols+`)
+		SELECT `+catalogCols+` FROM temp.catalog_import ORDER BY rowid`); err != nil {
+		return 0, fmt.Errorf("store: import catalog: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("store: import catalog: %w", err)

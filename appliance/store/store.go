@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -55,10 +56,7 @@ func Open(ctx context.Context, dir string, now func() time.Time) (*Store, error)
 		return nil, fmt.Errorf("store: create data dir: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
-	// synchronous=NORMAL in WAL mode: a power cut loses at most the last
-	// transactions since the previous checkpoint sync, never corrupts.
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -69,6 +67,27 @@ func Open(ctx context.Context, dir string, now func() time.Time) (*Store, error)
 	}
 	return s, nil
 }
+
+// dsn is the one connection policy for every connection to the database, the
+// appliance's and the CLI's alike:
+//   - WAL with synchronous=NORMAL: a power cut loses at most the transactions
+//     since the last checkpoint sync, and never corrupts;
+//   - a busy timeout, applied before anything else on the connection, so a
+//     writer waits for another (in this process or in `tinkerbox catalog`)
+//     instead of failing with SQLITE_BUSY;
+//   - immediate transactions: a transaction takes the write lock when it
+//     begins, under that timeout. A deferred one that reads first and then
+//     writes fails at once with SQLITE_BUSY when another writer committed in
+//     between, and no timeout helps it.
+func dsn(path string) string {
+	return "file:" + path + "?_busy_timeout=" + strconv.Itoa(int(BusyTimeout/time.Millisecond)) +
+		"&_txlock=immediate&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=1"
+}
+
+// BusyTimeout is how long a connection waits for another's write lock. Every
+// write transaction is short (imports are staged first), so this only has to
+// cover a slow SD card on a Pi Zero.
+const BusyTimeout = 10 * time.Second
 
 func (s *Store) migrate(ctx context.Context) error {
 	migrations := migrations()

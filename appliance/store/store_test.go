@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,5 +90,109 @@ func TestGarbageFileIsAClearError(t *testing.T) {
 	_, err := Open(context.Background(), dir, nil)
 	if err == nil || !strings.Contains(err.Error(), "not a readable database") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// A slow import (a big file, reference images hashed on a Pi Zero) must not
+// hold the write lock while it reads: the event log and a second process
+// (the CLI beside the appliance) keep writing meanwhile.
+func TestSlowImportDoesNotLockWriters(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, dir, fixedNow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	other, err := Open(ctx, dir, fixedNow()) // another process's connections
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+
+	reading := make(chan struct{})
+	written := make(chan error, 1)
+	slow := func(yield func(CatalogCard, error) bool) {
+		if !yield(CatalogCard{ID: "a", Name: "Alpha", Set: "x", Number: "1"}, nil) {
+			return
+		}
+		close(reading)
+		// The rest of the file arrives only once the others have written.
+		if err := <-written; err != nil {
+			t.Errorf("write during the import: %v", err)
+		}
+		yield(CatalogCard{ID: "b", Name: "Beta", Set: "x", Number: "2"}, nil)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.ImportCatalog(ctx, slow, nil)
+		done <- err
+	}()
+	<-reading
+	// Fail fast instead of waiting out the busy timeout.
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	err = errors.Join(s.LogEvent(wctx, "info", "test", "during import"),
+		other.LogEvent(wctx, "info", "test", "from the CLI"))
+	cancel()
+	written <- err
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	all, _, err := s.CatalogSize(ctx)
+	if err != nil || all != 2 {
+		t.Fatalf("catalog has %d cards, %v; want 2", all, err)
+	}
+	var tables int
+	if err := s.DB().QueryRow("SELECT count(*) FROM sqlite_temp_master").Scan(&tables); err != nil || tables != 0 {
+		t.Fatalf("%d temporary tables left behind, %v", tables, err)
+	}
+}
+
+// Every connection waits for the write lock and takes it when its
+// transaction begins; the policy is the same for all of them.
+func TestConnectionPolicy(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir(), fixedNow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.DB().SetMaxIdleConns(4)
+	conns := make([]*sql.Conn, 3)
+	for i := range conns {
+		c, err := s.DB().Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	for i, c := range conns {
+		var ms int
+		var mode string
+		if err := c.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&ms); err != nil || ms != int(BusyTimeout/time.Millisecond) {
+			t.Errorf("connection %d: busy_timeout = %d, %v", i, ms, err)
+		}
+		if err := c.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+			t.Errorf("connection %d: journal_mode = %q, %v", i, mode, err)
+		}
+	}
+	// An immediate transaction holds the write lock from BEGIN: a second
+	// one cannot begin (it would wait out the timeout) while the first is open.
+	tx, err := conns[0].BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := conns[1].ExecContext(ctx, "PRAGMA busy_timeout = 0"); err != nil {
+		t.Fatal(err)
+	}
+	tx2, err := conns[1].BeginTx(ctx, nil)
+	if err == nil {
+		tx2.Rollback()
+		t.Fatal("a second transaction began while the first held the write lock: transactions are not immediate")
+	}
+	if !strings.Contains(err.Error(), "locked") && !strings.Contains(err.Error(), "BUSY") {
+		t.Fatalf("second BEGIN: %v, want SQLITE_BUSY", err)
 	}
 }
