@@ -26,6 +26,7 @@ func (a *app) comicDir() string { return filepath.Join(a.cfg.Appliance.DataDir, 
 // comicScene builds the comic scene. A pack that cannot be used is not an
 // error here: the scene shows it on the display and the appliance runs on.
 func (a *app) comicScene() (scene.Scene, error) {
+	a.dropUnfinishedComics()
 	dir := a.cfg.Comic.Pack
 	if dir == "" {
 		dir = filepath.Join(a.cfg.Appliance.DataDir, comicPackDir)
@@ -121,11 +122,44 @@ func (g *comicGallery) Reprint(ctx context.Context, n int64) error {
 	return nil
 }
 
+// dropUnfinishedComics removes the strips a power cut interrupted before
+// their archive was complete (they never reached the gallery), and the
+// temporary files of interrupted writes.
+func (a *app) dropUnfinishedComics() {
+	ctx := context.Background()
+	ns, err := a.store.UnfinishedComics(ctx)
+	if err != nil {
+		a.record("error", comic.Name, err.Error())
+		return
+	}
+	g := &comicGallery{a: a}
+	for _, n := range ns {
+		if err := g.removeComic(ctx, n); err != nil {
+			a.record("error", comic.Name, err.Error())
+			continue
+		}
+		a.record("warn", comic.Name, fmt.Sprintf("strip #%d was interrupted (power cut?) before its archive was written; removed", n))
+	}
+	tmps, _ := filepath.Glob(filepath.Join(a.comicDir(), ".tmp-*"))
+	for _, f := range tmps {
+		os.Remove(f)
+	}
+}
+
 // DeleteComic removes the strip from the index, then its files.
 func (g *comicGallery) DeleteComic(ctx context.Context, n int64) error {
 	if _, err := g.a.store.Comic(ctx, n); err != nil {
 		return err
 	}
+	if err := g.removeComic(ctx, n); err != nil {
+		return err
+	}
+	g.a.record("info", comic.Name, fmt.Sprintf("strip #%d deleted from the web", n))
+	return nil
+}
+
+// removeComic deletes strip n from the index, then its files.
+func (g *comicGallery) removeComic(ctx context.Context, n int64) error {
 	if err := g.a.store.DeleteComic(ctx, n); err != nil {
 		return err
 	}
@@ -136,6 +170,5 @@ func (g *comicGallery) DeleteComic(ctx context.Context, n int64) error {
 			errs = append(errs, err)
 		}
 	}
-	g.a.record("info", comic.Name, fmt.Sprintf("strip #%d deleted from the web", n))
 	return errors.Join(errs...)
 }

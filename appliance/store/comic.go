@@ -120,14 +120,35 @@ func (s *Store) Comic(ctx context.Context, n int64) (comic.Record, error) {
 	return r, nil
 }
 
-// Comics lists the archive, newest first, at most limit (≤ 0: 500).
+// UnfinishedComics lists the strips whose archive PNG was never recorded as
+// written (width 0): a power cut or a crash came between NewComic and
+// SetComicSize. Only meaningful before the comic scene starts.
+func (s *Store) UnfinishedComics(ctx context.Context) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT id FROM comics WHERE width = 0 ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("store: unfinished comics: %w", err)
+	}
+	defer rows.Close()
+	var ns []int64
+	for rows.Next() {
+		var n int64
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("store: unfinished comics: %w", err)
+		}
+		ns = append(ns, n)
+	}
+	return ns, rows.Err()
+}
+
+// Comics lists the archive, newest first, at most limit (≤ 0: 500): the
+// strips whose archive PNG is written, never one still being drawn.
 func (s *Store) Comics(ctx context.Context, limit int) ([]Comic, error) {
 	if limit <= 0 || limit > 5000 {
 		limit = 500
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT c.id, c.seed, c.at, c.theme, c.character, c.grid, c.width, c.height,
 		(SELECT COUNT(*) FROM comic_prints p WHERE p.comic = c.id)
-		FROM comics c ORDER BY c.id DESC LIMIT ?`, limit)
+		FROM comics c WHERE c.width > 0 ORDER BY c.id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: comics: %w", err)
 	}

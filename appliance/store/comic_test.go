@@ -85,6 +85,9 @@ func TestComicQueueSurvivesRestart(t *testing.T) {
 	if n3 != n2+1 {
 		t.Fatalf("new number %d after deleting %d", n3, n2)
 	}
+	if err := s.SetComicSize(ctx, n3, 1968, 700); err != nil { // its archive is written
+		t.Fatal(err)
+	}
 	list, err := s.Comics(ctx, 0)
 	if err != nil || len(list) != 2 || list[0].N != n3 || list[1].Seed != "9223372036854775813" {
 		t.Fatalf("list %+v %v", list, err)
@@ -94,5 +97,33 @@ func TestComicQueueSurvivesRestart(t *testing.T) {
 	}
 	if _, err := s.Comic(ctx, n2); !errors.Is(err, ErrNoComic) {
 		t.Fatalf("deleted comic: %v", err)
+	}
+}
+
+// A strip reaches the gallery only once its archive PNG is written; one a
+// power cut interrupted is listed as unfinished, for the appliance to drop.
+func TestUnfinishedStripIsNotInTheGallery(t *testing.T) {
+	ctx := context.Background()
+	s := openComic(t, t.TempDir())
+	defer s.Close()
+	at := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	done, err := s.NewComic(ctx, comic.Record{Seed: 1, At: at, Theme: "sea", Character: "whale", Grid: "wide"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetComicSize(ctx, done, 1968, 700); err != nil {
+		t.Fatal(err)
+	}
+	cut, err := s.NewComic(ctx, comic.Record{Seed: 2, At: at, Theme: "sea", Character: "whale", Grid: "wide"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.Comics(ctx, 0)
+	if err != nil || len(list) != 1 || list[0].N != done {
+		t.Fatalf("gallery = %+v, %v; want only strip %d", list, err, done)
+	}
+	un, err := s.UnfinishedComics(ctx)
+	if err != nil || len(un) != 1 || un[0] != cut {
+		t.Fatalf("unfinished = %v, %v; want [%d]", un, err, cut)
 	}
 }

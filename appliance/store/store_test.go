@@ -196,3 +196,26 @@ func TestConnectionPolicy(t *testing.T) {
 		t.Fatalf("second BEGIN: %v, want SQLITE_BUSY", err)
 	}
 }
+
+// What the appliance acknowledged survives a power cut: every connection
+// commits with synchronous=FULL (make boot-test cuts the power to prove it).
+func TestCommitsAreDurable(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir(), fixedNow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.DB().SetMaxIdleConns(3)
+	for i := range 3 {
+		c, err := s.DB().Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var sync int
+		if err := c.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil || sync != 2 {
+			t.Errorf("connection %d: synchronous = %d, %v; want 2 (FULL)", i, sync, err)
+		}
+	}
+}

@@ -385,11 +385,28 @@ func atomicWrite(name string, data []byte) error {
 	if err == nil {
 		err = os.Rename(f.Name(), name)
 	}
+	if err == nil {
+		err = syncDir(filepath.Dir(name))
+	}
 	if err != nil {
 		os.Remove(f.Name())
 		return fmt.Errorf("comic: archive: write %s: %w", filepath.Base(name), err)
 	}
 	return nil
+}
+
+// syncDir makes a rename in dir durable: until the directory is synced, a
+// power cut can bring back the old name.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // worker prints queued jobs one at a time, oldest first, retrying with
