@@ -60,7 +60,7 @@ BR=$BR_DIR/buildroot-$BR_VERSION
 # change everyone's everyday builds.
 STAGE=$OUT/src
 mkdir -p "$STAGE"
-rsync -a --delete --exclude=/.git --exclude=/dist --exclude=/output --exclude=/data --exclude=/vendor "$SRC/" "$STAGE/"
+rsync -a --delete --exclude=/.git --exclude=/.cache --exclude=/dist --exclude=/output --exclude=/data --exclude=/vendor "$SRC/" "$STAGE/"
 (cd "$STAGE" && go mod vendor)
 VERSION=$(git -C "$SRC" describe --tags --always --dirty 2>/dev/null || echo dev)
 

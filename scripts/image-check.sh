@@ -37,11 +37,28 @@ export TARGET_DIR BINARIES_DIR BUILD_DIR
 mkdir -p "$TARGET_DIR/etc" "$TARGET_DIR/usr/bin" "$BINARIES_DIR/rpi-firmware/overlays" "$BUILD_DIR"
 
 # --- target tree: a stand-in for what Buildroot's packages install -------
+# BusyBox's inittab (the overlay's must replace it) and Buildroot's skeleton
+# shadow, whose root has an empty password (post-build.sh must lock it).
 printf '%s\n' '::sysinit:/etc/init.d/rcS' '::shutdown:/etc/init.d/rcK' >"$TARGET_DIR/etc/inittab"
+printf '%s\n' 'root::::::::' 'daemon:*:::::::' >"$TARGET_DIR/etc/shadow"
+mkdir -p "$TARGET_DIR/etc/init.d"
+echo 'seedrng || true' >"$TARGET_DIR/etc/init.d/S01seedrng"
 cp -a "$BOARD_DIR/rootfs-overlay/." "$TARGET_DIR/"
 install -m 0755 "$BIN" "$TARGET_DIR/usr/bin/tinkerbox"
 "$BOARD_DIR/post-build.sh" "$TARGET_DIR"
-mkfs.ext4 -q -F -L rootfs -d "$TARGET_DIR" "$BINARIES_DIR/rootfs.ext4" 200M >/dev/null
+# The size every defconfig gives the root filesystem: it must fill its slot.
+rootfs_size=$(sed -n 's/^BR2_TARGET_ROOTFS_EXT2_SIZE="\(.*\)"$/\1/p' "$SRC/buildroot/configs/tinkerbox_${BOARD}_defconfig")
+for c in "$SRC"/buildroot/configs/*_defconfig; do
+	grep -qx "BR2_TARGET_ROOTFS_EXT2_SIZE=\"$rootfs_size\"" "$c" || fail "${c##*/}: root filesystem size differs from $rootfs_size"
+	grep -qx 'BR2_PACKAGE_BUSYBOX_CONFIG="$(BR2_EXTERNAL_TINKERBOX_PATH)/board/tinkerbox/busybox.config"' "$c" ||
+		fail "${c##*/}: BusyBox is not configured from board/tinkerbox/busybox.config"
+	grep -q 'BUSYBOX_CONFIG_FRAGMENT' "$c" && fail "${c##*/}: a BusyBox config fragment would make the image differ from the boot test"
+done
+[ "$rootfs_size" = 256M ] || fail "root filesystem is $rootfs_size, its partition 256M"
+for opt in CONFIG_LOGREAD=y CONFIG_FEATURE_IPC_SYSLOG=y CONFIG_MDEV=y CONFIG_INIT=y '# CONFIG_CROND is not set' '# CONFIG_SEEDRNG is not set'; do
+	grep -qx "$opt" "$BOARD_DIR/busybox.config" || fail "busybox.config: want $opt"
+done
+mkfs.ext4 -q -F -L rootfs -d "$TARGET_DIR" "$BINARIES_DIR/rootfs.ext4" "$rootfs_size" >/dev/null
 
 # --- stand-in firmware, kernel and device tree --------------------------
 for f in bootcode.bin start.elf fixup.dat overlays/pwm-2chan.dtbo overlays/miniuart-bt.dtbo; do
@@ -116,7 +133,13 @@ grep -q 'upstream sample' "$WORK/config.txt" && fail "config.txt is rpi-firmware
 sed -n 's/^gpu_mem[_0-9]*=//p' "$WORK/config.txt" | while read -r g; do
 	[ "$g" -ge 32 ] || fail "config.txt sets gpu_mem=$g (below 32 breaks the camera)"
 done
-mtype -i "$FAT" ::/cmdline.txt | grep -q 'root=/dev/mmcblk0p2 .*ro rootwait' || fail "cmdline.txt: root must be p2, read-only"
+mtype -i "$FAT" ::/cmdline.txt >"$WORK/cmdline.txt"
+grep -q 'root=/dev/mmcblk0p2 .*ro rootwait' "$WORK/cmdline.txt" || fail "cmdline.txt: root must be p2, read-only"
+# The last console= is /dev/console: where init scripts and the first-start
+# password go. It must be the serial port, not HDMI.
+[ "$(tr ' ' '\n' <"$WORK/cmdline.txt" | grep '^console=' | tail -n 1)" = console=ttyAMA0,115200 ] ||
+	fail "cmdline.txt: the serial console must be the last console= ($(cat "$WORK/cmdline.txt"))"
+grep -q 'fsck\.' "$WORK/cmdline.txt" && fail "cmdline.txt: fsck.* options do nothing without an initramfs"
 mtype -i "$FAT" ::/tinkerbox.toml | cmp -s - tinkerbox.example.toml || fail "tinkerbox.toml differs from tinkerbox.example.toml"
 mtype -i "$FAT" ::/wifi.txt | grep -q '^ssid =' || fail "wifi.txt has no ssid line"
 ok "boot partition: firmware, kernel, dtb, overlays, config.txt, cmdline.txt, tinkerbox.toml, wifi.txt"
@@ -131,8 +154,7 @@ cmp -s "$WORK/tinkerbox" "$BIN" || fail "/usr/bin/tinkerbox differs from $BIN"
 file -b "$WORK/tinkerbox" | grep -q 'ELF 32-bit LSB executable, ARM.*statically linked' ||
 	fail "/usr/bin/tinkerbox is not a static 32-bit ARM executable: $(file -b "$WORK/tinkerbox")"
 mode() { dbg "stat $1" | sed -n 's/.*Mode: *\([0-7]*\).*/\1/p'; }
-for s in etc/init.d/S05data etc/init.d/S15watchdog etc/init.d/S36wifi etc/init.d/S48ntpd \
-	etc/init.d/S90tinkerbox usr/sbin/tinkerbox-supervise; do
+for s in $(cd "$BOARD_DIR/rootfs-overlay" && echo etc/init.d/* usr/sbin/tinkerbox-supervise usr/share/udhcpc/default.script); do
 	[ "$(mode "/$s")" = 0755 ] || fail "/$s missing or not executable (mode $(mode "/$s"))"
 done
 (cd "$BOARD_DIR/rootfs-overlay" && find . -type f) | while read -r f; do
@@ -142,7 +164,9 @@ dbg "cat /etc/inittab" | grep -q '^::respawn:/usr/sbin/tinkerbox-supervise$' || 
 dbg "cat /etc/tinkerbox.toml" | cmp -s - tinkerbox.example.toml || fail "/etc/tinkerbox.toml is not the example config"
 dbg "cat /etc/fstab" | grep -Eq '^/dev/root[[:space:]]+/[[:space:]]+ext4[[:space:]]+ro' || fail "fstab does not keep / read-only"
 for d in /boot /data; do dbg "stat $d" | grep -q 'Type: directory' || fail "no mount point $d"; done
-ok "rootfs: static ARM /usr/bin/tinkerbox, init scripts, overlay, inittab respawn, read-only fstab"
+dbg "cat /etc/shadow" | grep -q '^root:\*:' || fail "root is not locked in /etc/shadow"
+dbg "stat /etc/init.d/S01seedrng" | grep -q 'Type:' && fail "seedrng is still started (it fails on the read-only root)"
+ok "rootfs: static ARM /usr/bin/tinkerbox, init scripts, overlay, inittab respawn, read-only fstab, root locked, no seedrng"
 
 # --- /data placeholder -----------------------------------------------------
 # S05data creates the filesystem on the device; the image must not carry a

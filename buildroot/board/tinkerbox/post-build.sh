@@ -15,16 +15,25 @@ mkdir -p "$TARGET_DIR/boot" "$TARGET_DIR/data"
 # partition: the documented defaults, copied rather than duplicated.
 install -D -m 0644 "$SRC_DIR/tinkerbox.example.toml" "$TARGET_DIR/etc/tinkerbox.toml"
 
-inittab="$TARGET_DIR/etc/inittab"
-[ -f "$inittab" ] || { echo "post-build.sh: $inittab missing (BusyBox init?)" >&2; exit 1; }
+# The overlay's inittab starts the supervisor and the console logins; make
+# sure no package's inittab won over it.
+grep -q '^::respawn:/usr/sbin/tinkerbox-supervise$' "$TARGET_DIR/etc/inittab" ||
+	{ echo "post-build.sh: $TARGET_DIR/etc/inittab is not the overlay's" >&2; exit 1; }
 
-# BusyBox init starts the appliance's supervisor after rcS (so /data is
-# mounted and the network is up) and restarts it should it ever die.
-if ! grep -q 'tinkerbox-supervise' "$inittab"; then
-	printf '%s\n' '::respawn:/usr/sbin/tinkerbox-supervise' >>"$inittab"
-fi
+# Services the appliance does not use. seedrng would write its seed to the
+# read-only root at every boot and shutdown (and fail); the kernel seeds its
+# RNG by itself. crond has no jobs here.
+for s in S01seedrng S20seedrng S20urandom S50crond; do
+	if [ -e "$TARGET_DIR/etc/init.d/$s" ]; then
+		echo "post-build.sh: removing /etc/init.d/$s (not used by the appliance)"
+		rm -f "$TARGET_DIR/etc/init.d/$s"
+	fi
+done
 
-# A login on the HDMI console as well as on the serial console.
-if ! grep -q '^tty1::' "$inittab"; then
-	printf '%s\n' 'tty1::respawn:/sbin/getty -L tty1 0 vt100 # HDMI console' >>"$inittab"
+# No passwordless root: lock an empty root password (S04console opens the
+# console for a maker who asks). A hash set on purpose at build time stays.
+sed -i 's,^root::,root:*:,' "$TARGET_DIR/etc/shadow"
+if grep -q '^root::' "$TARGET_DIR/etc/shadow"; then
+	echo "post-build.sh: root still has an empty password" >&2
+	exit 1
 fi
