@@ -1,0 +1,924 @@
+// Command boottest boots the tinkerbox SD image under qemu-system-aarch64
+// (scripts/boot-test.sh builds it) and checks it the way a maker meets it:
+// the first boot creates /data, later boots keep it, a power cut loses
+// nothing that was acknowledged, the consoles and the log work, and the
+// appliance answers on the network. It prints a table and exits 1 when a
+// check fails. Everything it reads comes from the emulated board: its serial
+// console, its web server through a port forward on 127.0.0.1, and the card
+// image between boots.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"image/png"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite"
+)
+
+type options struct {
+	card, kernel, initrd, cmdline, logs string
+	t0                                  int64
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.card, "card", "", "SD card image (a power of two in size)")
+	flag.StringVar(&o.kernel, "kernel", "", "arm64 kernel Image")
+	flag.StringVar(&o.initrd, "initrd", "", "initramfs")
+	flag.StringVar(&o.cmdline, "cmdline", "", "kernel command line (the image's cmdline.txt)")
+	flag.StringVar(&o.logs, "logs", ".", "directory for the console logs")
+	flag.Int64Var(&o.t0, "t0", 0, "unix time the whole boot test started (for the wall-time figure)")
+	flag.Parse()
+	if o.card == "" || o.kernel == "" || o.initrd == "" || o.cmdline == "" {
+		flag.Usage()
+		os.Exit(2)
+	}
+	t := &test{o: o}
+	err := t.run()
+	t.report()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "boottest: FAIL:", err)
+		os.Exit(1)
+	}
+	if t.failed() {
+		os.Exit(1)
+	}
+}
+
+// check is one row of the table.
+type check struct {
+	what, detail string
+	ok           bool
+}
+
+type test struct {
+	o      options
+	checks []check
+	// learnt on the way
+	password, rootPassword string
+	uuid                   string
+	acked                  []int64
+	figures                []string
+}
+
+func (t *test) check(ok bool, what, format string, args ...any) bool {
+	t.checks = append(t.checks, check{what: what, ok: ok, detail: fmt.Sprintf(format, args...)})
+	mark := "ok  "
+	if !ok {
+		mark = "FAIL"
+	}
+	fmt.Printf("boottest: %s %s: %s\n", mark, what, fmt.Sprintf(format, args...))
+	return ok
+}
+
+func (t *test) failed() bool {
+	return slices.ContainsFunc(t.checks, func(c check) bool { return !c.ok })
+}
+
+func (t *test) figure(format string, args ...any) {
+	t.figures = append(t.figures, fmt.Sprintf(format, args...))
+}
+
+func (t *test) report() {
+	fmt.Println()
+	fmt.Println("boot test                                          result  detail")
+	fmt.Println("-------------------------------------------------  ------  ------")
+	for _, c := range t.checks {
+		r := "ok"
+		if !c.ok {
+			r = "FAIL"
+		}
+		fmt.Printf("%-50s  %-6s  %s\n", c.what, r, c.detail)
+	}
+	if t.o.t0 > 0 {
+		t.figure("boot-test wall time: %ds", time.Now().Unix()-t.o.t0)
+	}
+	if len(t.figures) > 0 {
+		fmt.Println()
+		for _, f := range t.figures {
+			fmt.Println("figure:", f)
+		}
+	}
+	n := 0
+	for _, c := range t.checks {
+		if c.ok {
+			n++
+		}
+	}
+	fmt.Printf("\n%d passed, %d failed\n", n, len(t.checks)-n)
+}
+
+func (t *test) run() error {
+	if err := t.firstBoot(); err != nil {
+		return fmt.Errorf("boot 1: %w", err)
+	}
+	if err := t.openConsole(); err != nil {
+		return err
+	}
+	if err := t.secondBoot(); err != nil {
+		return fmt.Errorf("boot 2: %w", err)
+	}
+	if err := t.afterPoweroff(); err != nil {
+		return err
+	}
+	if err := t.thirdBoot(); err != nil {
+		return fmt.Errorf("boot 3: %w", err)
+	}
+	return nil
+}
+
+// Boot 1: the card as flashed. /data is created, the password is shown on
+// the serial console, root cannot log in, a comic is archived through the
+// web API, then the power is cut while more are being written.
+func (t *test) firstBoot() error {
+	m, err := t.boot("boot1")
+	if err != nil {
+		return err
+	}
+	defer m.kill()
+	if err := t.upAndRunning(m, "boot 1"); err != nil {
+		return err
+	}
+	pw, err := m.con.find(`admin password \(shown once[^)]*\): (\S+)`)
+	t.check(err == nil, "boot 1: password on the serial console", "%s", orErr(err, "shown once, on ttyAMA0"))
+	if err != nil {
+		return err
+	}
+	t.password = pw[1]
+	_, err = m.con.find(`S05data: growing /dev/mmcblk0p4 to the end of the card`)
+	_, err2 := m.con.find(`S05data: creating the ext4 filesystem on /dev/mmcblk0p4`)
+	t.check(err == nil && err2 == nil, "boot 1: /data grown and created", "%s", orErr(errors.Join(err, err2), "partition 4 grown, then formatted"))
+	t.scriptsClean(m, "boot 1")
+
+	// root is locked on the serial console.
+	if err := m.login("root", ""); err == nil {
+		t.check(false, "boot 1: console root login refused", "root logged in with an empty password")
+	} else {
+		t.check(errors.Is(err, errLoginRefused), "boot 1: console root login refused", "%v", err)
+	}
+
+	// A row through the web API: press A in the comic scene, the strip is
+	// archived (PNG, JSON and its row) and queued for the absent printer.
+	c := m.client(t.password)
+	if err := c.press(); err != nil {
+		return err
+	}
+	list, err := c.waitComics(1, 4*time.Minute)
+	if !t.check(err == nil, "boot 1: comic archived through the web API", "%s", orErr(err, fmt.Sprintf("strip #%d", lastN(list)))) {
+		return err
+	}
+
+	// Power cut while tinkerbox writes: time one more strip from press to
+	// archive, press again, and cut the power at a random point of the
+	// next one's making (composing, rendering, writing PNG, JSON and rows).
+	before := len(list)
+	pressed := time.Now()
+	if err := c.press(); err != nil {
+		return err
+	}
+	list, err = c.waitComics(before+1, 4*time.Minute)
+	if err != nil {
+		return err
+	}
+	took := time.Since(pressed)
+	if err := c.press(); err != nil {
+		return err
+	}
+	var r [1]byte
+	rand.Read(r[:])
+	cut := took * time.Duration(30+int(r[0])%70) / 100
+	select {
+	case <-m.exited:
+		return errors.New("QEMU exited before the power cut")
+	case <-time.After(cut):
+	}
+	m.kill()
+	for _, s := range list {
+		t.acked = append(t.acked, s.N)
+	}
+	t.check(true, "boot 1: power cut while writing", "QEMU killed %.1fs into a strip that takes %.1fs, strips %v acknowledged", cut.Seconds(), took.Seconds(), t.acked)
+	sb, err := readSuper(t.o.card, 4)
+	if err != nil {
+		return err
+	}
+	t.uuid = sb.uuid
+	t.check(sb.mounts == 1, "boot 1: /data mounted once", "mount count %d, UUID %s", sb.mounts, sb.uuid)
+	return nil
+}
+
+// openConsole does what the README tells a maker: put the hash of a
+// password in root-password.txt on the boot partition, from a computer.
+func (t *test) openConsole() error {
+	b := make([]byte, 9)
+	rand.Read(b)
+	t.rootPassword = base64.RawURLEncoding.EncodeToString(b)
+	out, err := exec.Command("openssl", "passwd", "-6", t.rootPassword).Output()
+	if err != nil {
+		return fmt.Errorf("openssl passwd -6: %w", err)
+	}
+	f := filepath.Join(t.o.logs, "root-password.txt")
+	if err := os.WriteFile(f, out, 0o600); err != nil {
+		return err
+	}
+	start, _, err := partition(t.o.card, 1)
+	if err != nil {
+		return err
+	}
+	if out, err := exec.Command("mcopy", "-o", "-i", fmt.Sprintf("%s@@%d", t.o.card, start), f, "::/root-password.txt").CombinedOutput(); err != nil {
+		return fmt.Errorf("mcopy root-password.txt: %v: %s", err, out)
+	}
+	return nil
+}
+
+// Boot 2: after the power cut, with the console opened. The same /data, no
+// new password, nothing acknowledged lost; the system as the README says.
+func (t *test) secondBoot() error {
+	m, err := t.boot("boot2")
+	if err != nil {
+		return err
+	}
+	defer m.kill()
+	if err := t.upAndRunning(m, "boot 2"); err != nil {
+		return err
+	}
+	_, err = m.con.find(`admin password \(shown once`)
+	_, err2 := m.con.find(`S05data: creating the ext4`)
+	t.check(err != nil && err2 != nil, "boot 2: no new filesystem, no new password", "%s",
+		map[bool]string{true: "kept /data and the stored password hash", false: "formatted or generated again"}[err != nil && err2 != nil])
+	t.scriptsClean(m, "boot 2")
+
+	if err := m.login("root", t.rootPassword); err != nil {
+		t.check(false, "boot 2: console root login with root-password.txt", "%v", err)
+		return err
+	}
+	t.check(true, "boot 2: console root login with root-password.txt", "root shell on ttyAMA0")
+
+	tune, err := m.run("tune2fs -l /dev/mmcblk0p4")
+	if err != nil {
+		return err
+	}
+	uuid := field(tune, "Filesystem UUID")
+	mounts := field(tune, "Mount count")
+	t.check(uuid == t.uuid && mounts == "2", "boot 2: the same /data", "UUID %s (boot 1: %s), mount count %s", uuid, t.uuid, mounts)
+	blocks, _ := strconv.ParseInt(field(tune, "Block count"), 10, 64)
+	bsize, _ := strconv.ParseInt(field(tune, "Block size"), 10, 64)
+	// Output is tagged: the appliance's log shares the serial console.
+	card, err := m.run(`echo "CARD $(cat /sys/class/block/mmcblk0/size) $(cat /sys/class/block/mmcblk0p4/start) $(cat /sys/class/block/mmcblk0p4/size)"`)
+	if err != nil {
+		return err
+	}
+	var disk, start, size int64
+	if cm := regexp.MustCompile(`CARD (\d+) (\d+) (\d+)`).FindStringSubmatch(card); cm != nil {
+		disk, _ = strconv.ParseInt(cm[1], 10, 64)
+		start, _ = strconv.ParseInt(cm[2], 10, 64)
+		size, _ = strconv.ParseInt(cm[3], 10, 64)
+	}
+	grown := start+size == disk && blocks*bsize >= (size*512)-bsize
+	t.check(grown, "boot 2: /data reaches the end of the card", "p4 sectors %d-%d of %d, filesystem %d MiB", start, start+size, disk, blocks*bsize>>20)
+
+	mounts2, err := m.run("cat /proc/mounts")
+	if err != nil {
+		return err
+	}
+	rootRO := regexp.MustCompile(`(?m)^/dev/root / ext4 ro[,\s]|^/dev/mmcblk0p2 / ext4 ro[,\s]`).MatchString(mounts2)
+	bootRO := regexp.MustCompile(`(?m)^/dev/mmcblk0p1 /boot vfat ro[,\s]`).MatchString(mounts2)
+	dataRW := regexp.MustCompile(`(?m)^/dev/mmcblk0p4 /data ext4 rw[,\s]`).MatchString(mounts2)
+	t.check(rootRO && bootRO && dataRW, "boot 2: / and /boot read-only, /data ext4", "root ro %v, boot ro %v, data rw %v", rootRO, bootRO, dataRW)
+
+	proc, err := m.run(`for p in $(pidof tinkerbox); do grep -E '^(Name|Uid|CapEff|CapPrm|CapAmb)' /proc/$p/status; done; echo "TBUID=$(id -u tinkerbox)"`)
+	if err != nil {
+		return err
+	}
+	uidLine := regexp.MustCompile(`Uid:\s+(\d+)\s+(\d+)`).FindStringSubmatch(proc)
+	wantUID := firstOr(regexp.MustCompile(`TBUID=(\d+)`).FindStringSubmatch(proc), 1)
+	capEff := field(proc, "CapEff")
+	capPrm := field(proc, "CapPrm")
+	asUser := uidLine != nil && uidLine[1] == wantUID && uidLine[2] == wantUID && wantUID != "0"
+	// cap_net_bind_service is capability 10.
+	t.check(asUser && capEff == "0000000000000400" && capPrm == "0000000000000400", "boot 2: tinkerbox as user tinkerbox, cap_net_bind_service only",
+		"uid %s (tinkerbox is %s), CapEff %s, CapPrm %s", firstOr(uidLine, 1), wantUID, capEff, capPrm)
+
+	logs, err := m.run(`echo "LOGS $(logread | grep -c ' tinkerbox: ') $(logread | grep -c 'database is locked')"; logread | grep ' tinkerbox: ' | tail -n 1 | sed 's/^/LAST /'`)
+	if err != nil {
+		return err
+	}
+	nTB, nLocked := -1, -1
+	if lm := regexp.MustCompile(`LOGS (\d+) (\d+)`).FindStringSubmatch(logs); lm != nil {
+		nTB, _ = strconv.Atoi(lm[1])
+		nLocked, _ = strconv.Atoi(lm[2])
+	}
+	last := firstOr(regexp.MustCompile(`(?m)^LAST (.*)$`).FindStringSubmatch(logs), 1)
+	t.check(nTB > 0, "boot 2: logread shows tinkerbox", "%d lines, the last: %s", nTB, last)
+	t.check(nLocked == 0, "boot 2: no 'database is locked' in the log", "%d such lines", nLocked)
+
+	// The board waits (not the test) until it has been up for twice the
+	// watchdog's timeout and a little more.
+	wd, err := m.run(`t=$(cat /sys/class/watchdog/watchdog0/timeout); while [ "$(cut -d. -f1 /proc/uptime)" -le $((2 * t + 5)) ]; do sleep 1; done; ` +
+		`echo "WD $(cat /sys/class/watchdog/watchdog0/state) $t $(pidof watchdog >/dev/null && echo fed || echo unfed) $(cut -d' ' -f1 /proc/uptime)"`)
+	if err != nil {
+		return err
+	}
+	var wdState, wdFed string
+	var wdTimeout int
+	var up float64
+	if wm := regexp.MustCompile(`WD (\S+) (\d+) (\S+) ([\d.]+)`).FindStringSubmatch(wd); wm != nil {
+		wdState, wdFed = wm[1], wm[3]
+		wdTimeout, _ = strconv.Atoi(wm[2])
+		up, _ = strconv.ParseFloat(wm[4], 64)
+	}
+	// An unfed i6300esb resets the board, and -no-reboot makes QEMU exit:
+	// still up after more than twice the timeout, the watchdog is fed.
+	t.check(wdState == "active" && wdFed == "fed" && wdTimeout > 0 && up > 2*float64(wdTimeout),
+		"boot 2: the hardware watchdog is fed", "state %s, timeout %ds, the watchdog daemon %s it, up %.0fs without a reset", wdState, wdTimeout, wdFed, up)
+
+	// Nothing acknowledged before the power cut is lost.
+	c := m.client(t.password)
+	list, err := c.comics()
+	if err != nil {
+		return err
+	}
+	have := map[int64]bool{}
+	for _, s := range list {
+		have[s.N] = true
+	}
+	var lost []int64
+	pngOK := 0
+	for _, n := range t.acked {
+		if !have[n] {
+			lost = append(lost, n)
+			continue
+		}
+		if err := c.png(n); err != nil {
+			lost = append(lost, n)
+			continue
+		}
+		pngOK++
+	}
+	dropped := "none interrupted"
+	if ev, err := c.do("GET", "/api/events", nil); err == nil {
+		if d := regexp.MustCompile(`strip #\d+ was interrupted[^"]*`).Find(ev); d != nil {
+			dropped = string(d)
+		}
+	}
+	t.check(len(lost) == 0, "boot 2: nothing acknowledged lost", "strips %v acknowledged before the cut: %d listed with a readable PNG; archive now %d strips (%s); lost %v",
+		t.acked, pngOK, len(list), dropped, lost)
+
+	// A clean power-off.
+	m.send("poweroff\r")
+	err = m.waitExit(3 * time.Minute)
+	_, rcErr := m.con.find(`rcK: ERROR`)
+	t.check(err == nil && rcErr != nil, "boot 2: poweroff is clean", "%s", orErr(errors.Join(err, notErr(rcErr, "a stop script failed")), "every stop script ran, the board powered off"))
+	return nil
+}
+
+func (t *test) afterPoweroff() error {
+	sb, err := readSuper(t.o.card, 4)
+	if err != nil {
+		return err
+	}
+	t.check(sb.clean && !sb.recover, "after poweroff: /data unmounted cleanly", "state clean %v, journal needs recovery %v", sb.clean, sb.recover)
+	db, err := dumpDB(t.o.card, t.o.logs)
+	if err != nil {
+		t.check(false, "after poweroff: database integrity", "%v", err)
+		return nil
+	}
+	res, n, err := integrity(db)
+	t.check(err == nil && res == "ok", "after poweroff: database integrity", "PRAGMA integrity_check = %q, %d comics rows%s", res, n, orEmpty(err))
+	return nil
+}
+
+// Boot 3: after the clean poweroff, fsck finds the filesystem clean.
+func (t *test) thirdBoot() error {
+	m, err := t.boot("boot3")
+	if err != nil {
+		return err
+	}
+	defer m.kill()
+	if err := t.upAndRunning(m, "boot 3"); err != nil {
+		return err
+	}
+	line, err := m.con.find(`tinkerbox-data: clean, [^\r\n]*`)
+	t.check(err == nil, "boot 3: fsck says clean", "%s", orErr(err, firstOr(line, 0)))
+	return nil
+}
+
+// upAndRunning waits for tinkerbox's start line, then for /healthz.
+func (t *test) upAndRunning(m *machine, name string) error {
+	if _, err := m.con.wait(regexp.MustCompile(`tinkerbox \S+ is running`), 6*time.Minute); err != nil {
+		t.check(false, name+": tinkerbox starts", "%v", err)
+		return err
+	}
+	took, err := m.healthz(time.Minute)
+	if !t.check(err == nil, name+": /healthz through the port forward", "%s", orErr(err, fmt.Sprintf("%.1fs after power-on", took.Seconds()))) {
+		return err
+	}
+	t.figure("%s: /healthz %.1fs after power-on (QEMU TCG, -smp 2)", name, took.Seconds())
+	return nil
+}
+
+// scriptsClean: every S-script ran and none printed an error line.
+func (t *test) scriptsClean(m *machine, name string) {
+	out := m.con.text()
+	var bad []string
+	for _, l := range strings.Split(out, "\n") {
+		l = strings.TrimSpace(l)
+		switch {
+		case strings.HasPrefix(l, "tinkerbox: "):
+			// The appliance's own log (missing hardware on this board is
+			// reported there, as it should be), not an init script's.
+		case strings.HasSuffix(l, "udevadm: not found"):
+			// Debian's parted is built with udev and calls udevadm after
+			// resizing; Buildroot's parted, without eudev, does not.
+		case regexp.MustCompile(`(?i)\b(ERROR|FAIL(ED)?)\b|can't|not found|No such file|seedrng|crond`).MatchString(l):
+			bad = append(bad, l)
+		}
+	}
+	_, err := m.con.find(`Starting network: OK`)
+	t.check(len(bad) == 0 && err == nil, name+": init scripts ran without an error line", "%s",
+		map[bool]string{true: "rcS ran every S-script; no ERROR/FAIL line", false: fmt.Sprintf("%q", bad)}[len(bad) == 0 && err == nil])
+}
+
+// --- the machine -------------------------------------------------------------
+
+type machine struct {
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	con    *console
+	port   int
+	start  time.Time
+	exited chan struct{}
+	err    error
+}
+
+func (t *test) boot(name string) (*machine, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	log, err := os.Create(filepath.Join(t.o.logs, name+".console.log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command("qemu-system-aarch64",
+		"-M", "virt", "-cpu", "cortex-a72", "-smp", "2", "-m", "1024",
+		"-accel", "tcg,thread=multi",
+		"-display", "none", "-serial", "stdio", "-monitor", "none",
+		"-no-reboot",
+		"-kernel", t.o.kernel, "-initrd", t.o.initrd, "-append", t.o.cmdline,
+		"-device", "sdhci-pci", "-drive", "if=none,id=card,format=raw,file="+t.o.card, "-device", "sd-card,drive=card",
+		"-netdev", fmt.Sprintf("user,id=net0,hostfwd=tcp:127.0.0.1:%d-:80", port), "-device", "virtio-net-pci,netdev=net0,romfile=",
+		"-device", "i6300esb", "-action", "watchdog=reset",
+	)
+	con := newConsole(log)
+	cmd.Stdout = con
+	cmd.Stderr = con
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	m := &machine{cmd: cmd, in: in, con: con, port: port, start: time.Now(), exited: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("qemu-system-aarch64: %w", err)
+	}
+	fmt.Printf("boottest: %s: QEMU started (console log %s, web on 127.0.0.1:%d)\n", name, log.Name(), port)
+	go func() {
+		m.err = cmd.Wait()
+		con.close()
+		log.Close()
+		close(m.exited)
+	}()
+	return m, nil
+}
+
+func (m *machine) kill() {
+	select {
+	case <-m.exited:
+	default:
+		m.cmd.Process.Kill()
+		<-m.exited
+	}
+}
+
+func (m *machine) waitExit(d time.Duration) error {
+	select {
+	case <-m.exited:
+		return m.err
+	case <-time.After(d):
+		return fmt.Errorf("still running after %s", d)
+	}
+}
+
+func (m *machine) send(s string) {
+	io.WriteString(m.in, s)
+}
+
+var errLoginRefused = errors.New("login refused")
+
+// login answers getty and login on the serial console.
+func (m *machine) login(user, password string) error {
+	mark := m.con.mark()
+	m.send("\r")
+	if _, err := m.con.waitFrom(mark, regexp.MustCompile(`login: $`), 2*time.Minute); err != nil {
+		return fmt.Errorf("no login prompt: %w", err)
+	}
+	m.send(user + "\r")
+	if _, err := m.con.waitFrom(mark, regexp.MustCompile(`Password: $`), time.Minute); err != nil {
+		return fmt.Errorf("no password prompt: %w", err)
+	}
+	after := m.con.mark()
+	m.send(password + "\r")
+	// A shell answers an echo; a refused login says so.
+	m.send("echo \"==\"LOGGED\"==\"\r")
+	// BusyBox login says "Login incorrect", or for a locked account ("*")
+	// "bad salt", and getty asks again.
+	got, err := m.con.waitFrom(after, regexp.MustCompile(`==LOGGED==|Login incorrect|bad salt|login: $`), time.Minute)
+	if err != nil {
+		return fmt.Errorf("no answer after the password: %w", err)
+	}
+	if got[0] != "==LOGGED==" {
+		return fmt.Errorf("%w (%q)", errLoginRefused, strings.TrimSpace(got[0]))
+	}
+	return nil
+}
+
+// run runs a shell command on the serial console and returns its output.
+func (m *machine) run(command string) (string, error) {
+	mark := m.con.mark()
+	m.send("echo \"==\"BEGIN\"==\"; " + command + "; echo \"==\"END $?\"==\"\r")
+	got, err := m.con.waitFrom(mark, regexp.MustCompile(`(?s)==BEGIN==\r?\n(.*?)==END (\d+)==`), 2*time.Minute)
+	if err != nil {
+		return "", fmt.Errorf("%q: %w", command, err)
+	}
+	return strings.ReplaceAll(got[1], "\r", ""), nil
+}
+
+// healthz waits for /healthz; it returns the time since power-on.
+func (m *machine) healthz(d time.Duration) (time.Duration, error) {
+	c := &http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now().Add(d)
+	for backoff := 50 * time.Millisecond; ; backoff = min(2*backoff, time.Second) {
+		resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", m.port))
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 && strings.TrimSpace(string(body)) == "ok" {
+				return time.Since(m.start), nil
+			}
+			err = fmt.Errorf("status %d %q", resp.StatusCode, body)
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("/healthz: %w", err)
+		}
+		select {
+		case <-m.exited:
+			return 0, errors.New("QEMU exited")
+		case <-time.After(backoff):
+		}
+	}
+}
+
+type client struct {
+	m        *machine
+	password string
+	http     *http.Client
+}
+
+func (m *machine) client(password string) *client {
+	return &client{m: m, password: password, http: &http.Client{Timeout: 30 * time.Second}}
+}
+
+func (c *client) do(method, path string, body any) ([]byte, error) {
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, fmt.Sprintf("http://127.0.0.1:%d%s", c.m.port, path), r)
+	req.SetBasicAuth("admin", c.password)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != 200 {
+		err = fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(b))
+	}
+	return b, err
+}
+
+func (c *client) press() error {
+	_, err := c.do("POST", "/api/buttons/A", map[string]string{"press": "short"})
+	return err
+}
+
+type strip struct {
+	N int64 `json:"n"`
+}
+
+func (c *client) comics() ([]strip, error) {
+	b, err := c.do("GET", "/api/comics", nil)
+	if err != nil {
+		return nil, err
+	}
+	var list []strip
+	if err := json.Unmarshal(b, &list); err != nil {
+		return nil, fmt.Errorf("/api/comics: %w", err)
+	}
+	return list, nil
+}
+
+// waitComics polls the archive until it lists n strips.
+func (c *client) waitComics(n int, d time.Duration) ([]strip, error) {
+	deadline := time.Now().Add(d)
+	for {
+		list, err := c.comics()
+		if err == nil && len(list) >= n {
+			return list, nil
+		}
+		if time.Now().After(deadline) {
+			return list, fmt.Errorf("the archive lists %d strips after %s, want %d (%v)", len(list), d, n, err)
+		}
+		select {
+		case <-c.m.exited:
+			return nil, errors.New("QEMU exited")
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func (c *client) png(n int64) error {
+	b, err := c.do("GET", fmt.Sprintf("/comics/%d.png", n), nil)
+	if err != nil {
+		return err
+	}
+	_, err = png.Decode(bytes.NewReader(b))
+	return err
+}
+
+// --- the serial console --------------------------------------------------------
+
+type console struct {
+	mu      sync.Mutex
+	buf     []byte
+	changed chan struct{}
+	closed  bool
+	log     io.Writer
+}
+
+func newConsole(log io.Writer) *console {
+	return &console{changed: make(chan struct{}), log: log}
+}
+
+func (c *console) Write(p []byte) (int, error) {
+	c.log.Write(p)
+	c.mu.Lock()
+	c.buf = append(c.buf, p...)
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.mu.Unlock()
+	return len(p), nil
+}
+
+func (c *console) close() {
+	c.mu.Lock()
+	c.closed = true
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.mu.Unlock()
+}
+
+func (c *console) mark() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.buf)
+}
+
+func (c *console) text() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return string(c.buf)
+}
+
+func (c *console) find(re string) ([]string, error) {
+	m := regexp.MustCompile(re).FindStringSubmatch(c.text())
+	if m == nil {
+		return nil, fmt.Errorf("not on the console: %s", re)
+	}
+	return m, nil
+}
+
+func (c *console) wait(re *regexp.Regexp, d time.Duration) ([]string, error) {
+	return c.waitFrom(0, re, d)
+}
+
+// waitFrom waits until re matches the console output after byte from.
+func (c *console) waitFrom(from int, re *regexp.Regexp, d time.Duration) ([]string, error) {
+	timeout := time.After(d)
+	for {
+		c.mu.Lock()
+		m := re.FindStringSubmatch(string(c.buf[from:]))
+		closed, changed := c.closed, c.changed
+		c.mu.Unlock()
+		if m != nil {
+			return m, nil
+		}
+		if closed {
+			return nil, fmt.Errorf("QEMU exited before %q", re)
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+			return nil, fmt.Errorf("no %q on the console within %s", re, d)
+		}
+	}
+}
+
+// --- the card, read between boots -----------------------------------------------
+
+// partition returns the byte offset and size of MBR partition n.
+func partition(card string, n int) (int64, int64, error) {
+	f, err := os.Open(card)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	mbr := make([]byte, 512)
+	if _, err := io.ReadFull(f, mbr); err != nil {
+		return 0, 0, err
+	}
+	if mbr[510] != 0x55 || mbr[511] != 0xaa {
+		return 0, 0, errors.New("card has no MBR")
+	}
+	e := mbr[446+16*(n-1):]
+	return int64(binary.LittleEndian.Uint32(e[8:])) * 512, int64(binary.LittleEndian.Uint32(e[12:])) * 512, nil
+}
+
+type super struct {
+	uuid           string
+	mounts         int
+	clean, recover bool
+}
+
+// readSuper reads the ext4 superblock of partition n.
+func readSuper(card string, n int) (super, error) {
+	off, _, err := partition(card, n)
+	if err != nil {
+		return super{}, err
+	}
+	f, err := os.Open(card)
+	if err != nil {
+		return super{}, err
+	}
+	defer f.Close()
+	sb := make([]byte, 1024)
+	if _, err := f.ReadAt(sb, off+1024); err != nil {
+		return super{}, err
+	}
+	if binary.LittleEndian.Uint16(sb[0x38:]) != 0xef53 {
+		return super{}, fmt.Errorf("partition %d holds no ext4 filesystem", n)
+	}
+	u := hex.EncodeToString(sb[0x68:0x78])
+	return super{
+		uuid:    u[0:8] + "-" + u[8:12] + "-" + u[12:16] + "-" + u[16:20] + "-" + u[20:],
+		mounts:  int(binary.LittleEndian.Uint16(sb[0x34:])),
+		clean:   binary.LittleEndian.Uint16(sb[0x3a:])&1 == 1,
+		recover: binary.LittleEndian.Uint32(sb[0x60:])&0x4 != 0,
+	}, nil
+}
+
+// dumpDB copies the database (and its WAL, if any) out of /data with
+// debugfs, reading the card image after a clean unmount.
+func dumpDB(card, dir string) (string, error) {
+	off, size, err := partition(card, 4)
+	if err != nil {
+		return "", err
+	}
+	part := filepath.Join(dir, "data.ext4")
+	src, err := os.Open(card)
+	if err != nil {
+		return "", err
+	}
+	defer src.Close()
+	dst, err := os.Create(part)
+	if err != nil {
+		return "", err
+	}
+	_, err = io.Copy(dst, io.NewSectionReader(src, off, size))
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", err
+	}
+	db := filepath.Join(dir, "tinkerbox.db")
+	for _, name := range []string{"tinkerbox.db", "tinkerbox.db-wal"} {
+		os.Remove(filepath.Join(dir, name))
+		out, err := exec.Command("debugfs", "-R", "dump /"+name+" "+filepath.Join(dir, name), part).CombinedOutput()
+		if err != nil {
+			return "", fmt.Errorf("debugfs dump %s: %v: %s", name, err, out)
+		}
+	}
+	if st, err := os.Stat(db); err != nil || st.Size() == 0 {
+		return "", fmt.Errorf("no /tinkerbox.db on /data")
+	}
+	return db, nil
+}
+
+func integrity(path string) (string, int, error) {
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var res string
+	if err := db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res); err != nil {
+		return "", 0, err
+	}
+	var n int
+	err = db.QueryRowContext(ctx, "SELECT count(*) FROM comics").Scan(&n)
+	return res, n, err
+}
+
+// --- small helpers ----------------------------------------------------------------
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// field returns the value of "Name: value" in tune2fs or /proc output.
+func field(s, name string) string {
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `:\s*(.*?)\s*$`).FindStringSubmatch(s)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+func lastN(l []strip) int64 {
+	if len(l) == 0 {
+		return 0
+	}
+	return slices.MaxFunc(l, func(a, b strip) int { return int(a.N - b.N) }).N
+}
+
+func firstOr(m []string, i int) string {
+	if len(m) > i {
+		return m[i]
+	}
+	return ""
+}
+
+func orErr(err error, ok string) string {
+	if err != nil {
+		return err.Error()
+	}
+	return ok
+}
+
+func orEmpty(err error) string {
+	if err != nil {
+		return ": " + err.Error()
+	}
+	return ""
+}
+
+// notErr turns "not found" (err != nil) into success and a match into msg.
+func notErr(err error, msg string) error {
+	if err == nil {
+		return errors.New(msg)
+	}
+	return nil
+}
