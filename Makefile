@@ -12,7 +12,7 @@ DATA     ?= ./data
 PYTHON   ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)
 ARM_BINS := dist/tinkerbox-linux-armv6 dist/tinkerbox-linux-armv7 dist/tinkerbox-linux-arm64
 
-.PHONY: all run build arm test lint unit bench clean image flash image-check
+.PHONY: all run build arm test lint unit bench clean image flash image-check boot-test
 BOARD    ?= pi0w
 IMAGE    ?= dist/tinkerbox-$(BOARD).img.xz
 
@@ -32,8 +32,8 @@ arm:
 	GOOS=linux GOARCH=arm GOARM=7 $(GOBUILD) -o dist/tinkerbox-linux-armv7 .
 	GOOS=linux GOARCH=arm64 $(GOBUILD) -o dist/tinkerbox-linux-arm64 .
 
-## test: every check and test (formatting, vet, layering, ARM builds under qemu, browser)
-test: lint arm image-check
+## test: every check and test (formatting, vet, layering, ARM builds under qemu, browser, the image booted under QEMU)
+test: lint arm image-check boot-test
 	$(GO) test -count=1 ./...
 
 lint:
@@ -70,6 +70,10 @@ image-check: arm
 	scripts/image-check.sh dist/tinkerbox-linux-armv6
 	scripts/firstboot_test.sh
 	scripts/flash_test.sh
+
+## boot-test: build the pi4_64 SD image from this repo and boot it under qemu-system-aarch64 (first boot, power cut, reboot, poweroff); caches in .cache/boot-test
+boot-test: arm
+	scripts/boot-test.sh dist/tinkerbox-linux-arm64
 
 clean:
 	rm -rf dist output

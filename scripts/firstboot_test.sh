@@ -24,26 +24,54 @@ stub() {
 }
 
 # --- /data: first boot, second boot, interrupted first boot ---------------
+# S05data runs against the real e2fsprogs (mkfs.ext4, dumpe2fs, e2fsck,
+# resize2fs: the image's tools) on a partition image file. Only what needs
+# a device or root is a stub, and each stub keeps the real tool's rules:
+# parted grows the partition (the file) to the end of the card, mount -t ext4
+# refuses anything that is not ext4.
+for t in mkfs.ext4 dumpe2fs e2fsck resize2fs tune2fs; do
+	command -v "$t" >/dev/null || PATH=$PATH:/sbin:/usr/sbin
+	command -v "$t" >/dev/null && continue
+	[ "${CI:-}" = true ] && { echo "firstboot_test: FAIL: $t not installed (Debian: e2fsprogs)" >&2; exit 1; }
+	echo "firstboot_test: SKIPPED: $t not installed (Debian: e2fsprogs)"
+	exit 0
+done
+DISK_SECTORS=4194304 # a 2 GiB card; p4 is the 16 MiB placeholder at 644 MiB
+P4_START=1318912
 new_root() {
 	ROOT=$WORK/root
 	rm -rf "$ROOT"
 	mkdir -p "$ROOT/data" "$ROOT/state" "$ROOT/sys/class/block/mmcblk0/mmcblk0p4"
-	# A 16 GB card; p4 is the 16 MiB placeholder at 644 MiB.
-	echo 31116288 >"$ROOT/sys/class/block/mmcblk0/size"
-	echo 1318912 >"$ROOT/sys/class/block/mmcblk0/mmcblk0p4/start"
+	echo "$DISK_SECTORS" >"$ROOT/sys/class/block/mmcblk0/size"
+	echo "$P4_START" >"$ROOT/sys/class/block/mmcblk0/mmcblk0p4/start"
 	echo 32768 >"$ROOT/sys/class/block/mmcblk0/mmcblk0p4/size"
 	ln -s mmcblk0/mmcblk0p4 "$ROOT/sys/class/block/mmcblk0p4"
+	# The placeholder as flashed: zeros (sparse).
+	TB_DATA_DEV=$ROOT/p4.img
+	rm -f "$TB_DATA_DEV"
+	truncate -s 16M "$TB_DATA_DEV"
 	: >"$ROOT/cmds.log"
-	export ROOT
+	export ROOT TB_DATA_DEV
+}
+# wrap NAME: the real NAME, logged like a stub.
+wrap() {
+	real=$(command -v "$1")
+	printf '#!/bin/sh\necho "%s $*" >>"$ROOT/cmds.log"\nexec %s "$@"\n' "$1" "$real" >"$WORK/bin/$1"
+	/bin/chmod +x "$WORK/bin/$1"
 }
 rm -rf "${WORK:?}/bin"
 mkdir -p "$WORK/bin"
-stub parted 'echo $((31116288 - 1318912)) >"$ROOT/sys/class/block/mmcblk0p4/size"'
-stub mkfs.ext4 'touch "$ROOT/state/ext4"'
-stub blkid '[ -f "$ROOT/state/ext4" ] && echo "$1: LABEL=\"tinkerbox-data\" TYPE=\"ext4\""; true'
-stub e2fsck 'exit 0'
-stub resize2fs 'exit 0'
-stub mount 'touch "$ROOT/state/mounted"'
+for t in mkfs.ext4 dumpe2fs e2fsck resize2fs; do wrap "$t"; done
+stub parted '[ "$*" = "-s /dev/mmcblk0 resizepart 4 100%" ] || { echo "parted stub: unexpected $*" >&2; exit 1; }
+size=$(($(cat "$ROOT/sys/class/block/mmcblk0/size") - $(cat "$ROOT/sys/class/block/mmcblk0p4/start")))
+truncate -s $((size * 512)) "$TB_DATA_DEV"
+echo "$size" >"$ROOT/sys/class/block/mmcblk0p4/size"'
+stub mount 'case "$*" in
+*tmpfs*) ;;
+*"-t ext4"*) dumpe2fs -h "$TB_DATA_DEV" >/dev/null 2>&1 || { echo "mount: wrong fs type" >&2; exit 32; } ;;
+*) exit 1 ;;
+esac
+touch "$ROOT/state/mounted"'
 stub mountpoint '[ -f "$ROOT/state/mounted" ]'
 stub umount 'rm -f "$ROOT/state/mounted"'
 stub chown ''
@@ -52,19 +80,23 @@ stub sync ''
 PATH=$WORK/bin:$PATH
 
 count() { grep -c "^$1 " "$ROOT/cmds.log" || true; }
+uuid() { dumpe2fs -h "$TB_DATA_DEV" 2>/dev/null | sed -n 's/^Filesystem UUID: *//p'; }
+fs_bytes() { dumpe2fs -h "$TB_DATA_DEV" 2>/dev/null | awk -F: '/^Block count/ { c = $2 } /^Block size/ { s = $2 } END { print c * s }'; }
+grown_bytes=$(((DISK_SECTORS - P4_START) * 512))
 
 new_root
 sh "$OVERLAY/etc/init.d/S05data" start >"$WORK/out" 2>&1 || fail "S05data first boot: $(cat "$WORK/out")"
 [ "$(count parted)" = 1 ] || fail "first boot: parted ran $(count parted) times, want 1"
-grep -q '^parted -s /dev/mmcblk0 resizepart 4 100%$' "$ROOT/cmds.log" || fail "first boot: partition 4 not grown to 100%"
 [ "$(count mkfs.ext4)" = 1 ] || fail "first boot: mkfs.ext4 ran $(count mkfs.ext4) times, want 1"
-grep -q '^mkfs.ext4 .*-L tinkerbox-data .*/dev/mmcblk0p4$' "$ROOT/cmds.log" || fail "first boot: mkfs not on /dev/mmcblk0p4"
-grep -q "^mount -t ext4 .* /dev/mmcblk0p4 $ROOT/data\$" "$ROOT/cmds.log" || fail "first boot: /data not mounted from p4"
-# grow must come before mkfs, so the filesystem spans the whole card
-[ "$(grep -n -e '^parted' -e '^mkfs' "$ROOT/cmds.log" | head -n 1 | cut -d' ' -f1)" = "$(grep -n '^parted' "$ROOT/cmds.log" | cut -d' ' -f1)" ] ||
-	fail "first boot: mkfs ran before the partition was grown"
+grep -q "^mkfs.ext4 .*-L tinkerbox-data .*-E nodiscard" "$ROOT/cmds.log" || fail "first boot: mkfs without the label or with discard: $(grep mkfs "$ROOT/cmds.log")"
+[ "$(fs_bytes)" = "$grown_bytes" ] || fail "first boot: filesystem is $(fs_bytes) bytes, the grown partition $grown_bytes"
+dumpe2fs -h "$TB_DATA_DEV" 2>/dev/null | grep -q '^Block size: *4096$' || fail "first boot: not 4 KiB blocks"
+grep -q "^mount -t ext4 .* $TB_DATA_DEV $ROOT/data\$" "$ROOT/cmds.log" || fail "first boot: /data not mounted from p4"
+first_uuid=$(uuid)
+[ -n "$first_uuid" ] || fail "first boot: no filesystem made"
 
-# Second boot: the partition is full size and formatted: check and mount only.
+# Second boot: the same filesystem, checked and mounted, never formatted
+# (BusyBox's blkid without FEATURE_BLKID_TYPE once made every boot a first).
 rm -f "$ROOT/state/mounted"
 : >"$ROOT/cmds.log"
 sh "$OVERLAY/etc/init.d/S05data" start >"$WORK/out" 2>&1 || fail "S05data second boot: $(cat "$WORK/out")"
@@ -72,24 +104,38 @@ for c in parted mkfs.ext4 resize2fs; do
 	[ "$(count "$c")" = 0 ] || fail "second boot ran $c"
 done
 [ "$(count e2fsck)" = 1 ] && [ "$(count mount)" = 1 ] || fail "second boot: want one e2fsck and one mount, got: $(cat "$ROOT/cmds.log")"
+[ "$(uuid)" = "$first_uuid" ] || fail "second boot: filesystem UUID changed: /data was reformatted"
 
 # Already mounted (script run twice in one boot): nothing at all.
 : >"$ROOT/cmds.log"
 sh "$OVERLAY/etc/init.d/S05data" start >/dev/null 2>&1 || fail "S05data re-run failed"
 [ "$(grep -vc '^mountpoint ' "$ROOT/cmds.log" || true)" = 0 ] || fail "re-run with /data mounted did something: $(cat "$ROOT/cmds.log")"
 
+# A damaged primary superblock: repaired from the backup, never formatted.
+rm -f "$ROOT/state/mounted"
+dd if=/dev/zero of="$TB_DATA_DEV" bs=1024 seek=1 count=1 conv=notrunc status=none
+: >"$ROOT/cmds.log"
+sh "$OVERLAY/etc/init.d/S05data" start >"$WORK/out" 2>&1 || fail "S05data with a damaged superblock: $(cat "$WORK/out")"
+[ "$(count mkfs.ext4)" = 0 ] || fail "damaged superblock: /data was reformatted"
+grep -q '^e2fsck -y -b 32768' "$ROOT/cmds.log" || fail "damaged superblock: not repaired from the backup: $(cat "$ROOT/cmds.log")"
+[ "$(uuid)" = "$first_uuid" ] || fail "damaged superblock: UUID $(uuid), want $first_uuid"
+
 # Power cut after the grow, before mkfs: the next boot only formats.
 new_root
-echo $((31116288 - 1318912)) >"$ROOT/sys/class/block/mmcblk0p4/size"
+truncate -s "$grown_bytes" "$TB_DATA_DEV"
+echo $((DISK_SECTORS - P4_START)) >"$ROOT/sys/class/block/mmcblk0p4/size"
 sh "$OVERLAY/etc/init.d/S05data" start >/dev/null 2>&1 || fail "S05data after power cut failed"
 [ "$(count parted)" = 0 ] && [ "$(count mkfs.ext4)" = 1 ] || fail "after a power cut: want mkfs only, got: $(cat "$ROOT/cmds.log")"
 
 # A formatted but small partition (card cloned to a bigger one): grow + resize2fs, no mkfs.
 new_root
-touch "$ROOT/state/ext4"
-sh "$OVERLAY/etc/init.d/S05data" start >/dev/null 2>&1 || fail "S05data grow-existing failed"
+mkfs.ext4 -q -F -T default -b 4096 "$TB_DATA_DEV"
+small_uuid=$(uuid)
+: >"$ROOT/cmds.log"
+sh "$OVERLAY/etc/init.d/S05data" start >"$WORK/out" 2>&1 || fail "S05data grow-existing failed: $(cat "$WORK/out")"
 [ "$(count parted)" = 1 ] && [ "$(count resize2fs)" = 1 ] && [ "$(count mkfs.ext4)" = 0 ] ||
 	fail "existing filesystem on a bigger card: want parted + resize2fs, no mkfs; got: $(cat "$ROOT/cmds.log")"
+[ "$(uuid)" = "$small_uuid" ] && [ "$(fs_bytes)" = "$grown_bytes" ] || fail "grown filesystem: UUID $(uuid) ($small_uuid), $(fs_bytes) bytes ($grown_bytes)"
 
 # Mount fails: /data falls back to RAM so the appliance still starts.
 new_root
@@ -97,6 +143,33 @@ stub mount 'case "$*" in *tmpfs*) touch "$ROOT/state/mounted" ;; *) exit 32 ;; e
 sh "$OVERLAY/etc/init.d/S05data" start >"$WORK/out" 2>&1 || fail "S05data with a broken mount exited non-zero"
 grep -q '^mount -t tmpfs ' "$ROOT/cmds.log" || fail "broken data partition: no tmpfs fallback"
 grep -q 'stays in RAM' "$WORK/out" || fail "broken data partition: no message on the console"
+
+# Without e2fsprogs nothing may be formatted: a clear error, /data in RAM.
+new_root
+rm -f "$WORK/bin/dumpe2fs"
+(PATH=$WORK/bin:/bin:/usr/bin sh "$OVERLAY/etc/init.d/S05data" start >"$WORK/out" 2>&1) && fail "S05data without dumpe2fs succeeded"
+grep -q 'ERROR: dumpe2fs missing' "$WORK/out" || fail "no message when dumpe2fs is missing: $(cat "$WORK/out")"
+[ "$(count mkfs.ext4)" = 0 ] || fail "formatted without dumpe2fs"
+wrap dumpe2fs
+
+# --- console root login: locked unless /boot/root-password.txt holds a hash
+new_root
+mkdir -p "$ROOT/boot" "$ROOT/etc" "$ROOT/run"
+printf '%s\n' 'root:*:::::::' 'tinkerbox:!:::::::' >"$ROOT/etc/shadow"
+stub mount 'echo "$*" >"$ROOT/state/bound"'
+sh "$OVERLAY/etc/init.d/S04console" start >"$WORK/out" 2>&1 || fail "S04console without a password file: $(cat "$WORK/out")"
+[ ! -f "$ROOT/state/bound" ] || fail "console: opened without /boot/root-password.txt"
+hash='$6$salt$abcdefghijklmnopqrstuvwxyz./ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
+printf '%s\r\n' "$hash" >"$ROOT/boot/root-password.txt"
+sh "$OVERLAY/etc/init.d/S04console" start >"$WORK/out" 2>&1 || fail "S04console with a hash: $(cat "$WORK/out")"
+grep -qxF "root:$hash:::::::" "$ROOT/run/shadow" || fail "console: root's hash not set in the copy: $(cat "$ROOT/run/shadow")"
+grep -qxF 'tinkerbox:!:::::::' "$ROOT/run/shadow" || fail "console: other accounts changed"
+grep -qxF -- "--bind $ROOT/run/shadow $ROOT/etc/shadow" "$ROOT/state/bound" || fail "console: the copy is not bound over /etc/shadow"
+rm -f "$ROOT/state/bound"
+echo 'my secret password' >"$ROOT/boot/root-password.txt"
+sh "$OVERLAY/etc/init.d/S04console" start >"$WORK/out" 2>&1 && fail "S04console accepted a plain password"
+grep -q 'openssl passwd -6' "$WORK/out" || fail "console: a plain password gives no hint: $(cat "$WORK/out")"
+[ ! -f "$ROOT/state/bound" ] || fail "console: opened with a plain password"
 
 # --- supervisor: respawns tinkerbox, logs to syslog and console, stops on TERM
 new_root

@@ -50,6 +50,7 @@ install -m 0755 "$BIN" "$TARGET_DIR/usr/bin/tinkerbox"
 rootfs_size=$(sed -n 's/^BR2_TARGET_ROOTFS_EXT2_SIZE="\(.*\)"$/\1/p' "$SRC/buildroot/configs/tinkerbox_${BOARD}_defconfig")
 for c in "$SRC"/buildroot/configs/*_defconfig; do
 	grep -qx "BR2_TARGET_ROOTFS_EXT2_SIZE=\"$rootfs_size\"" "$c" || fail "${c##*/}: root filesystem size differs from $rootfs_size"
+	# shellcheck disable=SC2016 # a literal Buildroot $(...) reference
 	grep -qx 'BR2_PACKAGE_BUSYBOX_CONFIG="$(BR2_EXTERNAL_TINKERBOX_PATH)/board/tinkerbox/busybox.config"' "$c" ||
 		fail "${c##*/}: BusyBox is not configured from board/tinkerbox/busybox.config"
 	grep -q 'BUSYBOX_CONFIG_FRAGMENT' "$c" && fail "${c##*/}: a BusyBox config fragment would make the image differ from the boot test"
