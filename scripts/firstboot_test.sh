@@ -244,7 +244,7 @@ grep -q '8-63 characters' "$WORK/out" || fail "wifi: no message about the passwo
 
 # --- shellcheck the scripts git's *.sh lint does not see ---------------------
 if command -v shellcheck >/dev/null; then
-	shellcheck "$OVERLAY"/etc/init.d/* "$OVERLAY"/usr/sbin/tinkerbox-supervise || fail "shellcheck"
+	shellcheck "$OVERLAY"/etc/init.d/* "$OVERLAY"/usr/sbin/tinkerbox-supervise "$OVERLAY"/usr/share/udhcpc/default.script || fail "shellcheck"
 fi
 
 if [ "$failed" -ne 0 ]; then
