@@ -192,9 +192,12 @@ say "assembling the root filesystem"
 # without overwriting them (Buildroot's install-noclobber).
 cp -a "$SYSROOT/usr/lib/aarch64-linux-gnu" "$TARGET_DIR/usr/lib/"
 cp -L "$SYSROOT/usr/lib/ld-linux-aarch64.so.1" "$TARGET_DIR/lib/ld-linux-aarch64.so.1"
-for f in mke2fs mkfs.ext4 e2fsck fsck.ext4 resize2fs dumpe2fs tune2fs parted; do
-	cp -a "$SYSROOT/usr/sbin/$f" "$TARGET_DIR/usr/sbin/$f"
+# Where Buildroot installs them: e2fsprogs in /sbin (--sbindir=/sbin), parted
+# in /usr/sbin.
+for f in mke2fs mkfs.ext4 e2fsck fsck.ext4 resize2fs dumpe2fs tune2fs; do
+	cp -a "$SYSROOT/usr/sbin/$f" "$TARGET_DIR/sbin/$f"
 done
+cp -a "$SYSROOT/usr/sbin/parted" "$TARGET_DIR/usr/sbin/parted"
 cp -an "$BB/install/." "$TARGET_DIR/"
 # BusyBox's setuid bit, as Buildroot's busybox package sets it.
 chmod 4755 "$TARGET_DIR/bin/busybox"

@@ -53,9 +53,10 @@ new_root() {
 	: >"$ROOT/cmds.log"
 	export ROOT TB_DATA_DEV
 }
-# wrap NAME: the real NAME, logged like a stub.
+# wrap NAME: the real NAME (never a stub of it), logged like a stub.
+REAL_PATH=$PATH
 wrap() {
-	real=$(command -v "$1")
+	real=$(PATH=$REAL_PATH command -v "$1")
 	printf '#!/bin/sh\necho "%s $*" >>"$ROOT/cmds.log"\nexec %s "$@"\n' "$1" "$real" >"$WORK/bin/$1"
 	/bin/chmod +x "$WORK/bin/$1"
 }
@@ -119,6 +120,20 @@ sh "$OVERLAY/etc/init.d/S05data" start >"$WORK/out" 2>&1 || fail "S05data with a
 [ "$(count mkfs.ext4)" = 0 ] || fail "damaged superblock: /data was reformatted"
 grep -q '^e2fsck -y -b 32768' "$ROOT/cmds.log" || fail "damaged superblock: not repaired from the backup: $(cat "$ROOT/cmds.log")"
 [ "$(uuid)" = "$first_uuid" ] || fail "damaged superblock: UUID $(uuid), want $first_uuid"
+
+# A backup superblock that e2fsck cannot bring back: still never formatted.
+new_root
+truncate -s 600M "$TB_DATA_DEV"
+echo $((600 * 2048)) >"$ROOT/sys/class/block/mmcblk0p4/size"
+echo $((600 * 2048 + P4_START)) >"$ROOT/sys/class/block/mmcblk0/size"
+mkfs.ext4 -q -F -T default -b 4096 "$TB_DATA_DEV"
+dd if=/dev/zero of="$TB_DATA_DEV" bs=1024 seek=1 count=1 conv=notrunc status=none
+stub e2fsck 'exit 8'
+: >"$ROOT/cmds.log"
+sh "$OVERLAY/etc/init.d/S05data" start >"$WORK/out" 2>&1 && fail "S05data with an unrepairable filesystem succeeded"
+[ "$(count mkfs.ext4)" = 0 ] || fail "unrepairable filesystem: formatted"
+grep -q 'could not be repaired; nothing was formatted' "$WORK/out" || fail "unrepairable filesystem: no message: $(cat "$WORK/out")"
+wrap e2fsck
 
 # Power cut after the grow, before mkfs: the next boot only formats.
 new_root
