@@ -189,7 +189,7 @@ func (t *test) firstBoot() error {
 	if err := c.press(); err != nil {
 		return err
 	}
-	list, err := c.waitComics(1, 4*time.Minute)
+	list, err := c.waitComics(1, 8*time.Minute)
 	if !t.check(err == nil, "boot 1: comic archived through the web API", "%s", orErr(err, fmt.Sprintf("strip #%d", lastN(list)))) {
 		return err
 	}
@@ -202,7 +202,7 @@ func (t *test) firstBoot() error {
 	if err := c.press(); err != nil {
 		return err
 	}
-	list, err = c.waitComics(before+1, 4*time.Minute)
+	list, err = c.waitComics(before+1, 8*time.Minute)
 	if err != nil {
 		return err
 	}
@@ -376,8 +376,9 @@ func (t *test) secondBoot() error {
 	}
 	// A loop without forks (globs are the shell's): it sees the temporary
 	// file of the JSON or the PNG, or else the new JSON, as soon as it is there.
-	out, err := m.run(`n=$(ls /data/comics/*.json | wc -l); while :; do set -- /data/comics/.tmp-*; [ -e "$1" ] && break; ` +
-		`set -- /data/comics/*.json; [ $# -gt "$n" ] && break; done; echo "DIR $*"`)
+	// A strip takes 10-20 s here, and minutes on a loaded machine.
+	out, err := m.runWithin(`n=$(ls /data/comics/*.json | wc -l); while :; do set -- /data/comics/.tmp-*; [ -e "$1" ] && break; `+
+		`set -- /data/comics/*.json; [ $# -gt "$n" ] && break; done; echo "DIR $*"`, 8*time.Minute)
 	m.kill()
 	if err != nil {
 		return err
@@ -616,10 +617,13 @@ func (m *machine) login(user, password string) error {
 }
 
 // run runs a shell command on the serial console and returns its output.
-func (m *machine) run(command string) (string, error) {
+func (m *machine) run(command string) (string, error) { return m.runWithin(command, 2*time.Minute) }
+
+// runWithin is run for a command that waits for something on the board.
+func (m *machine) runWithin(command string, d time.Duration) (string, error) {
 	mark := m.con.mark()
 	m.send("echo \"==\"BEGIN\"==\"; " + command + "; echo \"==\"END $?\"==\"\r")
-	got, err := m.con.waitFrom(mark, regexp.MustCompile(`(?s)==BEGIN==\r?\n(.*?)==END (\d+)==`), 2*time.Minute)
+	got, err := m.con.waitFrom(mark, regexp.MustCompile(`(?s)==BEGIN==\r?\n(.*?)==END (\d+)==`), d)
 	if err != nil {
 		return "", fmt.Errorf("%q: %w", command, err)
 	}
