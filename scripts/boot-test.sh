@@ -64,8 +64,14 @@ set -- -q -o Dir::Etc::SourceList="$APTD/sources.list" -o Dir::Etc::SourceParts=
 	-o APT::Architecture=arm64 -o APT::Architectures::=arm64 -o APT::Sandbox::User=root
 if [ -z "$(find "$APTD/lists" -name '*Packages*' -mtime -7 2>/dev/null | head -n 1)" ]; then
 	say "reading Debian's $SUITE arm64 package lists"
-	apt-get "$@" update >"$APTD/update.log" 2>&1 ||
-		{ [ -n "$(find "$APTD/lists" -name '*Packages*' | head -n 1)" ] || { cat "$APTD/update.log" >&2; die "apt-get update failed"; }; }
+	if ! apt-get "$@" update >"$APTD/update.log" 2>&1 && [ -z "$(find "$APTD/lists" -name '*Packages*' | head -n 1)" ]; then
+		cat "$APTD/update.log" >&2
+		# Offline on a laptop with nothing cached yet: the rest of make
+		# test still runs. CI reaches Debian's archive, so there it fails.
+		[ "${CI:-}" = true ] && die "apt-get update failed: Debian's archive is needed once"
+		echo "boot-test: SKIPPED: Debian's package archive is not reachable and nothing is cached in $CACHE"
+		exit 0
+	fi
 fi
 
 # deb PACKAGE: the cached .deb of PACKAGE (downloaded once per version).
