@@ -320,10 +320,12 @@ func (t *test) secondBoot() error {
 	wantUID := firstOr(regexp.MustCompile(`TBUID=(\d+)`).FindStringSubmatch(proc), 1)
 	capEff := field(proc, "CapEff")
 	capPrm := field(proc, "CapPrm")
+	capAmb := field(proc, "CapAmb")
 	asUser := uidLine != nil && uidLine[1] == wantUID && uidLine[2] == wantUID && wantUID != "0"
-	// cap_net_bind_service is capability 10.
-	t.check(asUser && capEff == "0000000000000400" && capPrm == "0000000000000400", "boot 2: tinkerbox as user tinkerbox, cap_net_bind_service only",
-		"uid %s (tinkerbox is %s), CapEff %s, CapPrm %s", firstOr(uidLine, 1), wantUID, capEff, capPrm)
+	// cap_net_bind_service is capability 10; nothing is passed on to children.
+	t.check(asUser && capEff == "0000000000000400" && capPrm == "0000000000000400" && capAmb == "0000000000000000",
+		"boot 2: tinkerbox as user tinkerbox, cap_net_bind_service only",
+		"uid %s (tinkerbox is %s), CapEff %s, CapPrm %s, CapAmb %s", firstOr(uidLine, 1), wantUID, capEff, capPrm, capAmb)
 
 	logs, err := m.run(`echo "LOGS $(logread | grep -c ' tinkerbox: ') $(logread | grep -c 'database is locked')"; logread | grep ' tinkerbox: ' | tail -n 1 | sed 's/^/LAST /'`)
 	if err != nil {
