@@ -369,3 +369,40 @@ func phash(l *[hashSize * hashSize]float64) Hash {
 	}
 	return h
 }
+
+// FeatureVersion names the recogniser that computed a Features value:
+// features from another version are not comparable and must be recomputed
+// from the reference images.
+const FeatureVersion = 2
+
+// encodedLen is the length of Features.Encode's output.
+const encodedLen = 1 + 32 + ColourLen
+
+// Encode is f (without Where) as bytes, for storage and export.
+func (f Features) Encode() []byte {
+	b := make([]byte, 0, encodedLen)
+	b = append(b, FeatureVersion)
+	b = append(b, f.Hash.Bytes()...)
+	return append(b, f.Colour[:]...)
+}
+
+// ErrOldFeatures means stored features come from another recogniser version.
+var ErrOldFeatures = errors.New("recog: reference features are from another recogniser version: hash the reference images again")
+
+// DecodeFeatures is the inverse of Features.Encode.
+func DecodeFeatures(b []byte) (Features, error) {
+	var f Features
+	if len(b) == 0 || b[0] != FeatureVersion {
+		return f, ErrOldFeatures
+	}
+	if len(b) != encodedLen {
+		return f, fmt.Errorf("recog: features are %d bytes, want %d", len(b), encodedLen)
+	}
+	h, err := HashFromBytes(b[1:33])
+	if err != nil {
+		return f, err
+	}
+	f.Hash = h
+	copy(f.Colour[:], b[33:])
+	return f, nil
+}
