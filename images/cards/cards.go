@@ -1,28 +1,70 @@
 // Package cards is the demo trading-card catalog: a few hundred synthetic
 // cards drawn procedurally from a small seed list, so the simulator, the
-// tests and the benchmarks have a catalog without shipping card scans. Some
-// cards are reprinted in several sets with the same art, like real reprints,
-// to exercise the recogniser's tie-breaker.
+// tests and the benchmarks have a catalog without shipping card scans.
+//
+// The faces have the anatomy of real cards (black, white or no border,
+// rounded corners, coloured frames, title bar with mana pips, dense painted
+// art, type line with set symbol, rules text, P/T box, collector line), and
+// Photo shoots them the way the card feeder and a phone do, because a
+// recogniser tuned on plain synthetic cards fails on real ones. Some cards
+// are reprinted in other sets with the same art, like real reprints, to
+// exercise the recogniser's tie-breaker.
 package cards
 
 import (
 	"fmt"
 	"hash/fnv"
-	"image"
-	"image/color"
 	"math"
-	"math/rand/v2"
-
-	"golang.org/x/image/font"
-	"golang.org/x/image/font/basicfont"
-	"golang.org/x/image/math/fixed"
 )
 
-// Face size of a rendered card in pixels (63 x 88 mm at ~2.9 px/mm).
+// Face size of a rendered card in pixels (63 x 88 mm at ~3.97 px/mm).
 const (
-	FaceWidth  = 180
-	FaceHeight = 252
+	FaceWidth  = 250
+	FaceHeight = 349
 )
+
+// Border is the printed border of a card.
+type Border int
+
+const (
+	BorderBlack Border = iota // most cards
+	BorderWhite               // core-set style reprints
+	Borderless                // art fills the card, boxes float on it
+)
+
+func (b Border) String() string {
+	return [...]string{"black", "white", "borderless"}[b]
+}
+
+// Colour is the frame colour of a card.
+type Colour int
+
+const (
+	White Colour = iota // cream frame
+	Blue
+	Black // dark grey frame
+	Red
+	Green
+	Artifact // brownish grey, colourless
+	Gold     // multicolour
+	numColours
+)
+
+func (c Colour) String() string {
+	return [...]string{"white", "blue", "black", "red", "green", "artifact", "gold"}[c]
+}
+
+// Rarity picks the colour of the set symbol.
+type Rarity int
+
+const (
+	Common Rarity = iota
+	Uncommon
+	Rare
+	Mythic
+)
+
+func (r Rarity) String() string { return [...]string{"common", "uncommon", "rare", "mythic"}[r] }
 
 // Card is one printing of a demo card.
 type Card struct {
@@ -34,25 +76,99 @@ type Card struct {
 	Price     float64 // USD; 0 = no price known
 	FoilPrice float64 // USD; 0 = no foil printing or no price
 	Art       uint64  // art seed: reprints share it
+	Border    Border  // zero value: black border
 }
 
-// Set is a demo set: its code, name, frame colour and symbol shape.
+// Colour is the card's frame colour; it follows the name, so every printing
+// of a name has the same colour, like real reprints.
+func (c Card) Colour() Colour {
+	switch r := seed("colour/"+c.Name) % 100; {
+	case r < 84:
+		return Colour(r / 17) // 17 % each of the five colours
+	case r < 93:
+		return Artifact
+	default:
+		return Gold
+	}
+}
+
+// Rarity follows the printing: reprints may change it.
+func (c Card) Rarity() Rarity {
+	switch r := seed("rarity/"+c.ID+c.Set+c.Number) % 100; {
+	case r < 50:
+		return Common
+	case r < 78:
+		return Uncommon
+	case r < 95:
+		return Rare
+	default:
+		return Mythic
+	}
+}
+
+// Creature tells whether the card has a P/T box.
+func (c Card) Creature() bool { return seed("type/"+c.Name)%100 < 60 }
+
+// TypeLine is the text on the type line, e.g. "Creature — Golem".
+func (c Card) TypeLine() string {
+	noun := c.Name
+	if i := lastSpace(noun); i >= 0 {
+		noun = noun[i+1:]
+	}
+	h := seed("type/" + c.Name)
+	if c.Creature() {
+		if c.Colour() == Artifact {
+			return "Artifact Creature — " + noun
+		}
+		if h>>8%4 == 0 {
+			return "Legendary Creature — " + noun
+		}
+		return "Creature — " + noun
+	}
+	if c.Colour() == Artifact {
+		return "Artifact"
+	}
+	return [...]string{"Instant", "Sorcery", "Enchantment", "Artifact", "Enchantment — Aura"}[h>>8%5]
+}
+
+func lastSpace(s string) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == ' ' {
+			return i
+		}
+	}
+	return -1
+}
+
+// Set is a demo set.
 type Set struct {
 	Code, Name string
-	Frame      color.RGBA
-	Symbol     int // 0 circle, 1 diamond, 2 triangle, 3 square, 4 bar, 5 ring
+	Symbol     int    // 0 circle, 1 diamond, 2 triangle, 3 square, 4 bar, 5 ring
+	Border     Border // border of the set's normal printings
+	Size       int    // printed set size on the collector line
 }
 
-// Sets of the demo catalog, in release order.
+// Sets of the demo catalog, in release order. The core set is white
+// bordered, like old core sets; the others are black bordered.
 func Sets() []Set {
 	return []Set{
-		{"tbx", "Tinkerbox Core", color.RGBA{196, 168, 120, 255}, 0},
-		{"gpi", "GPIO Uprising", color.RGBA{120, 170, 210, 255}, 1},
-		{"srv", "Servo Storm", color.RGBA{200, 120, 110, 255}, 2},
-		{"pht", "Pimoroni Hats", color.RGBA{140, 190, 130, 255}, 3},
-		{"esc", "Escape Sequences", color.RGBA{190, 150, 200, 255}, 4},
-		{"i2c", "Bus Masters", color.RGBA{210, 200, 120, 255}, 5},
+		{"tbx", "Tinkerbox Core", 0, BorderWhite, 280},
+		{"gpi", "GPIO Uprising", 1, BorderBlack, 254},
+		{"srv", "Servo Storm", 2, BorderBlack, 271},
+		{"pht", "Pimoroni Hats", 3, BorderBlack, 249},
+		{"esc", "Escape Sequences", 4, BorderBlack, 264},
+		{"i2c", "Bus Masters", 5, BorderBlack, 286},
 	}
+}
+
+func setOf(code string) Set {
+	sets := Sets()
+	for _, s := range sets {
+		if s.Code == code {
+			return s
+		}
+	}
+	return sets[0]
 }
 
 var (
@@ -62,6 +178,15 @@ var (
 	nouns = []string{"Automaton", "Beacon", "Cog", "Drake", "Engine", "Falcon", "Golem", "Herald",
 		"Inventor", "Juggernaut", "Kraken", "Lantern", "Mechanist", "Nomad", "Oracle", "Pylon",
 		"Relay", "Sentinel", "Tinker", "Warden"}
+	// Strangers draw from their own words, so no stranger shares a demo name.
+	strangerAdjectives = []string{"Ashen", "Bitter", "Cobalt", "Dusk", "Ember", "Frost", "Grim", "Hidden",
+		"Ivory", "Jagged", "Keen", "Lost", "Mire", "Night", "Onyx", "Primal", "Rusted", "Storm",
+		"Twilight", "Veiled"}
+	strangerNouns = []string{"Archivist", "Basilisk", "Chimera", "Djinn", "Elemental", "Fiend", "Gargoyle",
+		"Hydra", "Imp", "Jackal", "Knight", "Leviathan", "Minotaur", "Nymph", "Ogre", "Phoenix", "Raven",
+		"Serpent", "Troll", "Wyvern"}
+	artists = []string{"Ada Quill", "Bo Lindqvist", "Cleo Marsh", "Dev Okafor", "Eun-ji Park", "Farid Haddad",
+		"Greta Voss", "Hiro Tanaka", "Ines Moreau", "Jonas Berg", "Kemi Adeyemi", "Lars Holm"}
 )
 
 // Counts of the demo catalog.
@@ -76,30 +201,11 @@ func Demo() []Card {
 	sets := Sets()
 	out := make([]Card, 0, DistinctCards+Reprints)
 	perSet := map[string]int{}
-	add := func(name string, set Set, art uint64) {
-		perSet[set.Code]++
-		num := fmt.Sprint(perSet[set.Code])
-		c := Card{ID: "demo-" + set.Code + "-" + num, Name: name, Set: set.Code, SetName: set.Name, Number: num, Art: art}
-		h := seed(c.ID)
-		switch r := h % 100; {
-		case r < 4: // no price known
-		case r < 80:
-			c.Price = 0.05 + float64(h>>8%200)/100
-		case r < 96:
-			c.Price = 2 + float64(h>>8%1800)/100
-		default:
-			c.Price = 20 + float64(h>>8%8000)/100
-		}
-		if c.Price > 0 && h>>20%3 == 0 {
-			c.FoilPrice = math.Round(c.Price*250) / 100
-		}
-		out = append(out, c)
-	}
 	for i := 0; i < DistinctCards; i++ {
 		// A stride coprime with 400 spreads names over all word pairs.
 		k := (i * 137) % (len(adjectives) * len(nouns))
 		name := adjectives[k/len(nouns)] + " " + nouns[k%len(nouns)]
-		add(name, sets[i%len(sets)], seed(name))
+		out = append(out, printing("demo", perSet, name, sets[i%len(sets)], seed(name), firstBorder(name, sets[i%len(sets)])))
 	}
 	for i := 0; i < Reprints; i++ {
 		orig := out[(i*53)%DistinctCards]
@@ -111,147 +217,70 @@ func Demo() []Card {
 				break
 			}
 		}
-		add(orig.Name, set, orig.Art)
+		// A reprint takes its new set's border (black original, white core
+		// reprint and the other way round); half the borderless cards stay
+		// borderless, like showcase reprints.
+		b := set.Border
+		if orig.Border == Borderless && i%2 == 0 {
+			b = Borderless
+		}
+		out = append(out, printing("demo", perSet, orig.Name, set, orig.Art, b))
 	}
 	return out
+}
+
+// Strangers returns n cards that are not in Demo: other names and art, the
+// same anatomy and sets, for testing that unknown cards are rejected. Their
+// IDs are "stranger-<set>-<n>"; the first n of Strangers(m) are Strangers(n).
+func Strangers(n int) []Card {
+	sets := Sets()
+	out := make([]Card, 0, n)
+	perSet := map[string]int{}
+	pairs := len(strangerAdjectives) * len(strangerNouns)
+	for i := 0; i < n; i++ {
+		k := (i * 137) % pairs
+		name := strangerAdjectives[k/len(strangerNouns)] + " " + strangerNouns[k%len(strangerNouns)]
+		if i >= pairs {
+			name += fmt.Sprintf(" %d", i/pairs+1)
+		}
+		set := sets[(i*5+1)%len(sets)]
+		out = append(out, printing("stranger", perSet, name, set, seed("stranger/"+name), firstBorder(name, set)))
+	}
+	return out
+}
+
+// firstBorder is the border of a name's first printing: about one in seven
+// is borderless, the rest follow the set.
+func firstBorder(name string, set Set) Border {
+	if seed("border/"+name)%100 < 14 {
+		return Borderless
+	}
+	return set.Border
+}
+
+// printing numbers the next card of set and gives it a price.
+func printing(prefix string, perSet map[string]int, name string, set Set, art uint64, b Border) Card {
+	perSet[set.Code]++
+	num := fmt.Sprint(perSet[set.Code])
+	c := Card{ID: prefix + "-" + set.Code + "-" + num, Name: name, Set: set.Code, SetName: set.Name, Number: num, Art: art, Border: b}
+	h := seed(c.ID)
+	switch r := h % 100; {
+	case r < 4: // no price known
+	case r < 80:
+		c.Price = 0.05 + float64(h>>8%200)/100
+	case r < 96:
+		c.Price = 2 + float64(h>>8%1800)/100
+	default:
+		c.Price = 20 + float64(h>>8%8000)/100
+	}
+	if c.Price > 0 && h>>20%3 == 0 {
+		c.FoilPrice = math.Round(c.Price*250) / 100
+	}
+	return c
 }
 
 func seed(s string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(s))
 	return h.Sum64()
-}
-
-// Render draws the face of c: a frame in the set's colour, the title, the
-// art, the type line with the set symbol, a text box and the collector line.
-func Render(c Card) *image.RGBA {
-	img := image.NewRGBA(image.Rect(0, 0, FaceWidth, FaceHeight))
-	set := Sets()[0]
-	for _, s := range Sets() {
-		if s.Code == c.Set {
-			set = s
-		}
-	}
-	fill(img, img.Rect, set.Frame)
-	parchment := color.RGBA{236, 228, 208, 255}
-	fill(img, image.Rect(10, 10, 170, 28), parchment)
-	text(img, 14, 23, c.Name, color.RGBA{20, 20, 20, 255})
-	drawArt(img, image.Rect(12, 32, 168, 140), c.Art)
-	fill(img, image.Rect(10, 144, 170, 160), parchment)
-	text(img, 14, 156, "Artifact", color.RGBA{20, 20, 20, 255})
-	symbol(img, 160, 152, set)
-	fill(img, image.Rect(12, 164, 168, 228), parchment)
-	// Rules text stands in as grey bars: the same for every printing of a name.
-	r := rand.New(rand.NewPCG(seed(c.Name), 7))
-	for y := 170; y < 222; y += 9 {
-		fill(img, image.Rect(18, y, 18+40+r.IntN(100), y+4), color.RGBA{120, 112, 100, 255})
-	}
-	text(img, 14, 243, fmt.Sprintf("%s %s", c.Set, c.Number), color.RGBA{250, 250, 250, 255})
-	return img
-}
-
-// drawArt paints the illustration for seed: a two-colour gradient sky and a
-// handful of large shapes, so different seeds differ at low frequencies (what
-// a perceptual hash sees).
-func drawArt(img *image.RGBA, r image.Rectangle, seed uint64) {
-	rnd := rand.New(rand.NewPCG(seed, seed>>17|1))
-	col := func() color.RGBA {
-		return color.RGBA{uint8(20 + rnd.IntN(220)), uint8(20 + rnd.IntN(220)), uint8(20 + rnd.IntN(220)), 255}
-	}
-	a, b := col(), col()
-	vertical := rnd.IntN(2) == 0
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			t := float64(y-r.Min.Y) / float64(r.Dy())
-			if !vertical {
-				t = float64(x-r.Min.X) / float64(r.Dx())
-			}
-			img.SetRGBA(x, y, lerp(a, b, t))
-		}
-	}
-	n := 4 + rnd.IntN(4)
-	for i := 0; i < n; i++ {
-		c := col()
-		cx := r.Min.X + rnd.IntN(r.Dx())
-		cy := r.Min.Y + rnd.IntN(r.Dy())
-		s := 12 + rnd.IntN(40)
-		switch rnd.IntN(3) {
-		case 0:
-			disc(img, r, cx, cy, s, c)
-		case 1:
-			fill(img, image.Rect(cx-s, cy-s/2, cx+s, cy+s/2).Intersect(r), c)
-		default:
-			tri(img, r, cx, cy, s, c)
-		}
-	}
-}
-
-func lerp(a, b color.RGBA, t float64) color.RGBA {
-	m := func(x, y uint8) uint8 { return uint8(float64(x)*(1-t) + float64(y)*t) }
-	return color.RGBA{m(a.R, b.R), m(a.G, b.G), m(a.B, b.B), 255}
-}
-
-func fill(img *image.RGBA, r image.Rectangle, c color.RGBA) {
-	r = r.Intersect(img.Rect)
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			img.SetRGBA(x, y, c)
-		}
-	}
-}
-
-func disc(img *image.RGBA, clip image.Rectangle, cx, cy, rad int, c color.RGBA) {
-	for y := cy - rad; y <= cy+rad; y++ {
-		for x := cx - rad; x <= cx+rad; x++ {
-			if (x-cx)*(x-cx)+(y-cy)*(y-cy) <= rad*rad && image.Pt(x, y).In(clip) {
-				img.SetRGBA(x, y, c)
-			}
-		}
-	}
-}
-
-func tri(img *image.RGBA, clip image.Rectangle, cx, cy, s int, c color.RGBA) {
-	for y := 0; y <= s; y++ {
-		for x := -y / 2; x <= y/2; x++ {
-			if p := image.Pt(cx+x, cy-s/2+y); p.In(clip) {
-				img.SetRGBA(p.X, p.Y, c)
-			}
-		}
-	}
-}
-
-// symbol draws the set symbol centred on (cx, cy), dark on the type line.
-func symbol(img *image.RGBA, cx, cy int, s Set) {
-	ink := color.RGBA{s.Frame.R / 3, s.Frame.G / 3, s.Frame.B / 3, 255}
-	clip := image.Rect(cx-7, cy-7, cx+8, cy+8)
-	switch s.Symbol {
-	case 0:
-		disc(img, clip, cx, cy, 6, ink)
-	case 1:
-		for y := -6; y <= 6; y++ {
-			w := 6 - abs(y)
-			fill(img, image.Rect(cx-w, cy+y, cx+w+1, cy+y+1), ink)
-		}
-	case 2:
-		tri(img, clip, cx, cy, 12, ink)
-	case 3:
-		fill(img, image.Rect(cx-5, cy-5, cx+6, cy+6), ink)
-	case 4:
-		fill(img, image.Rect(cx-7, cy-2, cx+8, cy+3), ink)
-	default:
-		disc(img, clip, cx, cy, 6, ink)
-		disc(img, clip, cx, cy, 3, color.RGBA{236, 228, 208, 255})
-	}
-}
-
-func abs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
-
-func text(img *image.RGBA, x, y int, s string, c color.RGBA) {
-	d := font.Drawer{Dst: img, Src: image.NewUniform(c), Face: basicfont.Face7x13, Dot: fixed.P(x, y)}
-	d.DrawString(s)
 }
