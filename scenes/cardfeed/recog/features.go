@@ -1,8 +1,11 @@
 // Package recog identifies trading cards in camera frames offline: it finds
-// the card on the feeder bed, warps it upright, equalises the lighting and
-// computes a 256-bit perceptual hash (DCT of the luminance) plus a colour
-// signature that tells same-art printings apart; Index finds the nearest
-// catalog entry by Hamming distance and accepts it only with a clear margin.
+// the card's outline on any bed (FindQuads), warps it upright with a full
+// perspective transform, equalises the lighting and computes two 256-bit
+// perceptual hashes — of the whole card and of its art — plus a colour
+// signature that tells same-art printings apart. A reference scan is hashed
+// through the same warp over exactly the same window of the card. Index finds
+// the nearest catalog entry by Hamming distance, trying both ways up, and
+// accepts a name only with a clear margin over every other name.
 package recog
 
 import (
@@ -59,8 +62,9 @@ const (
 
 // Features describe one card image.
 type Features struct {
-	Hash   Hash
-	Colour [ColourLen]uint8 // r and g chromaticity per cell: invariant to white light level
+	Hash   Hash // the whole card
+	Art    Hash // the art window, where cards of one frame differ most
+	Colour [ColourLen]uint8
 	// Where is the card in the frame (zero for reference images).
 	Where Geometry
 }
@@ -69,39 +73,72 @@ type Features struct {
 type Geometry struct {
 	CX, CY float64 // centre, pixels
 	W, H   float64 // short and long side, pixels
-	Angle  float64 // rotation of the long axis from vertical, degrees
+	// Angle is the card's rotation, clockwise from upright, 0..360 degrees
+	// (180: fed upside down).
+	Angle   float64
+	Corners Quad // top-left, top-right, bottom-right, bottom-left of the card
 }
 
-// ErrNoCard means no card-sized bright region was found: the bed is empty.
+// ErrNoCard means no card outline was found: the bed is empty.
 var ErrNoCard = errors.New("recog: no card in the frame")
 
-// warp size: the hash input is hashSize x hashSize, sampled from the card.
-const (
-	hashSize = 64
-	dctSize  = 16
-	super    = 3 // supersamples per axis per output pixel
+// Windows of the card, in card coordinates (0..1 across and down). The card
+// window stays off the rounded corners and the outermost edge, where the bed
+// shows in a photo and the scanner's background in a scan; the art window
+// lies inside the art box of every Magic frame since 1993 (and of the demo
+// cards).
+var (
+	cardWindow = [4]float64{0.03, 0.025, 0.97, 0.975}
+	artWindow  = [4]float64{0.12, 0.13, 0.88, 0.50}
 )
 
+// borderGrowth is the width of a card's black or white border as a share of the
+// card's width and height: on a bed of the same colour the border leaves no
+// edge, the frame inside it is found, and the outline grown by this much is
+// tried as well.
+var borderGrowth = [2]float64{0.04, 0.031}
+
+const (
+	hashSize = 64 // a window is resampled to hashSize² before the DCT
+	dctSize  = 16 // the hash keeps the dctSize² lowest frequencies
+	// The canonical grid covers the card plus a margin on every side, so
+	// that a grown outline can be read from the same warp.
+	gridMargin = 1.0 / 16
+	gridW      = 96
+	gridH      = 136
+	super      = 2 // samples per axis per grid cell
+)
+
+// grid is a card warped upright: RGB per cell over u, v in
+// [-gridMargin, 1+gridMargin].
+type grid struct {
+	rgb [gridW * gridH][3]float32
+}
+
 // FromFace computes the features of an upright, cropped card image (a
-// catalog scan or a rendered demo card).
+// catalog scan or a rendered demo card): the image's edges are the card's.
 func FromFace(img image.Image) Features {
 	rgba := toRGBA(img)
 	w, h := float64(rgba.Rect.Dx()), float64(rgba.Rect.Dy())
-	g := Geometry{CX: w / 2, CY: h / 2, W: w, H: h}
-	f := features(rgba, g, 1)
-	return f
+	q := Quad{{0, 0}, {w, 0}, {w, h}, {0, h}}
+	var g grid
+	newPyramid(rgba).warp(q, &g)
+	return g.features(view{}, false)
 }
 
-// FromFrame finds the card in a camera frame and computes its features.
+// FromFrame finds the card in a camera frame and computes its features
+// from the best outline, upright as found (Index.Identify also tries the
+// other outlines and the card upside down).
 func FromFrame(img image.Image) (Features, error) {
 	rgba := toRGBA(img)
-	g, err := Find(rgba)
+	qs, err := FindQuads(rgba, 1)
 	if err != nil {
 		return Features{}, err
 	}
-	// Sample a little inside the edges: blur and the bed bleed in there.
-	f := features(rgba, g, 0.97)
-	f.Where = g
+	var g grid
+	newPyramid(rgba).warp(qs[0], &g)
+	f := g.features(view{}, false)
+	f.Where = qs[0].Geometry()
 	return f, nil
 }
 
@@ -115,161 +152,158 @@ func toRGBA(img image.Image) *image.RGBA {
 	return r
 }
 
-// Find locates the card: threshold the luminance against the bed, fill each
-// row between its outermost card pixels (a card is convex), and take the
-// centre, orientation and size from the region's second moments (for a
-// uniform w x h rectangle the variance along a side is side²/12).
-func Find(img *image.RGBA) (Geometry, error) {
-	b := img.Rect
-	w, h := b.Dx(), b.Dy()
-	if w < 16 || h < 16 {
-		return Geometry{}, fmt.Errorf("recog: frame %dx%d too small", w, h)
-	}
-	step := max(1, w/320)
-	gw, gh := w/step, h/step
-	lum := make([]uint8, gw*gh)
-	var hist [256]int
-	for y := 0; y < gh; y++ {
-		for x := 0; x < gw; x++ {
-			o := img.PixOffset(b.Min.X+x*step, b.Min.Y+y*step)
-			p := img.Pix[o : o+3 : o+3]
-			l := uint8((299*int(p[0]) + 587*int(p[1]) + 114*int(p[2])) / 1000)
-			lum[y*gw+x] = l
-			hist[l]++
-		}
-	}
-	// The bed: the median of the frame's outer ring.
-	var ring []uint8
-	for x := 0; x < gw; x++ {
-		ring = append(ring, lum[x], lum[(gh-1)*gw+x])
-	}
-	for y := 0; y < gh; y++ {
-		ring = append(ring, lum[y*gw], lum[y*gw+gw-1])
-	}
-	sort.Slice(ring, func(i, j int) bool { return ring[i] < ring[j] })
-	bed := int(ring[len(ring)/2])
-	// The card: the mean of what is clearly brighter than the bed.
-	var n, sum int
-	for l := bed + 40; l < 256; l++ {
-		n += hist[l]
-		sum += hist[l] * l
-	}
-	if n < gw*gh/20 {
-		return Geometry{}, ErrNoCard
-	}
-	thr := uint8(bed + (sum/n-bed)*35/100)
-	var m0, mx, my, mxx, myy, mxy float64
-	rows := 0
-	for y := 0; y < gh; y++ {
-		row := lum[y*gw : (y+1)*gw]
-		l, r := -1, -1
-		// Two bright pixels in a row: a lone noisy one is not the card.
-		for x := 0; x+1 < gw; x++ {
-			if row[x] > thr && row[x+1] > thr {
-				l = x
-				break
-			}
-		}
-		for x := gw - 1; x > 0; x-- {
-			if row[x] > thr && row[x-1] > thr {
-				r = x
-				break
-			}
-		}
-		if l < 0 || r-l < 2 {
-			continue
-		}
-		rows++
-		// Closed forms for the sums over x = l..r.
-		cnt := float64(r - l + 1)
-		sx := cnt * float64(l+r) / 2
-		sxx := sumSquares(r) - sumSquares(l-1)
-		fy := float64(y)
-		m0 += cnt
-		mx += sx
-		my += cnt * fy
-		mxx += sxx
-		myy += cnt * fy * fy
-		mxy += sx * fy
-	}
-	if rows < gh/10 || m0 < float64(gw*gh)/30 {
-		return Geometry{}, ErrNoCard
-	}
-	cx, cy := mx/m0, my/m0
-	cxx := mxx/m0 - cx*cx + 1.0/12 // +1/12: a pixel's own extent
-	cyy := myy/m0 - cy*cy + 1.0/12
-	cxy := mxy/m0 - cx*cy
-	tr, det := cxx+cyy, cxx*cyy-cxy*cxy
-	disc := math.Sqrt(math.Max(0, tr*tr/4-det))
-	l1, l2 := tr/2+disc, tr/2-disc
-	// Angle of the major axis from the x axis, then from vertical.
-	theta := 0.5 * math.Atan2(2*cxy, cxx-cyy)
-	a := theta*180/math.Pi - 90
-	for a < -90 {
-		a += 180
-	}
-	for a > 90 {
-		a -= 180
-	}
-	s := float64(step)
-	g := Geometry{
-		CX: (cx + 0.5) * s, CY: (cy + 0.5) * s,
-		W: math.Sqrt(12*math.Max(l2, 0)) * s, H: math.Sqrt(12*l1) * s,
-		Angle: a,
-	}
-	if math.Abs(g.Angle) > 30 {
-		return Geometry{}, fmt.Errorf("recog: card rotated %.0f°, more than the feeder allows: %w", g.Angle, ErrNoCard)
-	}
-	if g.W < 16 || g.H < 16 || g.H/g.W < 1.1 || g.H/g.W > 1.8 {
-		return Geometry{}, fmt.Errorf("recog: bright region %.0fx%.0f px is not card-shaped: %w", g.W, g.H, ErrNoCard)
-	}
-	return g, nil
+// pyramid is the frame at halving resolutions, so the warp reads each grid
+// cell from a level where it covers a few pixels: no aliasing, whatever the
+// camera's resolution.
+type pyramid struct {
+	levels []*image.RGBA
 }
 
-func sumSquares(n int) float64 {
-	if n <= 0 {
-		return 0
+func newPyramid(img *image.RGBA) *pyramid { return &pyramid{levels: []*image.RGBA{img}} }
+
+func (p *pyramid) level(k int) *image.RGBA {
+	for len(p.levels) <= k {
+		src := p.levels[len(p.levels)-1]
+		w, h := src.Rect.Dx()/2, src.Rect.Dy()/2
+		if w < 8 || h < 8 {
+			return src
+		}
+		dst := image.NewRGBA(image.Rect(0, 0, w, h))
+		for y := 0; y < h; y++ {
+			o0 := src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y+2*y)
+			o1 := o0 + src.Stride
+			d := dst.Pix[y*dst.Stride:]
+			for x := 0; x < w; x++ {
+				for c := 0; c < 3; c++ {
+					i := 8*x + c
+					d[4*x+c] = uint8((int(src.Pix[o0+i]) + int(src.Pix[o0+i+4]) + int(src.Pix[o1+i]) + int(src.Pix[o1+i+4]) + 2) / 4)
+				}
+				d[4*x+3] = 255
+			}
+		}
+		p.levels = append(p.levels, dst)
 	}
-	f := float64(n)
-	return f * (f + 1) * (2*f + 1) / 6
+	return p.levels[k]
 }
 
-// features warps the card at g (shrunk by inset) to hashSize², equalises it
-// and hashes it.
-func features(img *image.RGBA, g Geometry, inset float64) Features {
-	sin, cos := math.Sincos(g.Angle * math.Pi / 180)
-	// Unit vectors of the card's right and down directions in the frame
-	// (Angle is clockwise in image coordinates).
-	rx, ry := cos, sin
-	dx, dy := -sin, cos
-	cw, ch := g.W*inset, g.H*inset
-	const n = hashSize * super
-	var lum [hashSize * hashSize]float64
-	var rgb [colourRows * colourCols][3]float64
-	bmin := img.Rect.Min
-	for j := 0; j < n; j++ {
-		v := (float64(j)+0.5)/n - 0.5
-		for i := 0; i < n; i++ {
-			u := (float64(i)+0.5)/n - 0.5
-			x := g.CX + u*cw*rx + v*ch*dx - 0.5
-			y := g.CY + u*cw*ry + v*ch*dy - 0.5
-			p := bilinear(img, x+float64(bmin.X), y+float64(bmin.Y))
-			lum[(j/super)*hashSize+i/super] += 0.299*p[0] + 0.587*p[1] + 0.114*p[2]
-			c := &rgb[(j*colourRows/n)*colourCols+i*colourCols/n]
-			c[0] += p[0]
-			c[1] += p[1]
-			c[2] += p[2]
+// warp samples the quad (and its margin) into g.
+func (p *pyramid) warp(q Quad, g *grid) {
+	h := homographyFrom(q)
+	// Frame pixels per grid cell, along the card's longer dimension.
+	side := math.Max(math.Hypot(q[1][0]-q[0][0], q[1][1]-q[0][1]), math.Hypot(q[2][0]-q[1][0], q[2][1]-q[1][1])*gridW/gridH)
+	cell := side * (1 + 2*gridMargin) / gridW
+	k := 0
+	for cell/float64(int(1)<<(k+1)) >= 2 {
+		k++
+	}
+	img := p.level(k)
+	s := 1 / float64(int(1)<<k)
+	span := 1 + 2*gridMargin
+	for j := 0; j < gridH; j++ {
+		for i := 0; i < gridW; i++ {
+			var acc [3]float64
+			for sj := 0; sj < super; sj++ {
+				v := -gridMargin + (float64(j)+(float64(sj)+0.5)/super)/gridH*span
+				for si := 0; si < super; si++ {
+					u := -gridMargin + (float64(i)+(float64(si)+0.5)/super)/gridW*span
+					pt := h.apply(u, v)
+					c := bilinear(img, pt[0]*s-0.5, pt[1]*s-0.5)
+					acc[0] += c[0]
+					acc[1] += c[1]
+					acc[2] += c[2]
+				}
+			}
+			cellp := &g.rgb[j*gridW+i]
+			for c := range acc {
+				cellp[c] = float32(acc[c] / (super * super))
+			}
 		}
 	}
-	equalise(&lum)
+}
+
+// view says how a hypothesis reads the grid: grown outward by a border's
+// width, and upside down.
+type view struct {
+	grown bool
+}
+
+// at maps card coordinates (u, v) of a hypothesis to grid coordinates.
+func (vw view) at(u, v float64, flip bool) (float64, float64) {
+	if flip {
+		u, v = 1-u, 1-v
+	}
+	if vw.grown {
+		u = -borderGrowth[0] + u*(1+2*borderGrowth[0])
+		v = -borderGrowth[1] + v*(1+2*borderGrowth[1])
+	}
+	span := 1 + 2*gridMargin
+	return (u+gridMargin)/span*gridW - 0.5, (v+gridMargin)/span*gridH - 0.5
+}
+
+func (g *grid) sample(x, y float64) [3]float32 {
+	x = math.Max(0, math.Min(x, gridW-1.001))
+	y = math.Max(0, math.Min(y, gridH-1.001))
+	x0, y0 := int(x), int(y)
+	fx, fy := float32(x-float64(x0)), float32(y-float64(y0))
+	a, b := &g.rgb[y0*gridW+x0], &g.rgb[y0*gridW+x0+1]
+	c, d := &g.rgb[(y0+1)*gridW+x0], &g.rgb[(y0+1)*gridW+x0+1]
+	var out [3]float32
+	for k := range out {
+		out[k] = (a[k]*(1-fx)+b[k]*fx)*(1-fy) + (c[k]*(1-fx)+d[k]*fx)*fy
+	}
+	return out
+}
+
+// features hashes the card and art windows of a hypothesis and takes its
+// colour signature.
+func (g *grid) features(vw view, flip bool) Features {
 	var f Features
+	var lum [hashSize * hashSize]float64
+	g.window(vw, flip, cardWindow, &lum)
 	f.Hash = phash(&lum)
-	for k, c := range rgb {
-		s := c[0] + c[1] + c[2] + 1e-9
-		f.Colour[2*k] = uint8(math.Min(255, c[0]/s*3*85))
-		f.Colour[2*k+1] = uint8(math.Min(255, c[1]/s*3*85))
+	g.window(vw, flip, artWindow, &lum)
+	f.Art = phash(&lum)
+	// Colour: chromaticity per cell after a grey-world balance, so a warm
+	// lamp or a phone's white balance does not move it.
+	var cells [colourRows * colourCols][3]float64
+	var mean [3]float64
+	const per = 4
+	w := cardWindow
+	for j := 0; j < colourRows*per; j++ {
+		v := w[1] + (float64(j)+0.5)/(colourRows*per)*(w[3]-w[1])
+		for i := 0; i < colourCols*per; i++ {
+			u := w[0] + (float64(i)+0.5)/(colourCols*per)*(w[2]-w[0])
+			c := g.sample(vw.at(u, v, flip))
+			cell := &cells[(j/per)*colourCols+i/per]
+			for k := range c {
+				cell[k] += float64(c[k])
+				mean[k] += float64(c[k])
+			}
+		}
+	}
+	for k := range mean {
+		mean[k] = mean[k]/(colourRows*colourCols) + 1e-6
+	}
+	for n, c := range cells {
+		r, gg, b := c[0]/mean[0], c[1]/mean[1], c[2]/mean[2]
+		s := r + gg + b + 1e-9
+		f.Colour[2*n] = uint8(math.Min(255, r/s*3*85))
+		f.Colour[2*n+1] = uint8(math.Min(255, gg/s*3*85))
 	}
 	return f
+}
+
+// window resamples one window of the card to hashSize² luminance.
+func (g *grid) window(vw view, flip bool, w [4]float64, lum *[hashSize * hashSize]float64) {
+	for j := 0; j < hashSize; j++ {
+		v := w[1] + (float64(j)+0.5)/hashSize*(w[3]-w[1])
+		for i := 0; i < hashSize; i++ {
+			u := w[0] + (float64(i)+0.5)/hashSize*(w[2]-w[0])
+			c := g.sample(vw.at(u, v, flip))
+			lum[j*hashSize+i] = 0.299*float64(c[0]) + 0.587*float64(c[1]) + 0.114*float64(c[2])
+		}
+	}
+	equalise(lum)
 }
 
 func bilinear(img *image.RGBA, x, y float64) [3]float64 {
@@ -291,8 +325,9 @@ func bilinear(img *image.RGBA, x, y float64) [3]float64 {
 }
 
 // equalise removes a linear lighting gradient by dividing by the best-fit
-// plane, then normalises to zero mean: the hash compares structure, not
-// exposure.
+// plane, normalises to zero mean and clips at 2.5 standard deviations, so
+// the hash compares structure, not exposure, and a glare spot weighs no more
+// than any other bright patch.
 func equalise(l *[hashSize * hashSize]float64) {
 	var mean, bx, by, sxx float64
 	for j := 0; j < hashSize; j++ {
@@ -314,12 +349,19 @@ func equalise(l *[hashSize * hashSize]float64) {
 	if mean <= 0 {
 		return
 	}
+	var sq float64
 	for j := 0; j < hashSize; j++ {
 		for i := 0; i < hashSize; i++ {
 			x, y := float64(i)-(hashSize-1)/2.0, float64(j)-(hashSize-1)/2.0
 			p := math.Max(mean+bx*x+by*y, mean/4)
-			l[j*hashSize+i] = l[j*hashSize+i]/p - 1
+			v := l[j*hashSize+i]/p - 1
+			l[j*hashSize+i] = v
+			sq += v * v
 		}
+	}
+	lim := 2.5 * math.Sqrt(sq/(hashSize*hashSize))
+	for i, v := range l {
+		l[i] = math.Max(-lim, math.Min(lim, v))
 	}
 }
 
@@ -373,16 +415,17 @@ func phash(l *[hashSize * hashSize]float64) Hash {
 // FeatureVersion names the recogniser that computed a Features value:
 // features from another version are not comparable and must be recomputed
 // from the reference images.
-const FeatureVersion = 2
+const FeatureVersion = 3
 
 // encodedLen is the length of Features.Encode's output.
-const encodedLen = 1 + 32 + ColourLen
+const encodedLen = 1 + 32 + 32 + ColourLen
 
 // Encode is f (without Where) as bytes, for storage and export.
 func (f Features) Encode() []byte {
 	b := make([]byte, 0, encodedLen)
 	b = append(b, FeatureVersion)
 	b = append(b, f.Hash.Bytes()...)
+	b = append(b, f.Art.Bytes()...)
 	return append(b, f.Colour[:]...)
 }
 
@@ -398,11 +441,8 @@ func DecodeFeatures(b []byte) (Features, error) {
 	if len(b) != encodedLen {
 		return f, fmt.Errorf("recog: features are %d bytes, want %d", len(b), encodedLen)
 	}
-	h, err := HashFromBytes(b[1:33])
-	if err != nil {
-		return f, err
-	}
-	f.Hash = h
-	copy(f.Colour[:], b[33:])
+	f.Hash, _ = HashFromBytes(b[1:33])
+	f.Art, _ = HashFromBytes(b[33:65])
+	copy(f.Colour[:], b[65:])
 	return f, nil
 }

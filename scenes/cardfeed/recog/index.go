@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"math/bits"
 )
 
 // Entry is one catalog printing with its reference features.
@@ -13,32 +14,34 @@ type Entry struct {
 	Features              Features
 }
 
-// Opts tune the decision.
+// Opts tune the decision. Distances are over both hashes: 0..512 bits.
 type Opts struct {
-	// MaxDistance is the largest Hamming distance (of 256) at which a
-	// match is considered at all.
+	// MaxDistance is the largest distance at which a match is considered.
 	MaxDistance int
 	// Margin is how much closer (in bits) the best name must be than the
 	// nearest different name.
 	Margin int
 	// MaxColour is the largest colour-signature distance to the chosen
-	// printing: a stranger whose hash happens to land near a catalog card
-	// still has other colours.
+	// printing: a stranger whose hashes land near a catalog card still has
+	// other colours.
 	MaxColour int
 	// MinPrinting is the printing confidence (0..1) below which a card whose
-	// name is certain is still rejected: its printing, and so its price, is
-	// in doubt.
+	// name is certain is accepted by name only, marked PrintingUncertain.
 	MinPrinting float64
+	// Candidates is how many outlines found in the frame are tried.
+	Candidates int
 }
 
-// DefaultOpts are calibrated on the demo catalog's distorted photos
-// (TestAccuracy).
-func DefaultOpts() Opts { return Opts{MaxDistance: 48, Margin: 16, MaxColour: 300, MinPrinting: 0.25} }
+// DefaultOpts are calibrated on the generated feeder and phone photos
+// (TestAccuracy) and on real card scans and photos (see the README).
+func DefaultOpts() Opts {
+	return Opts{MaxDistance: 150, Margin: 40, MaxColour: 900, MinPrinting: 0.5, Candidates: 3}
+}
 
 // Match is the verdict on one image.
 type Match struct {
 	Entry
-	Distance int // Hamming distance to the chosen printing's hash
+	Distance int // bits (of 512) to the chosen printing
 	NameGap  int // bits between the best name and the nearest other name
 	Colour   int // colour-signature distance to the chosen printing (0..ColourLen*255)
 	// NameConfidence (0..1) says how sure the name is; PrintingConfidence
@@ -46,9 +49,12 @@ type Match struct {
 	NameConfidence     float64
 	PrintingConfidence float64
 	Accepted           bool
-	Reason             string // why not accepted
-	Where              Geometry
-	Hash               Hash // of the photographed card
+	// PrintingUncertain: accepted by name, but the printing (and so the
+	// price) is a best guess among same-name printings.
+	PrintingUncertain bool
+	Reason            string // why not accepted, or what is uncertain
+	Where             Geometry
+	Hash              Hash // of the photographed card
 }
 
 // Index is an immutable catalog for nearest-neighbour search. It is safe
@@ -56,8 +62,8 @@ type Match struct {
 type Index struct {
 	opts    Opts
 	entries []Entry
-	hashes  []Hash  // hashes[i] = entries[i].Features.Hash, contiguous for the scan
-	names   []int32 // name number of entries[i]
+	hashes  [][8]uint64 // card and art hash of entries[i], contiguous for the scan
+	names   []int32     // name number of entries[i]
 	byName  [][]int32
 }
 
@@ -67,10 +73,13 @@ func NewIndex(entries []Entry, opts *Opts) *Index {
 	if opts != nil {
 		o = *opts
 	}
-	x := &Index{opts: o, entries: entries, hashes: make([]Hash, len(entries)), names: make([]int32, len(entries))}
+	if o.Candidates <= 0 {
+		o.Candidates = 1
+	}
+	x := &Index{opts: o, entries: entries, hashes: make([][8]uint64, len(entries)), names: make([]int32, len(entries))}
 	ids := map[string]int32{}
 	for i, e := range entries {
-		x.hashes[i] = e.Features.Hash
+		x.hashes[i] = pack(&e.Features)
 		id, ok := ids[e.Name]
 		if !ok {
 			id = int32(len(x.byName))
@@ -83,52 +92,116 @@ func NewIndex(entries []Entry, opts *Opts) *Index {
 	return x
 }
 
+func pack(f *Features) [8]uint64 {
+	return [8]uint64{f.Hash[0], f.Hash[1], f.Hash[2], f.Hash[3], f.Art[0], f.Art[1], f.Art[2], f.Art[3]}
+}
+
 // Len is the number of entries.
 func (x *Index) Len() int { return len(x.entries) }
 
 // Entries returns the catalog (shared: do not modify).
 func (x *Index) Entries() []Entry { return x.entries }
 
-// Identify finds, warps, hashes and looks up the card in a camera frame.
+// Identify finds the card in a camera frame and looks it up: every outline
+// found (up to Opts.Candidates), as found and grown by a border's width,
+// each way up. The catalog decides which reading is the card.
 func (x *Index) Identify(frame image.Image) (Match, error) {
-	f, err := FromFrame(frame)
+	rgba := toRGBA(frame)
+	qs, err := FindQuads(rgba, x.opts.Candidates)
+	// A scan or a cropped photo is all card: its edges are the frame's, and
+	// no edge can be seen there. Only a frame of a card's own proportions
+	// (63 x 88 mm: 0.716; Scryfall's images are 0.718) is taken for one — a
+	// camera's 4:3 (0.75) is not, or an empty bed would be a card.
+	if w, h := float64(rgba.Rect.Dx()), float64(rgba.Rect.Dy()); min(w, h)/max(w, h) > 0.69 && min(w, h)/max(w, h) < 0.74 {
+		q := Quad{{0, 0}, {w, 0}, {w, h}, {0, h}}
+		if w > h {
+			q = Quad{{w, 0}, {w, h}, {0, h}, {0, 0}}
+		}
+		qs, err = append(qs, q), nil
+	}
 	if err != nil {
 		return Match{}, err
 	}
-	return x.Lookup(f), nil
+	p := newPyramid(rgba)
+	qf := make([]Features, 0, 4*len(qs))
+	var g grid
+	for _, q := range qs {
+		p.warp(q, &g)
+		for _, vw := range []view{{}, {grown: true}} {
+			for _, flip := range []bool{false, true} {
+				f := g.features(vw, flip)
+				c := q
+				if vw.grown {
+					c = q.grow(borderGrowth[0], borderGrowth[1])
+				}
+				if flip {
+					c = Quad{c[2], c[3], c[0], c[1]}
+				}
+				f.Where = c.Geometry()
+				qf = append(qf, f)
+			}
+		}
+	}
+	return x.lookup(qf), nil
 }
 
 // Lookup finds the nearest entry to f and decides whether to accept it.
-func (x *Index) Lookup(f Features) Match {
+func (x *Index) Lookup(f Features) Match { return x.lookup([]Features{f}) }
+
+// nearest is the best entry for one query and the best of another name.
+type nearest struct {
+	best, bestD, second int
+}
+
+func (x *Index) lookup(qs []Features) Match {
 	if len(x.entries) == 0 {
-		return Match{Reason: "empty catalog", Where: f.Where, Hash: f.Hash}
+		return Match{Reason: "empty catalog", Where: qs[0].Where, Hash: qs[0].Hash}
 	}
-	// One pass: the best entry, and the best entry of another name.
-	best, bestD := -1, math.MaxInt
-	second := math.MaxInt
+	qh := make([][8]uint64, len(qs))
+	res := make([]nearest, len(qs))
+	for k := range qs {
+		qh[k] = pack(&qs[k])
+		res[k] = nearest{best: -1, bestD: math.MaxInt, second: math.MaxInt}
+	}
+	// One pass over the catalog for all readings: the catalog is read from
+	// memory once however many readings there are.
 	for i := range x.hashes {
-		d := f.Hash.Distance(x.hashes[i])
-		if d < bestD {
-			if best >= 0 && x.names[i] != x.names[best] {
-				second = bestD
+		h := &x.hashes[i]
+		for k := range qh {
+			q := &qh[k]
+			d := bits.OnesCount64(h[0]^q[0]) + bits.OnesCount64(h[1]^q[1]) + bits.OnesCount64(h[2]^q[2]) + bits.OnesCount64(h[3]^q[3]) +
+				bits.OnesCount64(h[4]^q[4]) + bits.OnesCount64(h[5]^q[5]) + bits.OnesCount64(h[6]^q[6]) + bits.OnesCount64(h[7]^q[7])
+			r := &res[k]
+			if d < r.bestD {
+				if r.best >= 0 && x.names[i] != x.names[r.best] {
+					r.second = r.bestD
+				}
+				r.best, r.bestD = i, d
+			} else if d < r.second && x.names[i] != x.names[r.best] {
+				r.second = d
 			}
-			best, bestD = i, d
-		} else if d < second && x.names[i] != x.names[best] {
-			second = d
 		}
 	}
-	if second == math.MaxInt {
-		second = 256
+	k := 0
+	for j := range res {
+		if res[j].bestD < res[k].bestD {
+			k = j
+		}
 	}
-	m := Match{Where: f.Where, Hash: f.Hash, NameGap: second - bestD}
-	m.NameConfidence = clamp01(float64(second-bestD) / float64(2*x.opts.Margin) * (1 - float64(bestD)/256))
+	f, r := &qs[k], res[k]
+	if r.second == math.MaxInt {
+		r.second = 512
+	}
+	m := Match{Where: f.Where, Hash: f.Hash, NameGap: r.second - r.bestD}
+	m.NameConfidence = clamp01(float64(m.NameGap) / float64(2*x.opts.Margin) * (1 - float64(r.bestD)/512))
 
-	// The printing: among same-name entries near the best hash, the closest
-	// colour signature (frame colour and set symbol differ between sets).
-	cands := x.byName[x.names[best]]
-	pick, c1, c2 := best, math.MaxInt, math.MaxInt
-	for _, i := range cands {
-		c := colourDistance(&f.Colour, &x.entries[i].Features.Colour)
+	// The printing: among same-name entries, the nearest by the whole card
+	// (frame and set symbol differ between printings, the art may not) and
+	// colour signature (frame colour, border).
+	pick, c1, c2 := r.best, math.MaxInt, math.MaxInt
+	for _, i := range x.byName[x.names[r.best]] {
+		e := &x.entries[i].Features
+		c := 4*f.Hash.Distance(e.Hash) + colourDistance(&f.Colour, &e.Colour)/4
 		switch {
 		case c < c1:
 			pick, c1, c2 = int(i), c, c1
@@ -137,23 +210,28 @@ func (x *Index) Lookup(f Features) Match {
 		}
 	}
 	m.Entry = x.entries[pick]
-	m.Distance = f.Hash.Distance(x.hashes[pick])
-	m.Colour = c1
+	m.Distance = f.Hash.Distance(m.Features.Hash) + f.Art.Distance(m.Features.Art)
+	m.Colour = colourDistance(&f.Colour, &m.Features.Colour)
 	m.PrintingConfidence = 1
 	if c2 != math.MaxInt {
-		m.PrintingConfidence = clamp01(float64(c2-c1) / float64(c2+1) * 2)
+		// 60 is 15 bits of the whole-card hash: a set symbol and a
+		// collector line are about that much of a card.
+		m.PrintingConfidence = clamp01(float64(c2-c1) / 60)
 	}
 	switch {
-	case bestD > x.opts.MaxDistance:
-		m.Reason = fmt.Sprintf("unknown card: nearest is %d bits away (limit %d)", bestD, x.opts.MaxDistance)
-	case second-bestD < x.opts.Margin:
-		m.Reason = fmt.Sprintf("ambiguous: another name is only %d bits further (margin %d)", second-bestD, x.opts.Margin)
+	case r.bestD > x.opts.MaxDistance:
+		m.Reason = fmt.Sprintf("not in the catalog: the nearest card, %s, differs in %d of 512 bits (at most %d for a match)", m.Name, r.bestD, x.opts.MaxDistance)
+	case m.NameGap < x.opts.Margin:
+		m.Reason = fmt.Sprintf("unsure: could be %s, but another card is only %d bits further (needs %d)", m.Name, m.NameGap, x.opts.Margin)
 	case x.opts.MaxColour > 0 && m.Colour > x.opts.MaxColour:
-		m.Reason = fmt.Sprintf("unknown card: colours differ from the nearest printing (%d, limit %d)", m.Colour, x.opts.MaxColour)
-	case m.PrintingConfidence < x.opts.MinPrinting:
-		m.Reason = fmt.Sprintf("printing uncertain (%.2f)", m.PrintingConfidence)
+		m.Reason = fmt.Sprintf("not in the catalog: looks like %s but its colours differ (%d, at most %d)", m.Name, m.Colour, x.opts.MaxColour)
 	default:
 		m.Accepted = true
+		if m.PrintingConfidence < x.opts.MinPrinting {
+			m.PrintingUncertain = true
+			m.Reason = fmt.Sprintf("printing uncertain (%.0f %%): %d printings of %s look alike; priced as %s %s",
+				100*m.PrintingConfidence, len(x.byName[x.names[r.best]]), m.Name, m.Set, m.Number)
+		}
 	}
 	return m
 }

@@ -1,0 +1,779 @@
+package recog
+
+import (
+	"fmt"
+	"image"
+	"math"
+	"sort"
+)
+
+// Quad is a card outline in frame pixels: the corners where its straight
+// edges meet (not the rounded corners themselves), in order around it, the
+// first two joined by a short side. Which short side is the top is not
+// known until the card is matched.
+type Quad [4][2]float64
+
+// Working size: the frame is box-downsampled until its long side is at most
+// this, which keeps edge finding to a few milliseconds on any camera.
+const workSide = 320
+
+// finder holds the working image of one frame.
+type finder struct {
+	w, h   int
+	scale  float64   // frame pixels per working pixel
+	gx, gy []float32 // gradient of the strongest colour channel
+	mag    []float32
+	thr    float32 // an edge: magnitude above this
+}
+
+// FindQuads returns up to k card outlines in img, best first. The edges are
+// found in colour (a red frame on a green mat has little luminance edge),
+// straight lines by a gradient-oriented Hough transform, and every set of
+// four lines that makes a card-shaped quadrilateral is scored by how much of
+// its perimeter is an edge. A card's black border on a black bed leaves no
+// edge: the frame inside the border is found instead, and Identify also tries
+// the outline grown by a border's width.
+func FindQuads(img *image.RGBA, k int) ([]Quad, error) {
+	b := img.Rect
+	if b.Dx() < 32 || b.Dy() < 32 {
+		return nil, fmt.Errorf("recog: frame %dx%d too small", b.Dx(), b.Dy())
+	}
+	f := newFinder(img)
+	lines := f.lines(80)
+	qs := f.quads(lines, k)
+	if len(qs) == 0 {
+		return nil, ErrNoCard
+	}
+	if f.scale > 1 {
+		for i := range qs {
+			refineFull(img, &qs[i], f.scale)
+		}
+	}
+	return qs, nil
+}
+
+// refineFull fits each side of q again on the full-resolution frame: the
+// working image is a few times coarser than the camera, and a hash window
+// off by a few pixels costs tens of bits.
+func refineFull(img *image.RGBA, q *Quad, scale float64) {
+	var ls [4]line
+	for i := 0; i < 4; i++ {
+		a, b := q[i], q[(i+1)%4]
+		dx, dy := b[0]-a[0], b[1]-a[1]
+		l := math.Hypot(dx, dy)
+		nx, ny := -dy/l, dx/l
+		guess := line{theta: math.Atan2(ny, nx), rho: a[0]*nx + a[1]*ny}
+		ls[i] = guess
+		r := 1.5 * scale
+		n := int(l / 2)
+		var sx, sy, sxx, syy, sxy, sw float64
+		prof := make([]float64, 0, 64)
+		for s := 0; s < n; s++ {
+			t := 0.08 + 0.84*(float64(s)+0.5)/float64(n)
+			x, y := a[0]+t*dx, a[1]+t*dy
+			prof = prof[:0]
+			for d := -r; d <= r; d += 0.5 {
+				c0 := bilinear(img, x+(d-0.5)*nx, y+(d-0.5)*ny)
+				c1 := bilinear(img, x+(d+0.5)*nx, y+(d+0.5)*ny)
+				g := 0.0
+				for k := range c0 {
+					g = math.Max(g, math.Abs(c1[k]-c0[k]))
+				}
+				prof = append(prof, g)
+			}
+			bi := 0
+			for k, v := range prof {
+				if v > prof[bi] {
+					bi = k
+				}
+			}
+			if bi == 0 || bi == len(prof)-1 || prof[bi] < 6 {
+				continue
+			}
+			den := prof[bi-1] - 2*prof[bi] + prof[bi+1]
+			off := 0.0
+			if den < 0 {
+				off = 0.5 * (prof[bi-1] - prof[bi+1]) / den
+			}
+			d := -r + (float64(bi)+off)*0.5
+			px, py := x+d*nx, y+d*ny
+			w := prof[bi]
+			sx += w * px
+			sy += w * py
+			sxx += w * px * px
+			syy += w * py * py
+			sxy += w * px * py
+			sw += w
+		}
+		if sw == 0 {
+			continue
+		}
+		mx, my := sx/sw, sy/sw
+		cxx, cyy, cxy := sxx/sw-mx*mx, syy/sw-my*my, sxy/sw-mx*my
+		theta := 0.5*math.Atan2(2*cxy, cxx-cyy) + math.Pi/2
+		ln := line{theta: theta, rho: mx*math.Cos(theta) + my*math.Sin(theta)}
+		if dt, dr := lineGap(ln, guess); dt < 2*math.Pi/180 && dr < 2*scale {
+			ls[i] = ln
+		}
+	}
+	var out Quad
+	for i := 0; i < 4; i++ {
+		p, ok := intersect(ls[(i+3)%4], ls[i])
+		if !ok {
+			return
+		}
+		out[i] = p
+	}
+	*q = out
+}
+
+func newFinder(img *image.RGBA) *finder {
+	b := img.Rect
+	step := max(1, (max(b.Dx(), b.Dy())+workSide-1)/workSide)
+	w, h := b.Dx()/step, b.Dy()/step
+	f := &finder{w: w, h: h, scale: float64(step)}
+	// Box-downsample, three channels.
+	ch := [3][]float32{make([]float32, w*h), make([]float32, w*h), make([]float32, w*h)}
+	inv := 1 / float32(step*step)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			var s [3]int
+			for j := 0; j < step; j++ {
+				o := img.PixOffset(b.Min.X+x*step, b.Min.Y+y*step+j)
+				p := img.Pix[o : o+4*step : o+4*step]
+				for i := 0; i < step; i++ {
+					s[0] += int(p[4*i])
+					s[1] += int(p[4*i+1])
+					s[2] += int(p[4*i+2])
+				}
+			}
+			for c := range ch {
+				ch[c][y*w+x] = float32(s[c]) * inv
+			}
+		}
+	}
+	f.gx, f.gy, f.mag = make([]float32, w*h), make([]float32, w*h), make([]float32, w*h)
+	tmp := make([]float32, w*h)
+	for c := range ch {
+		smooth(ch[c], tmp, w, h)
+	}
+	for y := 1; y < h-1; y++ {
+		for x := 1; x < w-1; x++ {
+			i := y*w + x
+			var bx, by, bm float32
+			for c := range ch {
+				p := ch[c]
+				gx := (p[i-w+1] + 2*p[i+1] + p[i+w+1]) - (p[i-w-1] + 2*p[i-1] + p[i+w-1])
+				gy := (p[i+w-1] + 2*p[i+w] + p[i+w+1]) - (p[i-w-1] + 2*p[i-w] + p[i-w+1])
+				if m := gx*gx + gy*gy; m > bm {
+					bx, by, bm = gx, gy, m
+				}
+			}
+			f.gx[i], f.gy[i], f.mag[i] = bx, by, float32(math.Sqrt(float64(bm)))
+		}
+	}
+	// The edge threshold follows the frame's own noise and texture: well
+	// above the median gradient, but never so high that a black border on a
+	// dark bed (a step of ~10 levels, Sobel ~40) is lost.
+	sample := make([]float32, 0, w*h/4)
+	for i := 0; i < len(f.mag); i += 4 {
+		sample = append(sample, f.mag[i])
+	}
+	sort.Slice(sample, func(i, j int) bool { return sample[i] < sample[j] })
+	med := sample[len(sample)/2]
+	f.thr = max(16, min(3*med, 48))
+	return f
+}
+
+// smooth applies a separable [1 2 1]/4 blur in place.
+func smooth(p, tmp []float32, w, h int) {
+	for y := 0; y < h; y++ {
+		r := p[y*w : (y+1)*w]
+		t := tmp[y*w : (y+1)*w]
+		t[0], t[w-1] = r[0], r[w-1]
+		for x := 1; x < w-1; x++ {
+			t[x] = (r[x-1] + 2*r[x] + r[x+1]) / 4
+		}
+	}
+	for x := 0; x < w; x++ {
+		p[x], p[(h-1)*w+x] = tmp[x], tmp[(h-1)*w+x]
+	}
+	for y := 1; y < h-1; y++ {
+		for x := 0; x < w; x++ {
+			i := y*w + x
+			p[i] = (tmp[i-w] + 2*tmp[i] + tmp[i+w]) / 4
+		}
+	}
+}
+
+// line is x·cos θ + y·sin θ = rho in working pixels, θ in [0, π).
+type line struct {
+	theta, rho, votes float64
+}
+
+const thetaBins = 180
+
+var trig = func() (t [thetaBins][2]float64) {
+	for i := range t {
+		t[i][1], t[i][0] = math.Sincos(float64(i) * math.Pi / thetaBins)
+	}
+	return
+}()
+
+// lines is a Hough transform where each edge pixel votes only near its own
+// gradient direction: cheap, and texture does not smear over all angles.
+func (f *finder) lines(n int) []line {
+	diag := int(math.Ceil(math.Hypot(float64(f.w), float64(f.h))))
+	nr := 2*diag + 1
+	acc := make([]float32, thetaBins*nr)
+	for y := 1; y < f.h-1; y++ {
+		for x := 1; x < f.w-1; x++ {
+			i := y*f.w + x
+			m := f.mag[i]
+			if m < f.thr {
+				continue
+			}
+			// Strong texture must not outvote a long, weak card edge.
+			wgt := min(m/f.thr, 3)
+			a := math.Atan2(float64(f.gy[i]), float64(f.gx[i]))
+			if a < 0 {
+				a += math.Pi
+			}
+			t0 := int(a*thetaBins/math.Pi+0.5) % thetaBins
+			for d := -2; d <= 2; d++ {
+				t := (t0 + d + thetaBins) % thetaBins
+				r := float64(x)*trig[t][0] + float64(y)*trig[t][1]
+				acc[t*nr+int(math.Round(r))+diag] += wgt
+			}
+		}
+	}
+	// Peaks: local maxima over ±2° and ±2 px (θ wraps with ρ negated).
+	at := func(t, r int) float32 {
+		if t < 0 {
+			t += thetaBins
+			r = nr - 1 - r
+		} else if t >= thetaBins {
+			t -= thetaBins
+			r = nr - 1 - r
+		}
+		if r < 0 || r >= nr {
+			return 0
+		}
+		return acc[t*nr+r]
+	}
+	minVotes := float32(min(f.w, f.h)) * 0.12
+	var peaks []line
+	for t := 0; t < thetaBins; t++ {
+		for r := 0; r < nr; r++ {
+			v := acc[t*nr+r]
+			if v < minVotes {
+				continue
+			}
+			peak := true
+			for dt := -2; dt <= 2 && peak; dt++ {
+				for dr := -2; dr <= 2; dr++ {
+					if (dt != 0 || dr != 0) && at(t+dt, r+dr) > v {
+						peak = false
+						break
+					}
+				}
+			}
+			if peak {
+				peaks = append(peaks, line{theta: float64(t) * math.Pi / thetaBins, rho: float64(r - diag), votes: float64(v)})
+			}
+		}
+	}
+	sort.Slice(peaks, func(i, j int) bool { return peaks[i].votes > peaks[j].votes })
+	var out []line
+	for _, p := range peaks {
+		dup := false
+		for _, q := range out {
+			if dt, dr := lineGap(p, q); dt < 3*math.Pi/180 && dr < 4 {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, p)
+			if len(out) == n {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// lineGap is the angle between two lines and the gap between them, with
+// θ near 0 and near π treated as neighbours.
+func lineGap(a, b line) (dtheta, drho float64) {
+	dt := math.Abs(a.theta - b.theta)
+	if dt > math.Pi/2 {
+		return math.Pi - dt, math.Abs(a.rho + b.rho)
+	}
+	return dt, math.Abs(a.rho - b.rho)
+}
+
+func intersect(a, b line) ([2]float64, bool) {
+	ca, sa := math.Cos(a.theta), math.Sin(a.theta)
+	cb, sb := math.Cos(b.theta), math.Sin(b.theta)
+	det := ca*sb - sa*cb
+	if math.Abs(det) < 1e-6 {
+		return [2]float64{}, false
+	}
+	return [2]float64{(a.rho*sb - b.rho*sa) / det, (ca*b.rho - cb*a.rho) / det}, true
+}
+
+type scored struct {
+	q     Quad // working pixels
+	score float64
+	area  float64
+}
+
+// quads pairs near-parallel lines and pairs the pairs into card-shaped
+// quadrilaterals, scored by edge coverage of their sides.
+func (f *finder) quads(ls []line, k int) []Quad {
+	type pair struct{ a, b int }
+	minSide := 0.12 * float64(min(f.w, f.h))
+	var pairs []pair
+	for i := range ls {
+		for j := i + 1; j < len(ls); j++ {
+			dt, dr := lineGap(ls[i], ls[j])
+			if dt < 22*math.Pi/180 && dr > minSide {
+				pairs = append(pairs, pair{i, j})
+			}
+		}
+	}
+	frame := float64(f.w * f.h)
+	var cands []scored
+	for pi, p := range pairs {
+		for _, q := range pairs[pi+1:] {
+			dt, _ := lineGap(ls[p.a], ls[q.a])
+			if dt < 55*math.Pi/180 {
+				continue
+			}
+			var c Quad
+			ok := true
+			for n, lp := range [4][2]int{{p.a, q.a}, {q.a, p.b}, {p.b, q.b}, {q.b, p.a}} {
+				if c[n], ok = intersect(ls[lp[0]], ls[lp[1]]); !ok {
+					break
+				}
+			}
+			if !ok {
+				continue
+			}
+			area, good := f.cardShaped(&c, minSide)
+			if !good || area < 0.03*frame || area > 0.97*frame {
+				continue
+			}
+			s := f.coverage(&c)
+			if s > 0 {
+				cands = append(cands, scored{q: c, score: s, area: area})
+			}
+		}
+	}
+	if len(cands) == 0 {
+		return nil
+	}
+	// Refine the best-covered ones (Hough bins are a pixel and a degree
+	// wide) and score them again, tightly: a line a degree off the card's
+	// edge covers its near half only.
+	top := 0.0
+	for _, c := range cands {
+		top = max(top, c.score)
+	}
+	var good []scored
+	take := func(limit int, ok func(c scored) bool) {
+		n := 0
+		for _, c := range cands {
+			if n == limit {
+				return
+			}
+			if !ok(c) {
+				continue
+			}
+			dup := false
+			for _, o := range good {
+				if sameQuad(&c.q, &o.q) {
+					dup = true
+					break
+				}
+			}
+			if dup {
+				continue
+			}
+			n++
+			f.refine(&c.q)
+			if c.score = f.coverageTol(&c.q, 0.75, 0.6); c.score == 0 {
+				continue
+			}
+			c.area = quadArea(&c.q)
+			good = append(good, c)
+		}
+	}
+	sort.SliceStable(cands, func(i, j int) bool {
+		if cands[i].score != cands[j].score {
+			return cands[i].score > cands[j].score
+		}
+		return cands[i].area > cands[j].area
+	})
+	take(20, func(scored) bool { return true })
+	// Inner boxes (art, text box, a frame inside a border) are as well
+	// edged as the card itself: among equally well covered outlines the
+	// largest is the card; the others are kept for the catalog to judge.
+	rank := func(c scored) int { return int(c.score*20 + 0.5) }
+	sort.SliceStable(good, func(i, j int) bool {
+		if ri, rj := rank(good[i]), rank(good[j]); ri != rj {
+			return ri > rj
+		}
+		return good[i].area > good[j].area
+	})
+	var out []Quad
+	var kept []scored
+	for _, c := range good {
+		dup := false
+		for _, o := range kept {
+			if sameQuad(&c.q, &o.q) {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			continue
+		}
+		kept = append(kept, c)
+		if len(kept) == k {
+			break
+		}
+	}
+	for _, c := range kept {
+		var q Quad
+		for i, p := range c.q {
+			q[i] = [2]float64{(p[0] + 0.5) * f.scale, (p[1] + 0.5) * f.scale}
+		}
+		out = append(out, portrait(q))
+	}
+	return out
+}
+
+// cardShaped checks that c is convex, inside the frame (a little beyond it
+// is fine: a rounded corner's virtual point may be) and of a card's
+// proportions under perspective, and returns its area.
+func (f *finder) cardShaped(c *Quad, minSide float64) (float64, bool) {
+	mx, my := 0.04*float64(f.w), 0.04*float64(f.h)
+	for _, p := range c {
+		if p[0] < -mx || p[1] < -my || p[0] > float64(f.w)+mx || p[1] > float64(f.h)+my {
+			return 0, false
+		}
+	}
+	var area float64
+	sign := 0.0
+	var side [4]float64
+	for i := 0; i < 4; i++ {
+		a, b, n := c[i], c[(i+1)%4], c[(i+2)%4]
+		cross := (b[0]-a[0])*(n[1]-b[1]) - (b[1]-a[1])*(n[0]-b[0])
+		if sign == 0 {
+			sign = math.Copysign(1, cross)
+		} else if cross*sign <= 0 {
+			return 0, false
+		}
+		area += a[0]*b[1] - b[0]*a[1]
+		side[i] = math.Hypot(b[0]-a[0], b[1]-a[1])
+		if side[i] < minSide {
+			return 0, false
+		}
+	}
+	s1, s2 := (side[0]+side[2])/2, (side[1]+side[3])/2
+	r := min(s1, s2) / max(s1, s2)
+	// A card is 63 x 88 mm (0.716); a tilted camera squeezes one way or the
+	// other, and opposite sides may differ in length by the perspective.
+	if r < 0.5 || r > 0.95 || min(side[0], side[2])/max(side[0], side[2]) < 0.7 ||
+		min(side[1], side[3])/max(side[1], side[3]) < 0.7 {
+		return 0, false
+	}
+	return math.Abs(area) / 2, true
+}
+
+// coverage is the perimeter-weighted share of each side that lies on an
+// edge running along it; zero when a side is mostly missing.
+func (f *finder) coverage(c *Quad) float64 { return f.coverageN(c, 1.5, 0.4, 12) }
+
+func quadArea(c *Quad) float64 {
+	var a float64
+	for i := 0; i < 4; i++ {
+		p, q := c[i], c[(i+1)%4]
+		a += p[0]*q[1] - q[0]*p[1]
+	}
+	return math.Abs(a) / 2
+}
+
+// coverageTol looks for the edge within ±tol working pixels of each side.
+func (f *finder) coverageTol(c *Quad, tol, least float64) float64 {
+	return f.coverageN(c, tol, least, 32)
+}
+
+// coverageN samples n points per side; the first pass over thousands of
+// candidate outlines samples few.
+func (f *finder) coverageN(c *Quad, tol, least float64, n int) float64 {
+	var total, per float64
+	for i := 0; i < 4; i++ {
+		a, b := c[i], c[(i+1)%4]
+		dx, dy := b[0]-a[0], b[1]-a[1]
+		l := math.Hypot(dx, dy)
+		nx, ny := -dy/l, dx/l
+		hit := 0
+		for s := 0; s < n; s++ {
+			// Keep off the corners: real cards are rounded there.
+			t := 0.1 + 0.8*(float64(s)+0.5)/float64(n)
+			x, y := a[0]+t*dx, a[1]+t*dy
+			best := float32(0)
+			for d := -tol; d <= tol; d += tol {
+				xi, yi := int(x+d*nx+0.5), int(y+d*ny+0.5)
+				if xi < 1 || yi < 1 || xi >= f.w-1 || yi >= f.h-1 {
+					continue
+				}
+				j := yi*f.w + xi
+				along := float32(math.Abs(float64(f.gx[j])*nx + float64(f.gy[j])*ny))
+				if along > 0.85*f.mag[j] && along > best {
+					best = along
+				}
+			}
+			if best >= f.thr {
+				hit++
+			}
+		}
+		cov := float64(hit) / float64(n)
+		if cov < least {
+			return 0
+		}
+		total += cov * l
+		per += l
+	}
+	return total / per
+}
+
+func sameQuad(a, b *Quad) bool {
+	// Same corners in any rotation of the order.
+	size := math.Hypot(a[0][0]-a[2][0], a[0][1]-a[2][1])
+	for r := 0; r < 8; r++ {
+		far := false
+		for i := 0; i < 4; i++ {
+			j := (i + r) % 4
+			if r >= 4 { // the other way round
+				j = (4 - i + r) % 4
+			}
+			p, q := a[i], b[j]
+			if math.Hypot(p[0]-q[0], p[1]-q[1]) > 0.05*size {
+				far = true
+				break
+			}
+		}
+		if !far {
+			return true
+		}
+	}
+	return false
+}
+
+// portrait orders q clockwise on screen with a short side first.
+func portrait(q Quad) Quad {
+	cross := (q[1][0]-q[0][0])*(q[2][1]-q[1][1]) - (q[1][1]-q[0][1])*(q[2][0]-q[1][0])
+	if cross < 0 { // counter-clockwise in image coordinates (y down)
+		q[1], q[3] = q[3], q[1]
+	}
+	d := func(a, b [2]float64) float64 { return math.Hypot(a[0]-b[0], a[1]-b[1]) }
+	if d(q[0], q[1])+d(q[2], q[3]) > d(q[1], q[2])+d(q[3], q[0]) {
+		q = Quad{q[1], q[2], q[3], q[0]}
+	}
+	// Start from the corner nearest the frame's top-left, for stable output.
+	best, bi := math.Inf(1), 0
+	for i := 0; i < 4; i += 2 {
+		if v := q[i][0] + q[i][1]; v < best {
+			best, bi = v, i
+		}
+	}
+	if bi == 2 {
+		q = Quad{q[2], q[3], q[0], q[1]}
+	}
+	return q
+}
+
+// grow moves each side of q outwards by fx of the width (short sides) and
+// fy of the height, in the card's own perspective.
+func (q Quad) grow(fx, fy float64) Quad {
+	h := homographyFrom(q)
+	var out Quad
+	for i, uv := range [4][2]float64{{-fx, -fy}, {1 + fx, -fy}, {1 + fx, 1 + fy}, {-fx, 1 + fy}} {
+		out[i] = h.apply(uv[0], uv[1])
+	}
+	return out
+}
+
+// Geometry of q: centre, sides and the angle of its long axis from vertical.
+func (q Quad) Geometry() Geometry {
+	var g Geometry
+	for _, p := range q {
+		g.CX += p[0] / 4
+		g.CY += p[1] / 4
+	}
+	d := func(a, b [2]float64) float64 { return math.Hypot(a[0]-b[0], a[1]-b[1]) }
+	g.W = (d(q[0], q[1]) + d(q[2], q[3])) / 2
+	g.H = (d(q[1], q[2]) + d(q[3], q[0])) / 2
+	// Top edge midpoint to bottom edge midpoint is "down" on the card.
+	tx, ty := (q[0][0]+q[1][0])/2, (q[0][1]+q[1][1])/2
+	bx, by := (q[2][0]+q[3][0])/2, (q[2][1]+q[3][1])/2
+	g.Angle = math.Atan2(-(bx-tx), by-ty) * 180 / math.Pi
+	if g.Angle < 0 {
+		g.Angle += 360
+	}
+	g.Corners = q
+	return g
+}
+
+// homography maps the unit square (u right, v down) onto a quad.
+type homography [9]float64
+
+// homographyFrom solves for the projective map taking (0,0), (1,0), (1,1),
+// (0,1) to q's corners (Heckbert's closed form for a square).
+func homographyFrom(q Quad) homography {
+	x0, y0 := q[0][0], q[0][1]
+	x1, y1 := q[1][0], q[1][1]
+	x2, y2 := q[2][0], q[2][1]
+	x3, y3 := q[3][0], q[3][1]
+	sx := x0 - x1 + x2 - x3
+	sy := y0 - y1 + y2 - y3
+	var g, h float64
+	if math.Abs(sx) > 1e-9 || math.Abs(sy) > 1e-9 {
+		dx1, dx2 := x1-x2, x3-x2
+		dy1, dy2 := y1-y2, y3-y2
+		den := dx1*dy2 - dx2*dy1
+		if den != 0 {
+			g = (sx*dy2 - dx2*sy) / den
+			h = (dx1*sy - sx*dy1) / den
+		}
+	}
+	return homography{
+		x1 - x0 + g*x1, x3 - x0 + h*x3, x0,
+		y1 - y0 + g*y1, y3 - y0 + h*y3, y0,
+		g, h, 1,
+	}
+}
+
+func (m homography) apply(u, v float64) [2]float64 {
+	w := m[6]*u + m[7]*v + m[8]
+	return [2]float64{(m[0]*u + m[1]*v + m[2]) / w, (m[3]*u + m[4]*v + m[5]) / w}
+}
+
+// refine fits each side of c to the edge points along it (the strongest
+// gradient across the side, to a fraction of a pixel) and moves the corners
+// to where the fitted lines meet: the Hough bins are a pixel and a degree
+// wide, too coarse for a hash window.
+func (f *finder) refine(c *Quad) {
+	var ls [4]line
+	for i := 0; i < 4; i++ {
+		a, b := c[i], c[(i+1)%4]
+		ls[i] = f.fitSide(a, b, 3)
+		ls[i] = f.fitSideLine(ls[i], a, b, 2)
+		ls[i] = f.fitSideLine(ls[i], a, b, 1)
+	}
+	var out Quad
+	for i := 0; i < 4; i++ {
+		p, ok := intersect(ls[(i+3)%4], ls[i])
+		if !ok {
+			return
+		}
+		out[i] = p
+	}
+	*c = out
+}
+
+// fitSide fits a line to edge points within ±r of the segment a-b.
+func (f *finder) fitSide(a, b [2]float64, r float64) line {
+	dx, dy := b[0]-a[0], b[1]-a[1]
+	l := math.Hypot(dx, dy)
+	nx, ny := -dy/l, dx/l
+	return f.fit(a, b, nx, ny, r, line{theta: math.Atan2(ny, nx), rho: a[0]*nx + a[1]*ny})
+}
+
+func (f *finder) fitSideLine(ln line, a, b [2]float64, r float64) line {
+	nx, ny := math.Cos(ln.theta), math.Sin(ln.theta)
+	// Project the old corners onto the line, so the segment is the fitted one.
+	pa := a[0]*nx + a[1]*ny - ln.rho
+	pb := b[0]*nx + b[1]*ny - ln.rho
+	a = [2]float64{a[0] - pa*nx, a[1] - pa*ny}
+	b = [2]float64{b[0] - pb*nx, b[1] - pb*ny}
+	return f.fit(a, b, nx, ny, r, ln)
+}
+
+func (f *finder) fit(a, b [2]float64, nx, ny, r float64, fallback line) line {
+	dx, dy := b[0]-a[0], b[1]-a[1]
+	l := math.Hypot(dx, dy)
+	n := int(l)
+	var sx, sy, sxx, syy, sxy, sw float64
+	for s := 0; s < n; s++ {
+		t := 0.08 + 0.84*(float64(s)+0.5)/float64(n)
+		x, y := a[0]+t*dx, a[1]+t*dy
+		// Strongest gradient across the side, with a parabola through its
+		// neighbours for the sub-pixel position.
+		const step = 0.5
+		steps := int(r / step)
+		vals := make([]float64, 0, 2*steps+1)
+		for k := -steps; k <= steps; k++ {
+			vals = append(vals, f.across(x+float64(k)*step*nx, y+float64(k)*step*ny, nx, ny))
+		}
+		bi := 0
+		for k, v := range vals {
+			if v > vals[bi] {
+				bi = k
+			}
+		}
+		if vals[bi] < float64(f.thr) || bi == 0 || bi == len(vals)-1 {
+			continue
+		}
+		den := vals[bi-1] - 2*vals[bi] + vals[bi+1]
+		off := 0.0
+		if den < 0 {
+			off = 0.5 * (vals[bi-1] - vals[bi+1]) / den
+		}
+		d := (float64(bi-steps) + off) * step
+		px, py := x+d*nx, y+d*ny
+		w := vals[bi]
+		sx += w * px
+		sy += w * py
+		sxx += w * px * px
+		syy += w * py * py
+		sxy += w * px * py
+		sw += w
+	}
+	if sw == 0 {
+		return fallback
+	}
+	mx, my := sx/sw, sy/sw
+	cxx, cyy, cxy := sxx/sw-mx*mx, syy/sw-my*my, sxy/sw-mx*my
+	// The normal is the eigenvector of the smaller eigenvalue.
+	theta := 0.5*math.Atan2(2*cxy, cxx-cyy) + math.Pi/2
+	ln := line{theta: theta, rho: mx*math.Cos(theta) + my*math.Sin(theta)}
+	// Keep the fitted line only if it stays near the first guess.
+	if dt, _ := lineGap(ln, fallback); dt > 4*math.Pi/180 {
+		return fallback
+	}
+	return ln
+}
+
+// across is the gradient across a side (along its normal) at (x, y),
+// bilinearly interpolated.
+func (f *finder) across(x, y, nx, ny float64) float64 {
+	if x < 1 || y < 1 || x >= float64(f.w-2) || y >= float64(f.h-2) {
+		return 0
+	}
+	x0, y0 := int(x), int(y)
+	fx, fy := x-float64(x0), y-float64(y0)
+	v := 0.0
+	for j := 0; j < 2; j++ {
+		for i := 0; i < 2; i++ {
+			k := (y0+j)*f.w + x0 + i
+			w := (1 - fx + float64(i)*(2*fx-1)) * (1 - fy + float64(j)*(2*fy-1))
+			v += w * math.Abs(float64(f.gx[k])*nx+float64(f.gy[k])*ny)
+		}
+	}
+	return v
+}
