@@ -28,7 +28,10 @@ usage:
   tinkerbox comic    [--seed N] [--width DOTS] [--pack DIR] --png FILE [--escpos FILE]
   tinkerbox comic    check [--sheet FILE] DIR
   tinkerbox catalog  import FILE.json|FILE.csv [--images DIR]
+  tinkerbox catalog  images [--dir DIR] [--rate N] [--no-hash]
+  tinkerbox catalog  export-hashes FILE | import-hashes FILE
   tinkerbox catalog  identify IMAGE...
+                     (every catalog command: [--data DIR] [--config FILE] [--sim])
   tinkerbox version
 
 --sim runs on simulated devices (no Raspberry Pi needed); the front panel in the

@@ -11,84 +11,224 @@ import (
 	_ "image/jpeg" // reference images and photos
 	_ "image/png"
 	"io"
+	"io/fs"
 	"iter"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
 	"tinkerbox/appliance/store"
 	"tinkerbox/scenes/cardfeed/recog"
+	"tinkerbox/scenes/scene"
 )
 
 const catalogUsage = `usage:
   tinkerbox catalog import FILE.json|FILE.csv [--images DIR]
-  tinkerbox catalog identify IMAGE...`
+  tinkerbox catalog images [--dir DIR] [--rate N] [--no-hash]
+  tinkerbox catalog export-hashes FILE
+  tinkerbox catalog import-hashes FILE
+  tinkerbox catalog identify IMAGE...
+every subcommand takes --data DIR (the data dir of ` + "`tinkerbox run`" + `: the config's
+data_dir, /data on the device; ./data, as under make run, with --sim or when there is
+no tinkerbox.toml), --config FILE and --sim`
 
-// Catalog runs `tinkerbox catalog import|identify`.
-func Catalog(ctx context.Context, o Options, args []string) error {
-	if len(args) == 0 {
-		return UsageError{errors.New("catalog: " + catalogUsage)}
-	}
-	log := slog.New(slog.NewTextHandler(stderrOf(o), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sub, rest := args[0], args[1:]
-	var files []string
-	var imagesDir string
+// catalogFlags are the flags of every catalog subcommand.
+type catalogFlags struct {
+	files     []string
+	imagesDir string // import --images
+	dir       string // images --dir
+	rate      float64
+	noHash    bool
+	set       map[string]bool
+}
+
+func parseCatalogFlags(o *Options, rest []string) (catalogFlags, error) {
+	f := catalogFlags{rate: maxImageRate, set: map[string]bool{}}
 	for i := 0; i < len(rest); i++ {
 		a := rest[i]
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			f.files = append(f.files, a)
+			continue
+		}
 		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !strings.HasPrefix(a, "-") {
-			files = append(files, a)
+		switch name {
+		case "sim", "no-hash": // booleans
+			b := true
+			if hasVal {
+				var err error
+				if b, err = strconv.ParseBool(val); err != nil {
+					return f, UsageError{fmt.Errorf("catalog: %s: want true or false", a)}
+				}
+			}
+			if name == "sim" {
+				o.Sim = b
+			} else {
+				f.noHash = b
+			}
+			f.set[name] = true
 			continue
 		}
 		if !hasVal {
 			if i+1 >= len(rest) {
-				return UsageError{fmt.Errorf("catalog: %s needs a value", a)}
+				return f, UsageError{fmt.Errorf("catalog: %s needs a value", a)}
 			}
 			i++
 			val = rest[i]
 		}
 		switch name {
 		case "images":
-			imagesDir = val
+			f.imagesDir = val
+		case "dir":
+			f.dir = val
+		case "rate":
+			r, err := strconv.ParseFloat(val, 64)
+			if err != nil || !(r > 0) {
+				return f, UsageError{fmt.Errorf("catalog: --rate %q: want requests per second, above 0", val)}
+			}
+			if r > maxImageRate {
+				return f, UsageError{fmt.Errorf("catalog: --rate %g: Scryfall allows at most %d requests per second", r, maxImageRate)}
+			}
+			f.rate = r
 		case "data":
 			o.DataDir = val
 		case "config":
 			o.ConfigPath = val
 		default:
-			return UsageError{fmt.Errorf("catalog: unknown flag %s\n%s", a, catalogUsage)}
+			return f, UsageError{fmt.Errorf("catalog: unknown flag %s\n%s", a, catalogUsage)}
 		}
+		f.set[name] = true
+	}
+	return f, nil
+}
+
+// only refuses the flags that subcommand sub does not take.
+func (f catalogFlags) only(sub string, allowed ...string) error {
+	for name := range f.set {
+		switch name {
+		case "data", "config", "sim":
+			continue
+		}
+		if !slices.Contains(allowed, name) {
+			return UsageError{fmt.Errorf("catalog: %s does not take --%s\n%s", sub, name, catalogUsage)}
+		}
+	}
+	return nil
+}
+
+// Catalog runs `tinkerbox catalog import|images|export-hashes|import-hashes|identify`.
+func Catalog(ctx context.Context, o Options, args []string) error {
+	if len(args) == 0 {
+		return UsageError{errors.New("catalog: " + catalogUsage)}
+	}
+	log := slog.New(slog.NewTextHandler(stderrOf(o), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	sub, rest := args[0], args[1:]
+	fl, err := parseCatalogFlags(&o, rest)
+	if err != nil {
+		return err
+	}
+	var check error
+	switch sub {
+	case "import":
+		check = fl.only(sub, "images")
+		if check == nil && len(fl.files) != 1 {
+			check = UsageError{errors.New("catalog: import takes one file\n" + catalogUsage)}
+		}
+	case "images":
+		check = fl.only(sub, "dir", "rate", "no-hash")
+		if check == nil && len(fl.files) != 0 {
+			check = UsageError{fmt.Errorf("catalog: images takes no file (got %q)\n%s", fl.files[0], catalogUsage)}
+		}
+	case "export-hashes", "import-hashes":
+		check = fl.only(sub)
+		if check == nil && len(fl.files) != 1 {
+			check = UsageError{fmt.Errorf("catalog: %s takes one file\n%s", sub, catalogUsage)}
+		}
+	case "identify":
+		check = fl.only(sub)
+		if check == nil && len(fl.files) == 0 {
+			check = UsageError{errors.New("catalog: identify needs at least one image\n" + catalogUsage)}
+		}
+	default:
+		return UsageError{fmt.Errorf("catalog: unknown subcommand %q\n%s", sub, catalogUsage)}
+	}
+	if check != nil {
+		return check
+	}
+	why, err := catalogDataDir(&o)
+	if err != nil {
+		return err
 	}
 	cfg, err := loadConfig(&o, log)
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.Appliance.DataDir, nil)
+	dataDir := cfg.Appliance.DataDir
+	if why == "" {
+		why = "data_dir of the config"
+	}
+	stderr := stderrOf(o)
+	fmt.Fprintf(stderr, "catalog: data dir %s (database %s; %s)\n", dataDir, filepath.Join(dataDir, store.FileName), why)
+	st, err := store.Open(ctx, dataDir, nil)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	switch sub {
 	case "import":
-		if len(files) != 1 {
-			return UsageError{errors.New("catalog: import takes one file\n" + catalogUsage)}
+		return catalogImport(ctx, st, fl.files[0], fl.imagesDir, stderr)
+	case "images":
+		dir := fl.dir
+		if dir == "" {
+			dir = filepath.Join(dataDir, "card-images")
 		}
-		return catalogImport(ctx, st, files[0], imagesDir, stderrOf(o))
-	case "identify":
-		if len(files) == 0 {
-			return UsageError{errors.New("catalog: identify needs at least one image\n" + catalogUsage)}
+		clk := o.Clock
+		if clk == nil {
+			clk = scene.SystemClock{}
 		}
-		if imagesDir != "" {
-			return UsageError{errors.New("catalog: --images is for import")}
-		}
-		out := o.Stdout
-		if out == nil {
-			out = os.Stdout
-		}
-		return catalogIdentify(ctx, st, files, out, stderrOf(o))
+		opts := defaultImagesOpts(o.Version)
+		opts.Dir, opts.Rate, opts.NoHash, opts.Clock, opts.Stderr = dir, fl.rate, fl.noHash, clk, stderr
+		_, err := catalogImages(ctx, st, opts)
+		return err
+	case "export-hashes":
+		return exportHashes(ctx, st, fl.files[0], o.Version, stderr)
+	case "import-hashes":
+		return importHashes(ctx, st, fl.files[0], stderr)
 	}
-	return UsageError{fmt.Errorf("catalog: unknown subcommand %q\n%s", sub, catalogUsage)}
+	out := o.Stdout
+	if out == nil {
+		out = os.Stdout
+	}
+	return catalogIdentify(ctx, st, fl.files, out, stderr)
+}
+
+// catalogDataDir makes the catalog commands use the database `tinkerbox run`
+// uses, and says why: --data; with --sim, ./data as `run --sim` (unless
+// --config names a file); with no tinkerbox.toml anywhere, ./data too, as
+// `make run` (the built-in default /data is the device's partition, which a
+// laptop does not have); else "" and the config's data_dir.
+func catalogDataDir(o *Options) (string, error) {
+	switch {
+	case o.DataDir != "":
+		return "--data", nil
+	case o.Sim && o.ConfigPath == "":
+		return "--sim, as tinkerbox run --sim", nil // loadConfig sets it
+	case o.ConfigPath != "":
+		return "data_dir of " + o.ConfigPath, nil
+	}
+	for _, p := range configSearch() {
+		_, err := os.Stat(p)
+		if err == nil {
+			return "data_dir of " + p, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("catalog: %w", err)
+		}
+	}
+	o.DataDir = "data"
+	return "no tinkerbox.toml: the simulator's, as make run", nil
 }
 
 // catalogImport streams FILE into the catalog in one transaction.
@@ -113,17 +253,52 @@ func catalogImport(ctx context.Context, st *store.Store, path, imagesDir string,
 	} else {
 		cards = scryfallCards(r, path, imagesDir)
 	}
-	n, err := st.ImportCatalog(ctx, cards, func(n int) { bar.cards = n })
+	res, err := st.ImportCatalog(ctx, cards, func(n int) { bar.cards = n })
 	bar.finish()
 	if err != nil {
 		return err
 	}
-	all, hashed, err := st.CatalogSize(ctx)
+	kept := ""
+	if res.Kept > 0 {
+		kept = fmt.Sprintf("; kept the existing hashes of %d printings the file has none for", res.Kept)
+	}
+	fmt.Fprintf(stderr, "imported %d printings from %s (%d new%s)\n", res.Cards, path, res.New, kept)
+	return catalogSummary(ctx, st, stderr)
+}
+
+// catalogSummary prints the size of the catalog, and what needs hashing
+// again.
+func catalogSummary(ctx context.Context, st *store.Store, stderr io.Writer) error {
+	all, usable, stale, err := catalogStatus(ctx, st)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "imported %d printings from %s; the catalog has %d, %d with reference hashes (recognisable)\n", n, path, all, hashed)
+	fmt.Fprintf(stderr, "the catalog has %d printings, %d with reference hashes (recognisable)\n", all, usable)
+	if stale > 0 {
+		fmt.Fprintf(stderr, "%d printings have hashes from an older recogniser: run `tinkerbox catalog images` (or import --images) to hash them again\n", stale)
+	}
 	return nil
+}
+
+// catalogStatus counts the printings, those the current recogniser can
+// use, and those hashed by another recogniser version.
+func catalogStatus(ctx context.Context, st *store.Store) (all, usable, stale int, err error) {
+	for c, err := range st.CatalogImages(ctx) {
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		all++
+		if c.Features == nil {
+			continue
+		}
+		if _, err := recog.DecodeFeatures(c.Features); err != nil {
+			stale++
+		} else {
+			usable++
+		}
+	}
+	legacy, err := st.CatalogLegacy(ctx)
+	return all, usable, stale + legacy, err
 }
 
 // scryCard holds the fields of a Scryfall card object that the catalog keeps.
@@ -266,8 +441,7 @@ func hashImage(c *store.CatalogCard, path string) error {
 	if err != nil {
 		return fmt.Errorf("reference image %s: %w", path, err)
 	}
-	feat := recog.FromFace(img)
-	c.Hash, c.Colour = feat.Hash.Bytes(), feat.Colour[:]
+	c.Features = recog.FromFace(img).Encode()
 	if c.Image == "" || strings.HasPrefix(c.Image, "http") {
 		c.Image = path
 	}

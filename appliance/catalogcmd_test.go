@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"tinkerbox/appliance/store"
 	"tinkerbox/images/cards"
+	"tinkerbox/scenes/cardfeed/recog"
 )
 
 // A slice of Scryfall default_cards: a normal card, a double-faced card
@@ -93,7 +95,7 @@ func TestCSVCards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0].ID != "tbx-4" || got[0].USD != 1.5 || len(got[0].Hash) != 32 || got[1].Hash != nil || got[1].USD != 0 {
+	if len(got) != 2 || got[0].ID != "tbx-4" || got[0].USD != 1.5 || len(got[0].Features) == 0 || got[1].Features != nil || got[1].USD != 0 {
 		t.Fatalf("csv %+v", got)
 	}
 	for name, bad := range map[string]string{
@@ -196,4 +198,112 @@ func FuzzCSVCards(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCatalogDataDir: without --data and without a config file the catalog
+// commands use ./data, the simulator's (make run); they always say which.
+func TestCatalogDataDir(t *testing.T) {
+	for _, p := range configSearch() {
+		if !filepath.IsAbs(p) {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			t.Skipf("%s exists on this machine: the default data dir is its data_dir", p)
+		}
+	}
+	ctx := context.Background()
+	wd := t.TempDir()
+	t.Chdir(wd)
+	fixture := filepath.Join(wd, "default-cards.json")
+	os.WriteFile(fixture, []byte(scryfallFixture), 0o644)
+	run := func(args ...string) (string, error) {
+		var stdout, stderr bytes.Buffer
+		err := Catalog(ctx, Options{Stdout: &stdout, Stderr: &stderr}, args)
+		return stderr.String(), err
+	}
+	out, err := run("import", fixture)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "catalog: data dir data (database data/"+store.FileName) || !strings.Contains(out, "make run") {
+		t.Errorf("import does not name ./data:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(wd, "data", store.FileName)); err != nil {
+		t.Errorf("no database in ./data: %v", err)
+	}
+	if out, _ := run("import-hashes", "--sim", "nope.gz"); !strings.Contains(out, "catalog: data dir data ") || !strings.Contains(out, "--sim") {
+		t.Errorf("--sim:\n%s", out)
+	}
+	other := filepath.Join(wd, "elsewhere")
+	if out, err := run("export-hashes", "--data", other, filepath.Join(wd, "h.gz")); !strings.Contains(out, "data dir "+other) || err == nil {
+		t.Errorf("--data: %v\n%s", err, out) // an empty catalog has nothing to export
+	}
+	// A config file in the working directory decides, as for `run`.
+	cfgDir := filepath.Join(wd, "cfgdata")
+	os.WriteFile(filepath.Join(wd, "tinkerbox.toml"), []byte("[appliance]\ndata_dir = \""+cfgDir+"\"\n"), 0o644)
+	if out, err := run("import", fixture); err != nil || !strings.Contains(out, "data dir "+cfgDir) || !strings.Contains(out, "tinkerbox.toml") {
+		t.Errorf("config: %v\n%s", err, out)
+	}
+	for _, bad := range [][]string{
+		{"images", "--rate", "11"},
+		{"images", "--rate", "0"},
+		{"images", "extra.json"},
+		{"import", fixture, "--rate", "5"},
+		{"identify", "x.png", "--images", "dir"},
+		{"export-hashes"},
+		{"import-hashes", "a", "b"},
+		{"images", "--dir"},
+	} {
+		if _, err := run(bad...); !errors.As(err, new(UsageError)) {
+			t.Errorf("%q: %v, want a usage error", bad, err)
+		}
+	}
+}
+
+// TestCatalogReimportKeepsHashes: importing the bulk file again (new
+// prices, no hashes) keeps the hashes and says so.
+func TestCatalogReimportKeepsHashes(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	fixture := filepath.Join(t.TempDir(), "default-cards.json")
+	os.WriteFile(fixture, []byte(scryfallFixture), 0o644)
+	var stderr bytes.Buffer
+	o := Options{DataDir: data, Stderr: &stderr, Stdout: &bytes.Buffer{}}
+	if err := Catalog(ctx, o, []string{"import", fixture}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feat := recog.FromFace(cards.Render(cards.Demo()[0])).Encode()
+	st.SetFeatures(ctx, []store.CatalogImage{
+		{ID: "e3285e6b-3e79-4d7c-bf96-d920f973b80d", Features: feat, Image: "/data/card-images/e3285e6b-3e79-4d7c-bf96-d920f973b80d.jpg"},
+		{ID: "7a7b4d3b-0f9b-4f7e-8a4f-3c2c7b0c8b1e", Features: []byte{1}}, // an older recogniser's
+	})
+	st.DB().Exec("UPDATE card_catalog SET hash = zeroblob(32) WHERE id = '11bf83bb-c95b-4b4f-9a56-ce7a1816307a'")
+	st.Close()
+	stderr.Reset()
+	if err := Catalog(ctx, o, []string{"import", fixture}); err != nil {
+		t.Fatal(err)
+	}
+	out := stderr.String()
+	for _, want := range []string{
+		"imported 3 printings", "0 new", "kept the existing hashes of 2 printings",
+		"3 printings, 1 with reference hashes",
+		"2 printings have hashes from an older recogniser: run `tinkerbox catalog images` (or import --images) to hash them again",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("import does not say %q:\n%s", want, out)
+		}
+	}
+	st, _ = store.Open(ctx, data, nil)
+	defer st.Close()
+	if c, _ := st.CatalogCard(ctx, "e3285e6b-3e79-4d7c-bf96-d920f973b80d"); !bytes.Equal(c.Features, feat) || !strings.HasPrefix(c.Image, "/data/card-images/") {
+		t.Errorf("after re-import %+v", c)
+	}
+	x, source, err := loadIndex(ctx, st)
+	if err != nil || x.Len() != 1 || !strings.Contains(source, "2 printings need hashing again") {
+		t.Errorf("index of %d, %q, %v", x.Len(), source, err)
+	}
 }

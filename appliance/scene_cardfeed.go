@@ -2,6 +2,7 @@ package appliance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"iter"
@@ -239,13 +240,26 @@ func demoByID(id string) (cards.Card, bool) {
 	return cards.Card{}, false
 }
 
-// seedDemoCatalog puts the demo catalog (with reference hashes) into an
+// seedDemoCatalog puts the demo catalog (with reference features) into an
 // empty catalog, so the simulator and a fresh appliance recognise the demo
-// cards out of the box.
+// cards out of the box. Demo printings hashed by another recogniser version
+// are hashed again: there is no reference image to download for them.
 func seedDemoCatalog(ctx context.Context, st *store.Store) error {
 	all, _, err := st.CatalogSize(ctx)
-	if err != nil || all > 0 {
+	if err != nil {
 		return err
+	}
+	if all > 0 {
+		c, err := st.CatalogCard(ctx, cards.Demo()[0].ID)
+		if errors.Is(err, store.ErrNoCard) {
+			return nil // a real catalog
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := recog.DecodeFeatures(c.Features); err == nil {
+			return nil
+		}
 	}
 	_, err = st.ImportCatalog(ctx, demoCatalog(), nil)
 	return err
@@ -254,9 +268,8 @@ func seedDemoCatalog(ctx context.Context, st *store.Store) error {
 func demoCatalog() iter.Seq2[store.CatalogCard, error] {
 	return func(yield func(store.CatalogCard, error) bool) {
 		for _, c := range cards.Demo() {
-			f := recog.FromFace(cards.Render(c))
 			cc := store.CatalogCard{ID: c.ID, Name: c.Name, Set: c.Set, Number: c.Number, Lang: "en",
-				Finishes: []string{"nonfoil"}, USD: c.Price, USDFoil: c.FoilPrice, Hash: f.Hash.Bytes(), Colour: f.Colour[:]}
+				Finishes: []string{"nonfoil"}, USD: c.Price, USDFoil: c.FoilPrice, Features: recog.FromFace(cards.Render(c)).Encode()}
 			if c.FoilPrice > 0 {
 				cc.Finishes = append(cc.Finishes, "foil")
 			}
@@ -268,34 +281,44 @@ func demoCatalog() iter.Seq2[store.CatalogCard, error] {
 }
 
 // loadIndex builds the recognition index from the catalog's hashed
-// printings, or from the demo catalog when none has a reference image.
+// printings, or from the demo catalog when none has usable features.
+// Printings whose features come from another recogniser version (or only
+// have the first recogniser's hash) are skipped and counted in the source:
+// comparing them would give confident wrong answers.
 func loadIndex(ctx context.Context, st *store.Store) (*recog.Index, string, error) {
 	var es []recog.Entry
+	stale := 0
 	for c, err := range st.CatalogCards(ctx, true) {
 		if err != nil {
 			return nil, "", err
 		}
-		h, err := recog.HashFromBytes(c.Hash)
+		f, err := recog.DecodeFeatures(c.Features)
 		if err != nil {
-			return nil, "", fmt.Errorf("appliance: catalog card %s: %w", c.ID, err)
+			stale++
+			continue
 		}
-		e := recog.Entry{ID: c.ID, Name: c.Name, Set: c.Set, Number: c.Number, Price: c.USD}
-		e.Features.Hash = h
-		copy(e.Features.Colour[:], c.Colour)
-		es = append(es, e)
+		es = append(es, recog.Entry{ID: c.ID, Name: c.Name, Set: c.Set, Number: c.Number, Price: c.USD, Features: f})
+	}
+	legacy, err := st.CatalogLegacy(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	var again string
+	if n := stale + legacy; n > 0 {
+		again = fmt.Sprintf("; %d printings need hashing again (tinkerbox catalog images)", n)
 	}
 	if len(es) > 0 {
-		return recog.NewIndex(es, nil), "catalog", nil
+		return recog.NewIndex(es, nil), "catalog" + again, nil
 	}
 	for c, err := range demoCatalog() {
 		if err != nil {
 			return nil, "", err
 		}
-		h, _ := recog.HashFromBytes(c.Hash)
-		e := recog.Entry{ID: c.ID, Name: c.Name, Set: c.Set, Number: c.Number, Price: c.USD}
-		e.Features.Hash = h
-		copy(e.Features.Colour[:], c.Colour)
-		es = append(es, e)
+		f, err := recog.DecodeFeatures(c.Features)
+		if err != nil {
+			return nil, "", fmt.Errorf("appliance: demo card %s: %w", c.ID, err)
+		}
+		es = append(es, recog.Entry{ID: c.ID, Name: c.Name, Set: c.Set, Number: c.Number, Price: c.USD, Features: f})
 	}
-	return recog.NewIndex(es, nil), "demo catalog (no printing in the catalog has a reference image)", nil
+	return recog.NewIndex(es, nil), "demo catalog (no printing in the catalog has usable features" + again + ")", nil
 }

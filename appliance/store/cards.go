@@ -62,6 +62,10 @@ func cardsMigrations() []string {
 		qty        INTEGER NOT NULL CHECK (qty >= 0),
 		PRIMARY KEY (card_id, finish, lang, condition)
 	);`,
+		// The recogniser's features as its own versioned blob
+		// (recog.Features.Encode). hash and colour stay for old databases
+		// but are no longer read: they are counted as needing hashing again.
+		`ALTER TABLE card_catalog ADD COLUMN features BLOB;`,
 	}
 }
 
@@ -71,8 +75,9 @@ type CatalogCard struct {
 	Finishes                              []string
 	USD, USDFoil, EUR                     float64 // 0: no price known
 	Image                                 string  // reference image path or URL
-	Hash                                  []byte  // 32 bytes, nil without a reference image
-	Colour                                []byte
+	// Features is the recogniser's blob (recog.Features.Encode); nil
+	// without a hashed reference image. The store does not look inside.
+	Features []byte
 }
 
 // OwnedCard is a line of the collection, priced from the catalog.
@@ -95,38 +100,51 @@ func nullPrice(p float64) any {
 	return p
 }
 
-// ImportCatalog inserts or replaces the cards from seq all at once: when seq
-// yields an error (a broken file), nothing is imported. progress, when not
+// ImportResult is what ImportCatalog did.
+type ImportResult struct {
+	Cards int // printings read
+	New   int // printings that were not in the catalog
+	// Kept counts printings whose stored features were kept because the
+	// incoming row had none (a bulk file never carries hashes).
+	Kept int
+}
+
+// ImportCatalog upserts the cards from seq all at once: when seq yields an
+// error (a broken file), nothing is imported. A re-import never drops a
+// hash: when the incoming row has no features and the stored one has, the
+// stored features stay, and so does a stored local image path when the new
+// image is only a URL (`catalog images` downloaded it). progress, when not
 // nil, is called after each card with the count so far.
 //
 // Cards are staged in a temporary table first, so the database's write lock
 // is held only for the final copy: reading a big file (or hashing reference
 // images) on a Pi Zero takes minutes, and the event log, barometer samples and
 // a running appliance beside the CLI must not wait for it.
-func (s *Store) ImportCatalog(ctx context.Context, seq iter.Seq2[CatalogCard, error], progress func(n int)) (int, error) {
+func (s *Store) ImportCatalog(ctx context.Context, seq iter.Seq2[CatalogCard, error], progress func(n int)) (ImportResult, error) {
+	var res ImportResult
 	conn, err := s.db.Conn(ctx) // temporary tables belong to one connection
 	if err != nil {
-		return 0, fmt.Errorf("store: import catalog: %w", err)
+		return res, fmt.Errorf("store: import catalog: %w", err)
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, `DROP TABLE IF EXISTS temp.catalog_import;
 		CREATE TEMP TABLE catalog_import AS SELECT `+catalogCols+` FROM main.card_catalog WHERE 0`); err != nil {
-		return 0, fmt.Errorf("store: import catalog: %w", err)
+		return res, fmt.Errorf("store: import catalog: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.catalog_import")
 	st, err := conn.PrepareContext(ctx, `INSERT INTO temp.catalog_import (`+catalogCols+`)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`)
 	if err != nil {
-		return 0, fmt.Errorf("store: import catalog: %w", err)
+		return res, fmt.Errorf("store: import catalog: %w", err)
 	}
 	defer st.Close()
 	n := 0
 	for c, err := range seq {
 		if err != nil {
-			return 0, fmt.Errorf("store: import catalog: nothing imported: %w", err)
+			return res, fmt.Errorf("store: import catalog: nothing imported: %w", err)
 		}
 		if c.ID == "" || c.Name == "" {
-			return 0, fmt.Errorf("store: import catalog: card %d has no id or name: nothing imported", n+1)
+			return res, fmt.Errorf("store: import catalog: card %d has no id or name: nothing imported", n+1)
 		}
 		lang := c.Lang
 		if lang == "" {
@@ -136,53 +154,72 @@ func (s *Store) ImportCatalog(ctx context.Context, seq iter.Seq2[CatalogCard, er
 		if fin == "" {
 			fin = "nonfoil"
 		}
-		var hash, colour any
-		if len(c.Hash) > 0 {
-			hash, colour = c.Hash, c.Colour
+		var feat any
+		if len(c.Features) > 0 {
+			feat = c.Features
 		}
 		if _, err := st.ExecContext(ctx, c.ID, c.OracleID, c.Name, c.Set, c.Number, lang, fin,
-			nullPrice(c.USD), nullPrice(c.USDFoil), nullPrice(c.EUR), c.Image, hash, colour); err != nil {
-			return 0, fmt.Errorf("store: import catalog: card %s: %w", c.ID, err)
+			nullPrice(c.USD), nullPrice(c.USDFoil), nullPrice(c.EUR), c.Image, feat); err != nil {
+			return res, fmt.Errorf("store: import catalog: card %s: %w", c.ID, err)
 		}
 		n++
 		if progress != nil {
 			progress(n)
 		}
 	}
+	res.Cards = n
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("store: import catalog: %w", err)
+		return res, fmt.Errorf("store: import catalog: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO main.card_catalog (`+catalogCols+`)
-		SELECT `+catalogCols+` FROM temp.catalog_import ORDER BY rowid`); err != nil {
-		return 0, fmt.Errorf("store: import catalog: %w", err)
+	if err := tx.QueryRowContext(ctx, `SELECT
+		count(*) FILTER (WHERE c.id IS NULL),
+		count(*) FILTER (WHERE i.features IS NULL AND c.features IS NOT NULL)
+		FROM temp.catalog_import i LEFT JOIN main.card_catalog c ON c.id = i.id`).Scan(&res.New, &res.Kept); err != nil {
+		return res, fmt.Errorf("store: import catalog: %w", err)
+	}
+	// The legacy hash and colour columns are left as they are: a printing
+	// with only those is still counted as needing hashing again.
+	// ("WHERE true" keeps SQLite from reading ON CONFLICT as a join.)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO main.card_catalog (`+catalogCols+`)
+		SELECT `+catalogCols+` FROM temp.catalog_import WHERE true ORDER BY rowid
+		ON CONFLICT (id) DO UPDATE SET
+			oracle_id = excluded.oracle_id, name = excluded.name, set_code = excluded.set_code,
+			number = excluded.number, lang = excluded.lang, finishes = excluded.finishes,
+			usd = excluded.usd, usd_foil = excluded.usd_foil, eur = excluded.eur,
+			image = CASE WHEN excluded.features IS NULL AND card_catalog.features IS NOT NULL
+					AND card_catalog.image <> '' AND card_catalog.image NOT LIKE '%://%'
+					AND (excluded.image = '' OR excluded.image LIKE '%://%')
+				THEN card_catalog.image ELSE excluded.image END,
+			features = COALESCE(excluded.features, card_catalog.features)`); err != nil {
+		return res, fmt.Errorf("store: import catalog: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("store: import catalog: %w", err)
+		return res, fmt.Errorf("store: import catalog: %w", err)
 	}
-	return n, nil
+	return res, nil
 }
 
-const catalogCols = `id, oracle_id, name, set_code, number, lang, finishes, usd, usd_foil, eur, image, hash, colour`
+const catalogCols = `id, oracle_id, name, set_code, number, lang, finishes, usd, usd_foil, eur, image, features`
 
 func scanCatalog(sc interface{ Scan(...any) error }) (CatalogCard, error) {
 	var c CatalogCard
 	var fin string
 	var usd, foil, eur sql.NullFloat64
-	err := sc.Scan(&c.ID, &c.OracleID, &c.Name, &c.Set, &c.Number, &c.Lang, &fin, &usd, &foil, &eur, &c.Image, &c.Hash, &c.Colour)
+	err := sc.Scan(&c.ID, &c.OracleID, &c.Name, &c.Set, &c.Number, &c.Lang, &fin, &usd, &foil, &eur, &c.Image, &c.Features)
 	c.Finishes = strings.Split(fin, ",")
 	c.USD, c.USDFoil, c.EUR = usd.Float64, foil.Float64, eur.Float64
 	return c, err
 }
 
-// CatalogCards streams the catalog; hashedOnly skips printings without a
-// reference hash (they cannot be recognised).
+// CatalogCards streams the catalog; hashedOnly skips printings without
+// features (they cannot be recognised).
 func (s *Store) CatalogCards(ctx context.Context, hashedOnly bool) iter.Seq2[CatalogCard, error] {
 	return func(yield func(CatalogCard, error) bool) {
 		q := "SELECT " + catalogCols + " FROM card_catalog"
 		if hashedOnly {
-			q += " WHERE hash IS NOT NULL"
+			q += " WHERE features IS NOT NULL"
 		}
 		rows, err := s.db.QueryContext(ctx, q+" ORDER BY rowid")
 		if err != nil {
@@ -243,13 +280,199 @@ func (s *Store) SearchCatalog(ctx context.Context, q string, n int) ([]CatalogCa
 	return out, rows.Err()
 }
 
-// CatalogSize counts the printings, and those with a reference hash.
+// CatalogSize counts the printings, and those with features (recognisable
+// unless the features are from another recogniser version).
 func (s *Store) CatalogSize(ctx context.Context) (all, hashed int, err error) {
-	err = s.db.QueryRowContext(ctx, "SELECT count(*), count(hash) FROM card_catalog").Scan(&all, &hashed)
+	err = s.db.QueryRowContext(ctx, "SELECT count(*), count(features) FROM card_catalog").Scan(&all, &hashed)
 	if err != nil {
 		err = fmt.Errorf("store: catalog size: %w", err)
 	}
 	return
+}
+
+// CatalogLegacy counts the printings that only have a hash from the first
+// recogniser (the hash and colour columns): their reference images must be
+// hashed again.
+func (s *Store) CatalogLegacy(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM card_catalog WHERE features IS NULL AND hash IS NOT NULL").Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: catalog legacy hashes: %w", err)
+	}
+	return n, nil
+}
+
+// CatalogImage is a printing's reference image and features.
+type CatalogImage struct {
+	ID       string
+	Image    string // local path or URL; "" none
+	Features []byte // nil: not hashed
+}
+
+// CatalogImages streams every printing's id, reference image and features,
+// in import order. The rows are read as the caller goes: a caller that does
+// slow work per printing should collect them first, so no read transaction
+// stays open for hours.
+func (s *Store) CatalogImages(ctx context.Context) iter.Seq2[CatalogImage, error] {
+	return func(yield func(CatalogImage, error) bool) {
+		rows, err := s.db.QueryContext(ctx, "SELECT id, image, features FROM card_catalog ORDER BY rowid")
+		if err != nil {
+			yield(CatalogImage{}, fmt.Errorf("store: catalog images: %w", err))
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c CatalogImage
+			if err := rows.Scan(&c.ID, &c.Image, &c.Features); err != nil {
+				yield(c, fmt.Errorf("store: catalog images: %w", err))
+				return
+			}
+			if !yield(c, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(CatalogImage{}, fmt.Errorf("store: catalog images: %w", err))
+		}
+	}
+}
+
+// SetFeatures stores a batch in one transaction: each printing's features
+// (nil keeps the stored ones) and image (a local path; "" keeps the stored
+// one). It returns how many printings were found; unknown ids are skipped.
+func (s *Store) SetFeatures(ctx context.Context, batch []CatalogImage) (int, error) {
+	if len(batch) == 0 {
+		return 0, nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: set features: %w", err)
+	}
+	defer tx.Rollback()
+	st, err := tx.PrepareContext(ctx, `UPDATE card_catalog SET features = COALESCE(?1, features),
+		image = CASE WHEN ?2 <> '' THEN ?2 ELSE image END WHERE id = ?3`)
+	if err != nil {
+		return 0, fmt.Errorf("store: set features: %w", err)
+	}
+	defer st.Close()
+	found := 0
+	for _, c := range batch {
+		var feat any
+		if len(c.Features) > 0 {
+			feat = c.Features
+		}
+		r, err := st.ExecContext(ctx, feat, c.Image, c.ID)
+		if err != nil {
+			return 0, fmt.Errorf("store: set features of %s: %w", c.ID, err)
+		}
+		if n, err := r.RowsAffected(); err == nil && n > 0 {
+			found++
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("store: set features: %w", err)
+	}
+	return found, nil
+}
+
+// FeatureImport is what ImportFeatures did.
+type FeatureImport struct {
+	Read       int      // entries read
+	Matched    int      // printings that got features (Replaced included)
+	Replaced   int      // of those, printings whose stale features were replaced
+	AlreadyHad int      // printings whose stored features were kept
+	Unknown    int      // ids not in the catalog
+	UnknownIDs []string // the first few of them
+}
+
+// ImportFeatures gives printings the features in seq, all at once: when seq
+// yields an error (a broken file), nothing changes. Stored features are
+// kept unless stale(stored) says they come from another recogniser
+// version; entries for ids not in the catalog are counted, not stored.
+// Entries are staged in a temporary table first, as in ImportCatalog.
+func (s *Store) ImportFeatures(ctx context.Context, seq iter.Seq2[CatalogImage, error], stale func(stored []byte) bool) (FeatureImport, error) {
+	var res FeatureImport
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return res, fmt.Errorf("store: import features: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `DROP TABLE IF EXISTS temp.features_import;
+		CREATE TEMP TABLE features_import (id TEXT PRIMARY KEY, features BLOB NOT NULL)`); err != nil {
+		return res, fmt.Errorf("store: import features: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.features_import")
+	ins, err := conn.PrepareContext(ctx, "INSERT INTO temp.features_import (id, features) VALUES (?, ?)")
+	if err != nil {
+		return res, fmt.Errorf("store: import features: %w", err)
+	}
+	defer ins.Close()
+	for c, err := range seq {
+		if err != nil {
+			return FeatureImport{}, fmt.Errorf("store: import features: nothing imported: %w", err)
+		}
+		if c.ID == "" || len(c.Features) == 0 {
+			return FeatureImport{}, fmt.Errorf("store: import features: entry %d has no id or features: nothing imported", res.Read+1)
+		}
+		if _, err := ins.ExecContext(ctx, c.ID, c.Features); err != nil {
+			return FeatureImport{}, fmt.Errorf("store: import features: %s: %w: nothing imported", c.ID, err)
+		}
+		res.Read++
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return FeatureImport{}, fmt.Errorf("store: import features: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT i.id, c.id IS NOT NULL, c.features
+		FROM temp.features_import i LEFT JOIN main.card_catalog c ON c.id = i.id ORDER BY i.rowid`)
+	if err != nil {
+		return FeatureImport{}, fmt.Errorf("store: import features: %w", err)
+	}
+	var apply []string
+	for rows.Next() {
+		var id string
+		var known bool
+		var stored []byte
+		if err := rows.Scan(&id, &known, &stored); err != nil {
+			rows.Close()
+			return FeatureImport{}, fmt.Errorf("store: import features: %w", err)
+		}
+		switch {
+		case !known:
+			res.Unknown++
+			if len(res.UnknownIDs) < 5 {
+				res.UnknownIDs = append(res.UnknownIDs, id)
+			}
+		case stored == nil:
+			apply = append(apply, id)
+		case stale != nil && stale(stored):
+			apply = append(apply, id)
+			res.Replaced++
+		default:
+			res.AlreadyHad++
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return FeatureImport{}, fmt.Errorf("store: import features: %w", err)
+	}
+	up, err := tx.PrepareContext(ctx, `UPDATE main.card_catalog
+		SET features = (SELECT features FROM temp.features_import WHERE id = ?1) WHERE id = ?1`)
+	if err != nil {
+		return FeatureImport{}, fmt.Errorf("store: import features: %w", err)
+	}
+	defer up.Close()
+	for _, id := range apply {
+		if _, err := up.ExecContext(ctx, id); err != nil {
+			return FeatureImport{}, fmt.Errorf("store: import features: %s: %w", id, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return FeatureImport{}, fmt.Errorf("store: import features: %w", err)
+	}
+	res.Matched = len(apply)
+	return res, nil
 }
 
 // RecordScan implements cardfeed.Store: the scan is logged and, when
