@@ -168,16 +168,16 @@ func manaCost(c Card) (generic int, pips []int) {
 	case col == Artifact:
 		return 1 + int(h%6), nil
 	case col == Gold:
-		a := int(h>>4) % 5
-		b := (a + 1 + int(h>>8)%4) % 5
-		return int(h>>12) % 3, []int{a, b}
+		a := int((h >> 4) % 5)
+		b := (a + 1 + int((h>>8)%4)) % 5
+		return int((h >> 12) % 3), []int{a, b}
 	default:
-		n := 1 + int(h>>4)%3
+		n := 1 + int((h>>4)%3)
 		pips = make([]int, n)
 		for i := range pips {
 			pips[i] = int(col)
 		}
-		return int(h>>12) % 4, pips
+		return int((h >> 12) % 4), pips
 	}
 }
 
