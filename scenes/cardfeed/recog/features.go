@@ -113,6 +113,7 @@ const (
 // [-gridMargin, 1+gridMargin].
 type grid struct {
 	rgb [gridW * gridH][3]float32
+	lum [gridW * gridH]float32 // luminance of rgb
 }
 
 // FromFace computes the features of an upright, cropped card image (a
@@ -217,14 +218,33 @@ func (p *pyramid) warp(q Quad, g *grid) {
 			for c := range acc {
 				cellp[c] = float32(acc[c] / (super * super))
 			}
+			g.lum[j*gridW+i] = 0.299*cellp[0] + 0.587*cellp[1] + 0.114*cellp[2]
 		}
 	}
 }
 
-// view says how a hypothesis reads the grid: grown outward by a border's
-// width, and upside down.
+// view says how a hypothesis reads the grid: each side of the outline
+// moved out (or in, when negative) by a share of the card's width (left,
+// right) or height (top, bottom), in the grid's own orientation.
 type view struct {
-	grown bool
+	out [4]float64 // left, top, right, bottom
+}
+
+// grownView is the outline grown by a border's width on every side.
+var grownView = view{out: [4]float64{borderGrowth[0], borderGrowth[1], borderGrowth[0], borderGrowth[1]}}
+
+// quad is the outline q moved as the view says.
+func (vw view) quad(q Quad) Quad {
+	if vw.out == ([4]float64{}) {
+		return q
+	}
+	h := homographyFrom(q)
+	o := vw.out
+	var r Quad
+	for i, uv := range [4][2]float64{{-o[0], -o[1]}, {1 + o[2], -o[1]}, {1 + o[2], 1 + o[3]}, {-o[0], 1 + o[3]}} {
+		r[i] = h.apply(uv[0], uv[1])
+	}
+	return r
 }
 
 // at maps card coordinates (u, v) of a hypothesis to grid coordinates.
@@ -232,10 +252,9 @@ func (vw view) at(u, v float64, flip bool) (float64, float64) {
 	if flip {
 		u, v = 1-u, 1-v
 	}
-	if vw.grown {
-		u = -borderGrowth[0] + u*(1+2*borderGrowth[0])
-		v = -borderGrowth[1] + v*(1+2*borderGrowth[1])
-	}
+	o := &vw.out
+	u = -o[0] + u*(1+o[0]+o[2])
+	v = -o[1] + v*(1+o[1]+o[3])
 	span := 1 + 2*gridMargin
 	return (u+gridMargin)/span*gridW - 0.5, (v+gridMargin)/span*gridH - 0.5
 }
@@ -257,12 +276,7 @@ func (g *grid) sample(x, y float64) [3]float32 {
 // features hashes the card and art windows of a hypothesis and takes its
 // colour signature.
 func (g *grid) features(vw view, flip bool) Features {
-	var f Features
-	var lum [hashSize * hashSize]float64
-	g.window(vw, flip, cardWindow, &lum)
-	f.Hash = phash(&lum)
-	g.window(vw, flip, artWindow, &lum)
-	f.Art = phash(&lum)
+	f := g.hashes(vw, flip)
 	// Colour: chromaticity per cell after a grey-world balance, so a warm
 	// lamp or a phone's white balance does not move it.
 	var cells [colourRows * colourCols][3]float64
@@ -293,14 +307,51 @@ func (g *grid) features(vw view, flip bool) Features {
 	return f
 }
 
-// window resamples one window of the card to hashSize² luminance.
+// hashes is the card and art hash of a hypothesis (no colour signature).
+func (g *grid) hashes(vw view, flip bool) Features {
+	var f Features
+	var lum [hashSize * hashSize]float64
+	g.window(vw, flip, cardWindow, &lum)
+	f.Hash = phash(&lum)
+	g.window(vw, flip, artWindow, &lum)
+	f.Art = phash(&lum)
+	return f
+}
+
+// window resamples one window of the card to hashSize² luminance. A view
+// moves and flips along each axis on its own, so the bilinear taps are
+// worked out once per column and once per row.
 func (g *grid) window(vw view, flip bool, w [4]float64, lum *[hashSize * hashSize]float64) {
+	type tap struct {
+		i int     // first cell
+		f float32 // weight of the next
+	}
+	axis := func(k int, lo, hi float64, isV bool) tap {
+		t := lo + (float64(k)+0.5)/hashSize*(hi-lo)
+		var x float64
+		if isV {
+			_, x = vw.at(0, t, flip)
+			x = math.Max(0, math.Min(x, gridH-1.001))
+		} else {
+			x, _ = vw.at(t, 0, flip)
+			x = math.Max(0, math.Min(x, gridW-1.001))
+		}
+		i := int(x)
+		return tap{i, float32(x - float64(i))}
+	}
+	var cols [hashSize]tap
+	for i := range cols {
+		cols[i] = axis(i, w[0], w[2], false)
+	}
 	for j := 0; j < hashSize; j++ {
-		v := w[1] + (float64(j)+0.5)/hashSize*(w[3]-w[1])
-		for i := 0; i < hashSize; i++ {
-			u := w[0] + (float64(i)+0.5)/hashSize*(w[2]-w[0])
-			c := g.sample(vw.at(u, v, flip))
-			lum[j*hashSize+i] = 0.299*float64(c[0]) + 0.587*float64(c[1]) + 0.114*float64(c[2])
+		r := axis(j, w[1], w[3], true)
+		top := g.lum[r.i*gridW : (r.i+1)*gridW]
+		bot := g.lum[(r.i+1)*gridW : (r.i+2)*gridW]
+		out := lum[j*hashSize : (j+1)*hashSize]
+		for i, c := range cols {
+			a := top[c.i] + (top[c.i+1]-top[c.i])*c.f
+			b := bot[c.i] + (bot[c.i+1]-bot[c.i])*c.f
+			out[i] = float64(a + (b-a)*r.f)
 		}
 	}
 	equalise(lum)
@@ -308,6 +359,20 @@ func (g *grid) window(vw view, flip bool, w [4]float64, lum *[hashSize * hashSiz
 
 func bilinear(img *image.RGBA, x, y float64) [3]float64 {
 	b := img.Rect
+	if x >= float64(b.Min.X) && y >= float64(b.Min.Y) && x < float64(b.Max.X-1) && y < float64(b.Max.Y-1) {
+		// Inside: all four pixels exist (the common case, kept cheap).
+		x0, y0 := int(x), int(y)
+		fx, fy := x-float64(x0), y-float64(y0)
+		o := (y0-b.Min.Y)*img.Stride + (x0-b.Min.X)*4
+		p := img.Pix[o : o+img.Stride+8]
+		q := p[img.Stride:]
+		w00, w10, w01, w11 := (1-fx)*(1-fy), fx*(1-fy), (1-fx)*fy, fx*fy
+		return [3]float64{
+			float64(p[0])*w00 + float64(p[4])*w10 + float64(q[0])*w01 + float64(q[4])*w11,
+			float64(p[1])*w00 + float64(p[5])*w10 + float64(q[1])*w01 + float64(q[5])*w11,
+			float64(p[2])*w00 + float64(p[6])*w10 + float64(q[2])*w01 + float64(q[6])*w11,
+		}
+	}
 	x = math.Max(float64(b.Min.X), math.Min(x, float64(b.Max.X-1)))
 	y = math.Max(float64(b.Min.Y), math.Min(y, float64(b.Max.Y-1)))
 	x0, y0 := int(x), int(y)

@@ -1,9 +1,11 @@
 package recog
 
 import (
+	"cmp"
 	"fmt"
 	"image"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -175,12 +177,19 @@ func newFinder(img *image.RGBA) *finder {
 	// The edge threshold follows the frame's own noise and texture: well
 	// above the median gradient, but never so high that a black border on a
 	// dark bed (a step of ~10 levels, Sobel ~40) is lost.
-	sample := make([]float32, 0, w*h/4)
-	for i := 0; i < len(f.mag); i += 4 {
-		sample = append(sample, f.mag[i])
+	// (The median from a histogram of whole levels: a sort of every pixel
+	// costs more than the rest of edge finding.)
+	var hist [256]int
+	for _, m := range f.mag {
+		hist[min(int(m), 255)]++
 	}
-	sort.Slice(sample, func(i, j int) bool { return sample[i] < sample[j] })
-	med := sample[len(sample)/2]
+	med, seen := float32(0), 0
+	for v, n := range hist {
+		if seen += n; 2*seen > len(f.mag) {
+			med = float32(v)
+			break
+		}
+	}
 	f.thr = max(16, min(3*med, 48))
 	return f
 }
@@ -344,6 +353,24 @@ func (f *finder) quads(ls []line, k int) []Quad {
 		}
 	}
 	frame := float64(f.w * f.h)
+	// Every pair of lines meets once: the corners are looked up, not solved
+	// again for each of the thousands of outlines.
+	n := len(ls)
+	type corner struct {
+		p  [2]float64
+		ok bool
+	}
+	meet := make([]corner, n*n)
+	for i := range ls {
+		for j := i + 1; j < n; j++ {
+			p, ok := intersect(ls[i], ls[j])
+			meet[i*n+j], meet[j*n+i] = corner{p, ok}, corner{p, ok}
+		}
+	}
+	sup := make([]support, n)
+	for i := range ls {
+		sup[i] = f.support(ls[i])
+	}
 	var cands []scored
 	for pi, p := range pairs {
 		for _, q := range pairs[pi+1:] {
@@ -353,10 +380,14 @@ func (f *finder) quads(ls []line, k int) []Quad {
 			}
 			var c Quad
 			ok := true
-			for n, lp := range [4][2]int{{p.a, q.a}, {q.a, p.b}, {p.b, q.b}, {q.b, p.a}} {
-				if c[n], ok = intersect(ls[lp[0]], ls[lp[1]]); !ok {
+			sides := [4][2]int{{p.a, q.a}, {q.a, p.b}, {p.b, q.b}, {q.b, p.a}}
+			for n2, lp := range sides {
+				m := meet[lp[0]*n+lp[1]]
+				if !m.ok {
+					ok = false
 					break
 				}
+				c[n2] = m.p
 			}
 			if !ok {
 				continue
@@ -365,9 +396,22 @@ func (f *finder) quads(ls []line, k int) []Quad {
 			if !good || area < 0.03*frame || area > 0.97*frame {
 				continue
 			}
-			s := f.coverage(&c)
-			if s > 0 {
-				cands = append(cands, scored{q: c, score: s, area: area})
+			// Side k runs from corner k-1 to corner k along line sides[k][0]
+			// (corner k is where sides[k][0] meets sides[k][1]).
+			var total, per float64
+			for k := 0; k < 4; k++ {
+				a, b := c[(k+3)%4], c[k]
+				cov := sup[sides[k][0]].cover(a, b)
+				if cov < 0.4 {
+					total = 0
+					break
+				}
+				l := math.Hypot(b[0]-a[0], b[1]-a[1])
+				total += cov * l
+				per += l
+			}
+			if total > 0 {
+				cands = append(cands, scored{q: c, score: total / per, area: area})
 			}
 		}
 	}
@@ -410,13 +454,28 @@ func (f *finder) quads(ls []line, k int) []Quad {
 			good = append(good, c)
 		}
 	}
-	sort.SliceStable(cands, func(i, j int) bool {
-		if cands[i].score != cands[j].score {
-			return cands[i].score > cands[j].score
+	// Best covered first, the larger first among equals (an order over
+	// small keys: the outlines themselves are too big to shuffle around).
+	order := make([]int32, len(cands))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(i, j int32) int {
+		a, b := &cands[i], &cands[j]
+		if a.score != b.score {
+			return cmp.Compare(b.score, a.score)
 		}
-		return cands[i].area > cands[j].area
+		if a.area != b.area {
+			return cmp.Compare(b.area, a.area)
+		}
+		return cmp.Compare(i, j)
 	})
-	take(20, func(scored) bool { return true })
+	sorted := make([]scored, 0, min(len(order), 160))
+	for _, i := range order[:min(len(order), 160)] {
+		sorted = append(sorted, cands[i])
+	}
+	cands = sorted
+	take(12, func(scored) bool { return true })
 	// Inner boxes (art, text box, a frame inside a border) are as well
 	// edged as the card itself: among equally well covered outlines the
 	// largest is the card; the others are kept for the catalog to judge.
@@ -493,9 +552,59 @@ func (f *finder) cardShaped(c *Quad, minSide float64) (float64, bool) {
 	return math.Abs(area) / 2, true
 }
 
-// coverage is the perimeter-weighted share of each side that lies on an
-// edge running along it; zero when a side is mostly missing.
-func (f *finder) coverage(c *Quad) float64 { return f.coverageN(c, 1.5, 0.4, 12) }
+// support is where a line lies on an edge running along it, a pixel at a
+// time from where it enters the frame: prefix counts, so that the share of
+// any segment of it is two lookups.
+type support struct {
+	x0, y0, dx, dy float64 // the line's first point in the frame and its direction
+	count          []int32 // count[t]: edge pixels among the first t
+}
+
+func (f *finder) support(ln line) support {
+	nx, ny := math.Cos(ln.theta), math.Sin(ln.theta)
+	dx, dy := -ny, nx
+	// The foot of the perpendicular from the origin, then back along the
+	// line to beyond the frame.
+	diag := math.Hypot(float64(f.w), float64(f.h))
+	s := support{x0: ln.rho*nx - diag*dx, y0: ln.rho*ny - diag*dy, dx: dx, dy: dy}
+	n := int(2 * diag)
+	s.count = make([]int32, n+1)
+	const tol = 1.5
+	for t := 0; t < n; t++ {
+		x, y := s.x0+float64(t)*dx, s.y0+float64(t)*dy
+		hit := int32(0)
+		for d := -tol; d <= tol; d += tol {
+			xi, yi := int(x+d*nx+0.5), int(y+d*ny+0.5)
+			if xi < 1 || yi < 1 || xi >= f.w-1 || yi >= f.h-1 {
+				continue
+			}
+			j := yi*f.w + xi
+			along := float32(math.Abs(float64(f.gx[j])*nx + float64(f.gy[j])*ny))
+			if along > 0.85*f.mag[j] && along >= f.thr {
+				hit = 1
+				break
+			}
+		}
+		s.count[t+1] = s.count[t] + hit
+	}
+	return s
+}
+
+// cover is the share of the segment a-b of the line (its middle 80 %: real
+// cards are rounded at the corners) that lies on an edge.
+func (s *support) cover(a, b [2]float64) float64 {
+	ta := (a[0]-s.x0)*s.dx + (a[1]-s.y0)*s.dy
+	tb := (b[0]-s.x0)*s.dx + (b[1]-s.y0)*s.dy
+	lo, hi := ta+0.1*(tb-ta), ta+0.9*(tb-ta)
+	if lo > hi {
+		lo, hi = hi, lo
+	}
+	i, j := max(0, int(lo+0.5)), min(len(s.count)-1, int(hi+0.5))
+	if j <= i {
+		return 0
+	}
+	return float64(s.count[j]-s.count[i]) / float64(j-i)
+}
 
 func quadArea(c *Quad) float64 {
 	var a float64
@@ -595,17 +704,6 @@ func portrait(q Quad) Quad {
 		q = Quad{q[2], q[3], q[0], q[1]}
 	}
 	return q
-}
-
-// grow moves each side of q outwards by fx of the width (short sides) and
-// fy of the height, in the card's own perspective.
-func (q Quad) grow(fx, fy float64) Quad {
-	h := homographyFrom(q)
-	var out Quad
-	for i, uv := range [4][2]float64{{-fx, -fy}, {1 + fx, -fy}, {1 + fx, 1 + fy}, {-fx, 1 + fy}} {
-		out[i] = h.apply(uv[0], uv[1])
-	}
-	return out
 }
 
 // Geometry of q: centre, sides and the angle of its long axis from vertical.
@@ -709,14 +807,15 @@ func (f *finder) fit(a, b [2]float64, nx, ny, r float64, fallback line) line {
 	l := math.Hypot(dx, dy)
 	n := int(l)
 	var sx, sy, sxx, syy, sxy, sw float64
+	const step = 0.5
+	steps := int(r / step)
+	vals := make([]float64, 0, 2*steps+1)
 	for s := 0; s < n; s++ {
 		t := 0.08 + 0.84*(float64(s)+0.5)/float64(n)
 		x, y := a[0]+t*dx, a[1]+t*dy
 		// Strongest gradient across the side, with a parabola through its
 		// neighbours for the sub-pixel position.
-		const step = 0.5
-		steps := int(r / step)
-		vals := make([]float64, 0, 2*steps+1)
+		vals = vals[:0]
 		for k := -steps; k <= steps; k++ {
 			vals = append(vals, f.across(x+float64(k)*step*nx, y+float64(k)*step*ny, nx, ny))
 		}

@@ -35,7 +35,7 @@ type Opts struct {
 // DefaultOpts are calibrated on the generated feeder and phone photos
 // (TestAccuracy) and on real card scans and photos (see the README).
 func DefaultOpts() Opts {
-	return Opts{MaxDistance: 150, Margin: 40, MaxColour: 900, MinPrinting: 0.5, Candidates: 3}
+	return Opts{MaxDistance: 140, Margin: 48, MaxColour: 900, MinPrinting: 0.5, Candidates: 3}
 }
 
 // Match is the verdict on one image.
@@ -124,38 +124,160 @@ func (x *Index) Identify(frame image.Image) (Match, error) {
 	}
 	p := newPyramid(rgba)
 	qf := make([]Features, 0, 4*len(qs))
-	var g grid
-	for _, q := range qs {
-		p.warp(q, &g)
-		for _, vw := range []view{{}, {grown: true}} {
+	type reading struct {
+		quad int
+		vw   view
+		flip bool
+	}
+	rs := make([]reading, 0, cap(qf))
+	gs := make([]grid, len(qs))
+	read := func(qi int) {
+		p.warp(qs[qi], &gs[qi])
+		for _, vw := range []view{{}, grownView} {
 			for _, flip := range []bool{false, true} {
-				f := g.features(vw, flip)
-				c := q
-				if vw.grown {
-					c = q.grow(borderGrowth[0], borderGrowth[1])
-				}
-				if flip {
-					c = Quad{c[2], c[3], c[0], c[1]}
-				}
-				f.Where = c.Geometry()
+				f := gs[qi].features(vw, flip)
+				f.Where = reads(qs[qi], vw, flip).Geometry()
 				qf = append(qf, f)
+				rs = append(rs, reading{qi, vw, flip})
 			}
 		}
 	}
-	return x.lookup(qf), nil
+	// The best outline first: when it settles the card, the others (inner
+	// boxes, lines beside it) need not be read.
+	read(0)
+	if m, _ := x.lookup(qf); m.Accepted && m.Distance <= settled {
+		return m, nil
+	}
+	for qi := 1; qi < len(qs); qi++ {
+		read(qi)
+	}
+	m, k := x.lookup(qf)
+	if m.Accepted && m.Distance <= settled || len(x.entries) == 0 {
+		return m, nil
+	}
+	// Not settled: the outline may have taken a side from the frame inside
+	// a border, or from a line beside the card. Move each side in and out
+	// while the reading comes nearer the catalog cards it is nearest to,
+	// then judge the moved reading against the whole catalog.
+	r := rs[k]
+	best := x.nearestK(&qf[k], 8)
+	vw, f, d := x.align(&gs[r.quad], r.vw, r.flip, best, qf[k])
+	if d >= m.Distance {
+		return m, nil
+	}
+	f.Where = reads(qs[r.quad], vw, r.flip).Geometry()
+	m2, _ := x.lookup([]Features{f})
+	if m2.Accepted || !m.Accepted {
+		return m2, nil
+	}
+	return m, nil
+}
+
+// settled is the distance below which a reading is not refined: the right
+// card's own photos land there, strangers never (see TestAccuracy).
+const settled = 60
+
+// reads is the outline a reading covers, its first corner the card's top left.
+func reads(q Quad, vw view, flip bool) Quad {
+	c := vw.quad(q)
+	if flip {
+		c = Quad{c[2], c[3], c[0], c[1]}
+	}
+	return c
+}
+
+// align moves the sides of a reading (a share of the card at a time, down
+// to a quarter of a border) while its distance to the nearest of the given
+// entries falls, and returns the view, its features and that distance.
+func (x *Index) align(g *grid, vw view, flip bool, near []int32, f Features) (view, Features, int) {
+	// (Stops early once the reading is well settled.)
+	dist := func(f *Features) int {
+		d := math.MaxInt
+		q := pack(f)
+		for _, i := range near {
+			d = min(d, hamming(&x.hashes[i], &q))
+		}
+		return d
+	}
+	bestD := dist(&f)
+	for _, step := range []float64{0.02, 0.01, 0.005} {
+		for pass := 0; pass < 2 && bestD > settled/2; pass++ {
+			improved := false
+			for side := 0; side < 4; side++ {
+				for _, sgn := range []float64{1, -1} {
+					t := vw
+					t.out[side] += sgn * step
+					if math.Abs(t.out[side]) > gridMargin {
+						continue
+					}
+					tf := g.hashes(t, flip)
+					if d := dist(&tf); d < bestD {
+						vw, bestD, improved = t, d, true
+						break
+					}
+				}
+			}
+			if !improved {
+				break
+			}
+		}
+	}
+	return vw, g.features(vw, flip), bestD
+}
+
+// nearestK is the indices of the k entries nearest to f.
+func (x *Index) nearestK(f *Features, k int) []int32 {
+	q := pack(f)
+	type cand struct {
+		i int32
+		d int
+	}
+	top := make([]cand, 0, k+1)
+	for i := range x.hashes {
+		d := hamming(&x.hashes[i], &q)
+		if len(top) == k && d >= top[k-1].d {
+			continue
+		}
+		j := len(top)
+		if j < k {
+			top = append(top, cand{})
+		} else {
+			j = k - 1
+		}
+		for j > 0 && top[j-1].d > d {
+			top[j] = top[j-1]
+			j--
+		}
+		top[j] = cand{int32(i), d}
+	}
+	out := make([]int32, len(top))
+	for j, c := range top {
+		out[j] = c.i
+	}
+	return out
+}
+
+func hamming(h, q *[8]uint64) int {
+	return bits.OnesCount64(h[0]^q[0]) + bits.OnesCount64(h[1]^q[1]) + bits.OnesCount64(h[2]^q[2]) + bits.OnesCount64(h[3]^q[3]) +
+		bits.OnesCount64(h[4]^q[4]) + bits.OnesCount64(h[5]^q[5]) + bits.OnesCount64(h[6]^q[6]) + bits.OnesCount64(h[7]^q[7])
 }
 
 // Lookup finds the nearest entry to f and decides whether to accept it.
-func (x *Index) Lookup(f Features) Match { return x.lookup([]Features{f}) }
+func (x *Index) Lookup(f Features) Match {
+	m, _ := x.lookup([]Features{f})
+	return m
+}
 
 // nearest is the best entry for one query and the best of another name.
 type nearest struct {
 	best, bestD, second int
 }
 
-func (x *Index) lookup(qs []Features) Match {
+// lookup judges the best of several readings of one card and says which
+// reading it was.
+func (x *Index) lookup(qs []Features) (Match, int) {
 	if len(x.entries) == 0 {
-		return Match{Reason: "empty catalog", Where: qs[0].Where, Hash: qs[0].Hash}
+		return Match{Reason: "empty catalog", Where: qs[0].Where, Hash: qs[0].Hash}, 0
 	}
 	qh := make([][8]uint64, len(qs))
 	res := make([]nearest, len(qs))
@@ -169,8 +291,7 @@ func (x *Index) lookup(qs []Features) Match {
 		h := &x.hashes[i]
 		for k := range qh {
 			q := &qh[k]
-			d := bits.OnesCount64(h[0]^q[0]) + bits.OnesCount64(h[1]^q[1]) + bits.OnesCount64(h[2]^q[2]) + bits.OnesCount64(h[3]^q[3]) +
-				bits.OnesCount64(h[4]^q[4]) + bits.OnesCount64(h[5]^q[5]) + bits.OnesCount64(h[6]^q[6]) + bits.OnesCount64(h[7]^q[7])
+			d := hamming(h, q)
 			r := &res[k]
 			if d < r.bestD {
 				if r.best >= 0 && x.names[i] != x.names[r.best] {
@@ -233,7 +354,7 @@ func (x *Index) lookup(qs []Features) Match {
 				100*m.PrintingConfidence, len(x.byName[x.names[r.best]]), m.Name, m.Set, m.Number)
 		}
 	}
-	return m
+	return m, k
 }
 
 func colourDistance(a, b *[ColourLen]uint8) int {
