@@ -51,6 +51,11 @@ bench: build arm
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./scripts/benchstart dist/tinkerbox
 	$(GO) run ./scripts/benchspycam -duration $(SPYCAM_SECONDS)s -warmup 10s dist/tinkerbox
+	@if command -v qemu-arm-static >/dev/null; then \
+	  echo "card recognition under qemu-arm-static -cpu arm1176 (an emulated Pi Zero CPU, not a Pi):"; \
+	  GOARCH=arm GOARM=6 $(GO) test -c -o dist/recog-armv6.test ./scenes/cardfeed/recog && \
+	  qemu-arm-static -cpu arm1176 dist/recog-armv6.test -test.run '^$$' -test.bench 'Identify(30|100)k/frame$$' -test.benchtime 24x; \
+	else echo "qemu-arm-static not installed: skipping the emulated Pi Zero figure (apt-get install qemu-user-static)"; fi
 	@echo "ARM binary sizes:"; ls -l $(ARM_BINS) | awk '{printf "  %-32s %6.1f MB\n", $$9, $$5/1048576}'
 	@if $(PYTHON) -c 'import PIL' 2>/dev/null; then \
 	  $(PYTHON) scripts/bench-pillow-dither.py drivers/escpos/testdata/bench.png; \
