@@ -118,14 +118,21 @@ func newSysfs(opts *SysfsOpts, write func(path, val string) error) (*Sysfs, erro
 			<-o.Clock.After(o.PollInterval)
 		}
 	}
-	// Stop whatever a previous run left going, then set the period. Duty 0
-	// first keeps duty ≤ period at every step, whatever the old values were:
-	// the kernel rejects a period below the current duty cycle.
-	for _, w := range []struct{ file, val string }{
+	// Stop whatever a previous run left going and set the period, in an
+	// order every kernel accepts. Before Linux 6.11 every write is applied
+	// as a whole state and refused while the period is 0 — as it is on a
+	// freshly exported pwm-bcm2835 channel, which cannot read the hardware
+	// back — so the period goes first there. Over an old run's state, duty
+	// 0 goes first: the kernel refuses a period below the current duty.
+	writes := []struct{ file, val string }{
 		{"enable", "0"},
 		{"duty_cycle", "0"},
 		{"period", strconv.FormatInt(o.Period.Nanoseconds(), 10)},
-	} {
+	}
+	if b, err := os.ReadFile(filepath.Join(s.dir, "period")); err == nil && strings.TrimSpace(string(b)) == "0" {
+		writes = []struct{ file, val string }{writes[2], writes[1], writes[0]}
+	}
+	for _, w := range writes {
 		if err := s.set(w.file, w.val); err != nil {
 			return nil, err
 		}

@@ -18,6 +18,10 @@ type fakeSysfs struct {
 	t    *testing.T
 	root string
 	log  []string // "file=value" in write order, paths relative to root
+	// before611 models Linux before 6.11: every write applies the whole
+	// state, refused while the period is 0 (pwm_apply_state's
+	// "!state->period" check), whatever is written.
+	before611 bool
 }
 
 func newFakeSysfs(t *testing.T, npwm int) *fakeSysfs {
@@ -74,7 +78,8 @@ func (f *fakeSysfs) num(dir, name string) int64 {
 
 // write logs the write and applies the kernel's pwm sysfs checks
 // (drivers/pwm/sysfs.c + pwm_apply_state): duty ≤ period at all times and
-// no enable without a period; then writes like the driver does.
+// no enable without a period (before 6.11: nothing at all without one);
+// then writes like the driver does.
 func (f *fakeSysfs) write(path, val string) error {
 	rel, _ := filepath.Rel(f.root, path)
 	f.log = append(f.log, rel+"="+val)
@@ -82,6 +87,15 @@ func (f *fakeSysfs) write(path, val string) error {
 	v, err := strconv.ParseInt(val, 10, 64)
 	if err != nil {
 		return syscall.EINVAL
+	}
+	if f.before611 && base != "export" {
+		period := f.num(dir, "period")
+		if base == "period" {
+			period = v
+		}
+		if period == 0 {
+			return syscall.EINVAL
+		}
 	}
 	switch base {
 	case "period":
@@ -101,7 +115,16 @@ func (f *fakeSysfs) write(path, val string) error {
 }
 
 func TestSysfsExportAndPulses(t *testing.T) {
+	for _, before611 := range []bool{true, false} {
+		t.Run(map[bool]string{true: "linux<6.11", false: "linux>=6.11"}[before611], func(t *testing.T) {
+			testSysfsExportAndPulses(t, before611)
+		})
+	}
+}
+
+func testSysfsExportAndPulses(t *testing.T, before611 bool) {
 	fs := newFakeSysfs(t, 2)
+	fs.before611 = before611
 	clk := fakeclock.New(time.Unix(0, 0))
 	type res struct {
 		s   *Sysfs
@@ -140,9 +163,9 @@ func TestSysfsExportAndPulses(t *testing.T) {
 	}
 	want := []string{
 		"pwmchip0/export=1",
-		"pwmchip0/pwm1/enable=0",
+		"pwmchip0/pwm1/period=20000000", // first: a fresh channel's period is 0
 		"pwmchip0/pwm1/duty_cycle=0",
-		"pwmchip0/pwm1/period=20000000",
+		"pwmchip0/pwm1/enable=0",
 		"pwmchip0/pwm1/duty_cycle=1500000",
 		"pwmchip0/pwm1/enable=1",
 		"pwmchip0/pwm1/duty_cycle=2500000", // already enabled: duty only
@@ -172,6 +195,7 @@ func TestSysfsExportAndPulses(t *testing.T) {
 // still accept a shorter period (only possible with duty lowered first).
 func TestSysfsShorterPeriodOverOldState(t *testing.T) {
 	fs := newFakeSysfs(t, 2)
+	fs.before611 = true
 	fs.channel(0, "20000000", "2000000", "1")
 	s, err := newSysfs(&SysfsOpts{Root: fs.root, Period: time.Millisecond}, fs.write)
 	if err != nil {
@@ -216,7 +240,7 @@ func TestSysfsErrors(t *testing.T) {
 		t.Error("negative channel accepted")
 	}
 	// A missing attribute is an error, never created by us.
-	fs.file("pwmchip0/pwm0/period", "0")
+	fs.file("pwmchip0/pwm0/period", "20000000")
 	_, err := NewSysfs(&SysfsOpts{Root: fs.root})
 	if err == nil || !strings.Contains(err.Error(), "set enable to 0") {
 		t.Errorf("missing enable: %v", err)
