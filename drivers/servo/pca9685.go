@@ -14,6 +14,7 @@ import (
 type PCA9685 struct {
 	mu   sync.Mutex // serialises bus traffic from the channels
 	dev  *pca9685.Dev
+	regs i2c.Dev // for what periph's driver does not offer
 	name string
 	tick time.Duration // one of the 4096 steps of a period
 }
@@ -41,6 +42,7 @@ func NewPCA9685(bus i2c.Bus, addr uint16) (*PCA9685, error) {
 	}
 	return &PCA9685{
 		dev:  dev,
+		regs: i2c.Dev{Bus: bus, Addr: addr},
 		name: fmt.Sprintf("PCA9685{%s %#02x}", bus, addr),
 		tick: time.Duration(int(pre[0])+1) * oscTick,
 	}, nil
@@ -57,11 +59,14 @@ func (p *PCA9685) Channel(ch int) (*PCA9685Channel, error) {
 	return &PCA9685Channel{p: p, ch: ch}, nil
 }
 
-// Halt switches every channel off.
+// Halt switches every channel off with the ALL_LED full-off bit
+// (ALL_LED_OFF_H bit 4, datasheet §7.3.3), as Adafruit's library does:
+// ON and OFF counts must never be equal, which SetAllPwm(0, 0) would make.
 func (p *PCA9685) Halt() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.dev.SetAllPwm(0, 0); err != nil {
+	// ALL_LED_ON_L..ALL_LED_OFF_H in one auto-increment write.
+	if err := p.regs.Tx([]byte{0xFA, 0x00, 0x00, 0x00, 0x10}, nil); err != nil {
 		return fmt.Errorf("servo: %s: %w", p.name, err)
 	}
 	return nil

@@ -43,8 +43,9 @@ func TestPCA9685Playback(t *testing.T) {
 		i2ctest.IO{Addr: 0x40, W: []byte{0x12, 0x00, 0x00, 0x66, 0x00}},
 		// Halt: LED3_OFF_H full-off bit.
 		i2ctest.IO{Addr: 0x40, W: []byte{0x15, 0x10}},
-		// Controller halt: all channels off.
-		i2ctest.IO{Addr: 0x40, W: []byte{0xFA, 0, 0, 0, 0}},
+		// Controller halt: ALL_LED_OFF_H full-off bit, never ON = OFF
+		// (Adafruit_PWMServoDriver setPWM(all, 0, 4096)).
+		i2ctest.IO{Addr: 0x40, W: []byte{0xFA, 0, 0, 0, 0x10}},
 	)
 	pb := &i2ctest.Playback{Ops: ops}
 	p, err := NewPCA9685(pb, 0x40)
