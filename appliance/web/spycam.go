@@ -234,10 +234,12 @@ func (v *spycamWeb) stream(w http.ResponseWriter, r *http.Request) {
 			v.s.log.Debug("web: stream: viewer dropped", "addr", clientAddr(r), "err", err)
 			return
 		}
+		// Counted before the flush that lets the viewer see it, so a viewer
+		// that has the part always finds it counted.
+		v.parts.Add(1)
 		if err := rc.Flush(); err != nil {
 			return
 		}
-		v.parts.Add(1)
 	}
 }
 
