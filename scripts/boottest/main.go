@@ -14,7 +14,6 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -237,7 +236,9 @@ func (t *test) firstBoot() error {
 func (t *test) openConsole() error {
 	b := make([]byte, 9)
 	rand.Read(b)
-	t.rootPassword = base64.RawURLEncoding.EncodeToString(b)
+	// Hex, not URL-safe base64: a password starting with "-" is read by
+	// openssl as an option (1 run in 64 failed that way).
+	t.rootPassword = hex.EncodeToString(b)
 	out, err := exec.Command("openssl", "passwd", "-6", t.rootPassword).Output()
 	if err != nil {
 		return fmt.Errorf("openssl passwd -6: %w", err)
