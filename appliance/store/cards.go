@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"strings"
 	"time"
 
@@ -66,6 +67,30 @@ func cardsMigrations() []string {
 		// (recog.Features.Encode). hash and colour stay for old databases
 		// but are no longer read: they are counted as needing hashing again.
 		`ALTER TABLE card_catalog ADD COLUMN features BLOB;`,
+		// Prices are finite and ≥ 0 (9e999 is SQLite's +Inf; a NaN is
+		// stored as NULL). Bad prices an old version let in become unknown;
+		// the triggers refuse new ones from any writer, the CLI included,
+		// behind the checks in Go that give the clear message.
+		`UPDATE card_catalog SET usd = NULL WHERE NOT (usd >= 0 AND usd < 9e999);
+	UPDATE card_catalog SET usd_foil = NULL WHERE NOT (usd_foil >= 0 AND usd_foil < 9e999);
+	UPDATE card_catalog SET eur = NULL WHERE NOT (eur >= 0 AND eur < 9e999);
+	UPDATE card_scans SET price = 0 WHERE NOT (price >= 0 AND price < 9e999);
+	CREATE TRIGGER card_catalog_price_insert BEFORE INSERT ON card_catalog
+		WHEN NOT (COALESCE(NEW.usd, 0) >= 0 AND COALESCE(NEW.usd, 0) < 9e999
+			AND COALESCE(NEW.usd_foil, 0) >= 0 AND COALESCE(NEW.usd_foil, 0) < 9e999
+			AND COALESCE(NEW.eur, 0) >= 0 AND COALESCE(NEW.eur, 0) < 9e999)
+		BEGIN SELECT RAISE(ABORT, 'card price must be a finite number >= 0'); END;
+	CREATE TRIGGER card_catalog_price_update BEFORE UPDATE OF usd, usd_foil, eur ON card_catalog
+		WHEN NOT (COALESCE(NEW.usd, 0) >= 0 AND COALESCE(NEW.usd, 0) < 9e999
+			AND COALESCE(NEW.usd_foil, 0) >= 0 AND COALESCE(NEW.usd_foil, 0) < 9e999
+			AND COALESCE(NEW.eur, 0) >= 0 AND COALESCE(NEW.eur, 0) < 9e999)
+		BEGIN SELECT RAISE(ABORT, 'card price must be a finite number >= 0'); END;
+	CREATE TRIGGER card_scans_price_insert BEFORE INSERT ON card_scans
+		WHEN NOT (NEW.price >= 0 AND NEW.price < 9e999)
+		BEGIN SELECT RAISE(ABORT, 'scan price must be a finite number >= 0'); END;
+	CREATE TRIGGER card_scans_price_update BEFORE UPDATE OF price ON card_scans
+		WHEN NOT (NEW.price >= 0 AND NEW.price < 9e999)
+		BEGIN SELECT RAISE(ABORT, 'scan price must be a finite number >= 0'); END;`,
 	}
 }
 
@@ -93,11 +118,39 @@ type OwnedCard struct {
 	Price     float64 `json:"price"` // each, USD; 0 unknown
 }
 
+// ErrBadPrice refuses a price that is not a finite, non-negative number.
+// encoding/json cannot write NaN or ±Inf, so one such price would make every
+// page that lists it fail, and exports would show "+Inf".
+var ErrBadPrice = errors.New("store: price must be a finite number ≥ 0")
+
+// checkPrice refuses NaN, ±Inf and negative prices; what names the price.
+func checkPrice(what string, p float64) error {
+	if math.IsNaN(p) || math.IsInf(p, 0) || p < 0 {
+		return fmt.Errorf("%w: %s is %v", ErrBadPrice, what, p)
+	}
+	return nil
+}
+
+// cleanPrice is the read side: a bad price already in a database (written
+// before prices were checked) reads as unknown (0), never as an error.
+func cleanPrice(p float64) float64 {
+	if math.IsNaN(p) || math.IsInf(p, 0) || p < 0 {
+		return 0
+	}
+	return p
+}
+
+// nullPrice is a checked price as stored: 0 (unknown) is NULL.
 func nullPrice(p float64) any {
 	if p <= 0 {
 		return nil
 	}
 	return p
+}
+
+// checkCardPrices checks a catalog card's three prices.
+func checkCardPrices(c CatalogCard) error {
+	return errors.Join(checkPrice("usd", c.USD), checkPrice("usd_foil", c.USDFoil), checkPrice("eur", c.EUR))
 }
 
 // ImportResult is what ImportCatalog did.
@@ -145,6 +198,9 @@ func (s *Store) ImportCatalog(ctx context.Context, seq iter.Seq2[CatalogCard, er
 		}
 		if c.ID == "" || c.Name == "" {
 			return res, fmt.Errorf("store: import catalog: card %d has no id or name: nothing imported", n+1)
+		}
+		if err := checkCardPrices(c); err != nil {
+			return res, fmt.Errorf("store: import catalog: card %s: %w: nothing imported", c.ID, err)
 		}
 		lang := c.Lang
 		if lang == "" {
@@ -209,7 +265,7 @@ func scanCatalog(sc interface{ Scan(...any) error }) (CatalogCard, error) {
 	var usd, foil, eur sql.NullFloat64
 	err := sc.Scan(&c.ID, &c.OracleID, &c.Name, &c.Set, &c.Number, &c.Lang, &fin, &usd, &foil, &eur, &c.Image, &c.Features)
 	c.Finishes = strings.Split(fin, ",")
-	c.USD, c.USDFoil, c.EUR = usd.Float64, foil.Float64, eur.Float64
+	c.USD, c.USDFoil, c.EUR = cleanPrice(usd.Float64), cleanPrice(foil.Float64), cleanPrice(eur.Float64)
 	return c, err
 }
 
@@ -478,6 +534,9 @@ func (s *Store) ImportFeatures(ctx context.Context, seq iter.Seq2[CatalogImage, 
 // RecordScan implements cardfeed.Store: the scan is logged and, when
 // accepted, one copy is added to the collection, in one transaction.
 func (s *Store) RecordScan(ctx context.Context, sc cardfeed.Scan) (int64, error) {
+	if err := checkPrice("price", sc.Price); err != nil {
+		return 0, fmt.Errorf("store: record scan of %s: %w", sc.CardID, err)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("store: record scan: %w", err)
@@ -538,9 +597,10 @@ const scanCols = `id, at, card_id, name, set_code, number, price, distance, name
 func scanScan(r interface{ Scan(...any) error }) (cardfeed.Scan, error) {
 	var sc cardfeed.Scan
 	var ms int64
-	err := r.Scan(&sc.ID, &ms, &sc.CardID, &sc.Name, &sc.Set, &sc.Number, &sc.Price, &sc.Distance, &sc.NameConfidence,
+	var price sql.NullFloat64 // NOT NULL, but a NaN written by an old version reads back as NULL
+	err := r.Scan(&sc.ID, &ms, &sc.CardID, &sc.Name, &sc.Set, &sc.Number, &price, &sc.Distance, &sc.NameConfidence,
 		&sc.PrintingConfidence, &sc.Accepted, &sc.Reason, &sc.Bin, &sc.Image, &sc.Finish, &sc.Lang, &sc.Condition)
-	sc.At = time.UnixMilli(ms).UTC()
+	sc.At, sc.Price = time.UnixMilli(ms).UTC(), cleanPrice(price.Float64)
 	return sc, err
 }
 
@@ -600,6 +660,9 @@ func (s *Store) CorrectScan(ctx context.Context, id int64, cardID string) (cardf
 		nw.Price = c.USDFoil
 	}
 	nw.Accepted, nw.Reason, nw.NameConfidence, nw.PrintingConfidence = true, "corrected by hand", 1, 1
+	if err := checkPrice("price", nw.Price); err != nil { // scanCatalog cleaned it: a guard for later changes
+		return old, fmt.Errorf("store: correct scan %d: %w", id, err)
+	}
 	if err := addOwned(ctx, tx, nw, 1); err != nil {
 		return old, err
 	}
@@ -617,7 +680,7 @@ func (s *Store) CorrectScan(ctx context.Context, id int64, cardID string) (cardf
 // foils), sorted by name.
 func (s *Store) Collection(ctx context.Context) ([]OwnedCard, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT o.card_id, o.name, o.set_code, o.number, o.finish, o.lang, o.condition, o.qty,
-		COALESCE(CASE WHEN o.finish = 'nonfoil' THEN c.usd ELSE COALESCE(c.usd_foil, c.usd) END, 0)
+		c.usd, c.usd_foil
 		FROM card_collection o LEFT JOIN card_catalog c ON c.id = o.card_id
 		ORDER BY o.name, o.set_code, o.number`)
 	if err != nil {
@@ -627,8 +690,15 @@ func (s *Store) Collection(ctx context.Context) ([]OwnedCard, error) {
 	var out []OwnedCard
 	for rows.Next() {
 		var o OwnedCard
-		if err := rows.Scan(&o.CardID, &o.Name, &o.Set, &o.Number, &o.Finish, &o.Lang, &o.Condition, &o.Qty, &o.Price); err != nil {
+		var usd, foil sql.NullFloat64
+		if err := rows.Scan(&o.CardID, &o.Name, &o.Set, &o.Number, &o.Finish, &o.Lang, &o.Condition, &o.Qty, &usd, &foil); err != nil {
 			return nil, fmt.Errorf("store: collection: %w", err)
+		}
+		// Foils at the foil price, else the normal one; a bad stored price
+		// is unknown.
+		o.Price = cleanPrice(usd.Float64)
+		if p := cleanPrice(foil.Float64); o.Finish != "nonfoil" && p > 0 {
+			o.Price = p
 		}
 		out = append(out, o)
 	}

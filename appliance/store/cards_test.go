@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -281,7 +282,7 @@ func TestLegacyHashesMigrate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := len(all) - 1 // the schema before `ALTER TABLE card_catalog ADD COLUMN features`
+	old := slices.IndexFunc(all, func(m string) bool { return strings.Contains(m, "ADD COLUMN features") }) // the schema before it
 	for _, m := range all[:old] {
 		if _, err := db.ExecContext(ctx, m); err != nil {
 			t.Fatal(err)

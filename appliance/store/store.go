@@ -42,7 +42,8 @@ func migrations() []string {
 	);
 	CREATE INDEX events_at ON events(at);`,
 	}
-	// The order is the schema history: append only.
+	// The order is the schema history: append only, and only to the last
+	// list (a migration appended to an earlier one would renumber the rest).
 	return slices.Concat(core, barometerMigrations(), comicMigrations(), cardsMigrations())
 }
 
@@ -60,6 +61,8 @@ func Open(ctx context.Context, dir string, now func() time.Time) (*Store, error)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	db.SetMaxOpenConns(MaxConns)
+	db.SetMaxIdleConns(MaxConns) // keep them: opening one re-runs the pragmas
 	s := &Store{db: db, path: path, now: now}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
@@ -69,28 +72,44 @@ func Open(ctx context.Context, dir string, now func() time.Time) (*Store, error)
 }
 
 // dsn is the one connection policy for every connection to the database, the
-// appliance's and the CLI's alike:
-//   - WAL with synchronous=FULL: a commit is on the card before it returns,
-//     so what the appliance acknowledged (a strip in the archive, a scanned
-//     card) survives a power cut. NORMAL lost the last seconds of commits
-//     under `make boot-test`'s power cut; the appliance commits a few times
-//     a minute, so the fsync per commit costs nothing that matters;
-//   - a busy timeout, applied before anything else on the connection, so a
+// appliance's and the CLI's alike. It is all in the DSN (_pragma parameters),
+// so database/sql applies it to each connection it opens, not just the
+// first:
+//   - busy_timeout first (the driver runs it before the other pragmas), so a
 //     writer waits for another (in this process or in `tinkerbox catalog`)
 //     instead of failing with SQLITE_BUSY;
+//   - WAL with synchronous=FULL: a commit is on the card before it returns,
+//     so what the appliance acknowledged (a strip in the archive, a scanned
+//     card, a queued reprint) survives a power cut. NORMAL keeps the
+//     database consistent too but may lose the last commits, which
+//     `make boot-test`'s power cut showed; the appliance commits a few times
+//     a minute, so the fsync per commit costs nothing that matters;
+//   - foreign keys on (print jobs belong to a strip);
 //   - immediate transactions: a transaction takes the write lock when it
 //     begins, under that timeout. A deferred one that reads first and then
 //     writes fails at once with SQLITE_BUSY when another writer committed in
 //     between, and no timeout helps it.
 func dsn(path string) string {
-	return "file:" + path + "?_busy_timeout=" + strconv.Itoa(int(BusyTimeout/time.Millisecond)) +
-		"&_txlock=immediate&_journal_mode=WAL&_synchronous=FULL&_foreign_keys=1"
+	return "file:" + path + "?_pragma=busy_timeout(" + strconv.Itoa(int(BusyTimeout/time.Millisecond)) + ")" +
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate"
 }
 
 // BusyTimeout is how long a connection waits for another's write lock. Every
 // write transaction is short (imports are staged first), so this only has to
 // cover a slow SD card on a Pi Zero.
 const BusyTimeout = 10 * time.Second
+
+// MaxConns bounds the pool. SQLite has one writer at a time: with an
+// unbounded pool a burst (60 reprints at once) opened a connection per
+// request, and they all polled for the write lock inside SQLite, whose busy
+// handler is neither fair nor ordered; on a slow card, where each commit's
+// fsync takes a good fraction of a second, the unlucky ones waited out the
+// busy timeout and failed with SQLITE_BUSY. Bounded, the burst queues in
+// database/sql (under the request's context) and at most MaxConns-1
+// connections wait inside SQLite, well within the timeout. More than one,
+// so a connection held for a staged import or a streamed read never blocks
+// the rest.
+const MaxConns = 4
 
 func (s *Store) migrate(ctx context.Context) error {
 	migrations := migrations()

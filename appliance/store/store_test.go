@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -157,8 +158,7 @@ func TestConnectionPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.DB().SetMaxIdleConns(4)
-	conns := make([]*sql.Conn, 3)
+	conns := make([]*sql.Conn, MaxConns)
 	for i := range conns {
 		c, err := s.DB().Conn(ctx)
 		if err != nil {
@@ -176,6 +176,25 @@ func TestConnectionPolicy(t *testing.T) {
 		if err := c.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
 			t.Errorf("connection %d: journal_mode = %q, %v", i, mode, err)
 		}
+		var fk, sync int
+		if err := c.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
+			t.Errorf("connection %d: foreign_keys = %d, %v", i, fk, err)
+		}
+		if err := c.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil || sync != 2 {
+			t.Errorf("connection %d: synchronous = %d, %v; want 2 (FULL)", i, sync, err)
+		}
+	}
+	// The pool is bounded: with every connection taken, the next caller
+	// queues in database/sql (here until its context ends) instead of
+	// opening one more to poll SQLite's lock.
+	if st := s.DB().Stats(); st.MaxOpenConnections != MaxConns {
+		t.Errorf("MaxOpenConnections = %d, want %d", st.MaxOpenConnections, MaxConns)
+	}
+	qctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if c, err := s.DB().Conn(qctx); err == nil {
+		c.Close()
+		t.Errorf("a connection beyond the %d of the pool was opened", MaxConns)
 	}
 	// An immediate transaction holds the write lock from BEGIN: a second
 	// one cannot begin (it would wait out the timeout) while the first is open.
@@ -217,5 +236,47 @@ func TestCommitsAreDurable(t *testing.T) {
 		if err := c.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil || sync != 2 {
 			t.Errorf("connection %d: synchronous = %d, %v; want 2 (FULL)", i, sync, err)
 		}
+	}
+}
+
+// A burst of writers (60 reprints at once, the CLI beside the appliance)
+// queues in the bounded pool and never fails with SQLITE_BUSY.
+func TestWriteBurstNeverBusy(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, dir, fixedNow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	other, err := Open(ctx, dir, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	errs := make(chan error, 128)
+	var wg sync.WaitGroup
+	for i := range 128 {
+		st := s
+		if i%4 == 0 {
+			st = other
+		}
+		wg.Go(func() {
+			for range 3 {
+				if err := st.LogEvent(ctx, "info", "test", "burst"); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	var n int
+	if err := s.DB().QueryRow("SELECT count(*) FROM events").Scan(&n); err != nil || n != 3*128 {
+		t.Fatalf("%d events, %v; want %d", n, err, 3*128)
 	}
 }
