@@ -25,6 +25,10 @@ const oscTick = 40 * time.Nanosecond
 // NewPCA9685 initialises the controller at addr (usually 0x40) for 50 Hz:
 // all channels off, totem-pole outputs, auto-increment. periph's driver
 // sleeps about 205 ms for the oscillator during this.
+//
+// periph's init leaves ALL_LED ON = OFF = 0, equal counts that the
+// datasheet (§7.3.3) and Adafruit forbid; the full-off bit is set right
+// after it so no output is ever left in that state.
 func NewPCA9685(bus i2c.Bus, addr uint16) (*PCA9685, error) {
 	dev, err := pca9685.NewI2C(bus, addr)
 	if err != nil {
@@ -40,12 +44,16 @@ func NewPCA9685(bus i2c.Bus, addr uint16) (*PCA9685, error) {
 	if pre[0] < 3 {
 		return nil, fmt.Errorf("servo: PCA9685 at %#02x on %s: PRE_SCALE %d below the minimum 3", addr, bus, pre[0])
 	}
-	return &PCA9685{
+	p := &PCA9685{
 		dev:  dev,
 		regs: i2c.Dev{Bus: bus, Addr: addr},
 		name: fmt.Sprintf("PCA9685{%s %#02x}", bus, addr),
 		tick: time.Duration(int(pre[0])+1) * oscTick,
-	}, nil
+	}
+	if err := p.allOff(); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // Period returns the actual PWM period.
@@ -65,9 +73,14 @@ func (p *PCA9685) Channel(ch int) (*PCA9685Channel, error) {
 func (p *PCA9685) Halt() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	// ALL_LED_ON_L..ALL_LED_OFF_H in one auto-increment write.
+	return p.allOff()
+}
+
+// allOff writes ALL_LED_ON_L..ALL_LED_OFF_H in one auto-increment write
+// with the full-off bit: outputs low, counts never equal.
+func (p *PCA9685) allOff() error {
 	if err := p.regs.Tx([]byte{0xFA, 0x00, 0x00, 0x00, 0x10}, nil); err != nil {
-		return fmt.Errorf("servo: %s: %w", p.name, err)
+		return fmt.Errorf("servo: %s: all off: %w", p.name, err)
 	}
 	return nil
 }

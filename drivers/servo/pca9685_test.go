@@ -16,6 +16,13 @@ import (
 //	MODE1 |= AI (auto-increment) with SLEEP cleared, then SetPwmFreq(50 Hz):
 //	read MODE1, MODE1 = SLEEP (prescale is only writable asleep),
 //	PRE_SCALE = 122 (periph: (25 MHz/4096 + 25)/50), MODE1 back, MODE1 |= RESTART.
+//
+// Then ours: ALL_LED full off (ALL_LED_OFF_H bit 4), because periph's first
+// write leaves ON = OFF = 0 on every channel. Cross-checked by reading
+// Adafruit_PWMServoDriver.cpp (Adafruit-PWM-Servo-Driver-Library): setPWM(num,
+// on, off) writes [0x06+4·num, on, on>>8, off, off>>8] and setPin(num, 0)
+// is setPWM(num, 0, 4096); with num = 61 (0x06+4·61 = 0xFA, ALLLED_ON_L in
+// its header) that is exactly FA 00 00 00 10.
 func pcaInit(addr uint16) []i2ctest.IO {
 	return []i2ctest.IO{
 		{Addr: addr, W: []byte{0xFA, 0, 0, 0, 0}},
@@ -29,6 +36,7 @@ func pcaInit(addr uint16) []i2ctest.IO {
 		{Addr: addr, W: []byte{0x00, 0x21}},
 		{Addr: addr, W: []byte{0x00, 0xA1}},
 		{Addr: addr, W: []byte{0xFE}, R: []byte{0x7A}},
+		{Addr: addr, W: []byte{0xFA, 0x00, 0x00, 0x00, 0x10}},
 	}
 }
 
@@ -99,6 +107,38 @@ func TestPCA9685Absent(t *testing.T) {
 	pb := &i2ctest.Playback{DontPanic: true}
 	_, err := NewPCA9685(pb, 0x40)
 	if err == nil || !strings.HasPrefix(err.Error(), "servo: no PCA9685 at 0x40 on playback: ") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestPCA9685InitNeverEqual replays the init and checks that the last word
+// on ALL_LED is full off, never the ON = OFF = 0 periph leaves.
+func TestPCA9685InitNeverEqual(t *testing.T) {
+	pb := &i2ctest.Playback{Ops: pcaInit(0x40)}
+	if _, err := NewPCA9685(pb, 0x40); err != nil {
+		t.Fatal(err)
+	}
+	if err := pb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var last []byte
+	for _, op := range pb.Ops {
+		if len(op.W) == 5 && op.W[0] == 0xFA {
+			last = op.W[1:]
+		}
+	}
+	on, off := int(last[0])|int(last[1])<<8, int(last[2])|int(last[3])<<8
+	if on == off || off&0x1000 == 0 {
+		t.Errorf("ALL_LED left at ON %#x OFF %#x: want the full-off bit", on, off)
+	}
+}
+
+func TestPCA9685InitWriteFails(t *testing.T) {
+	// The full-off write is the last of the init: a bus that fails it
+	// must fail NewPCA9685, not leave equal counts behind silently.
+	ops := pcaInit(0x40)
+	pb := &i2ctest.Playback{Ops: ops[:len(ops)-1], DontPanic: true}
+	if _, err := NewPCA9685(pb, 0x40); err == nil || !strings.Contains(err.Error(), "all off") {
 		t.Fatalf("err = %v", err)
 	}
 }
