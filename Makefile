@@ -12,7 +12,7 @@ DATA     ?= ./data
 PYTHON   ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)
 ARM_BINS := dist/tinkerbox-linux-armv6 dist/tinkerbox-linux-armv7 dist/tinkerbox-linux-arm64
 
-.PHONY: all run build arm test lint unit bench clean image flash image-check boot-test
+.PHONY: all run build arm test lint unit bench clean image flash image-check boot-test fuzz
 BOARD    ?= pi0w
 IMAGE    ?= dist/tinkerbox-$(BOARD).img.xz
 
@@ -35,6 +35,12 @@ arm:
 ## test: every check and test (formatting, vet, layering, ARM builds under qemu, browser, the image booted under QEMU)
 test: lint arm image-check boot-test
 	$(GO) test -count=1 ./...
+	GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+## fuzz: every fuzz target for FUZZTIME (default 5s) with a short minimisation; make fuzz FUZZTIME=5m for a long run
+FUZZTIME ?= 5s
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
