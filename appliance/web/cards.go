@@ -21,7 +21,9 @@ import (
 // sorting rules.
 type CardFeed interface {
 	Status() cardfeed.Status
-	SetRules(r cardfeed.Rules)
+	// UpdateRules applies change to the current rules atomically and
+	// returns the result (a partial update never races another).
+	UpdateRules(change func(cardfeed.Rules) cardfeed.Rules) cardfeed.Rules
 }
 
 // CardStore is the card data (*store.Store).
@@ -105,9 +107,19 @@ func (c *cardHandlers) api(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "the card database could not be read")
 		return
 	}
-	for _, o := range out.Collection {
+	for i := range out.Collection {
+		o := &out.Collection[i]
+		o.Price = price(o.Price)
 		out.Cards += o.Qty
 		out.TotalValue += float64(o.Qty) * o.Price
+	}
+	for i := range out.Recent {
+		out.Recent[i].Price = price(out.Recent[i].Price)
+	}
+	if out.Feed != nil {
+		for i := range out.Feed.Recent {
+			out.Feed.Recent[i].Price = price(out.Feed.Recent[i].Price)
+		}
 	}
 	out.TotalValue = math.Round(out.TotalValue*100) / 100
 	out.Sim = c.sim != nil
@@ -118,6 +130,17 @@ func (c *cardHandlers) api(w http.ResponseWriter, r *http.Request) {
 		out.Collection = []store.OwnedCard{}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// price is a price fit to serialise: the store refuses NaN, ±Inf and
+// negative prices and reads bad stored ones as unknown, but one slipping
+// through from another source must not turn a page into a 500 for good
+// (encoding/json cannot write them): it is unknown (0).
+func price(p float64) float64 {
+	if math.IsNaN(p) || math.IsInf(p, 0) || p < 0 {
+		return 0
+	}
+	return p
 }
 
 var conditionNames = map[string]string{
@@ -140,8 +163,8 @@ func exportRows(format string, cs []store.OwnedCard) ([][]string, error) {
 		}
 		return l
 	}
-	price := func(p float64) string {
-		if p <= 0 {
+	priceText := func(p float64) string {
+		if p = price(p); p == 0 {
 			return ""
 		}
 		return strconv.FormatFloat(p, 'f', 2, 64)
@@ -155,7 +178,7 @@ func exportRows(format string, cs []store.OwnedCard) ([][]string, error) {
 			if c.Finish != "nonfoil" {
 				foil = c.Finish
 			}
-			rows = append(rows, []string{strconv.Itoa(c.Qty), "0", c.Name, c.Set, cond(c.Condition), lang(c.Lang), foil, "", "", c.Number, "False", "False", price(c.Price)})
+			rows = append(rows, []string{strconv.Itoa(c.Qty), "0", c.Name, c.Set, cond(c.Condition), lang(c.Lang), foil, "", "", c.Number, "False", "False", priceText(c.Price)})
 		}
 	case "deckbox":
 		rows = append(rows, []string{"Count", "Tradelist Count", "Name", "Edition", "Card Number", "Condition", "Language", "Foil", "Signed", "Artist Proof", "Altered Art", "Misprint", "Promo", "Textless", "My Price"})
@@ -164,7 +187,7 @@ func exportRows(format string, cs []store.OwnedCard) ([][]string, error) {
 			if c.Finish != "nonfoil" {
 				foil = "foil"
 			}
-			rows = append(rows, []string{strconv.Itoa(c.Qty), "0", c.Name, strings.ToUpper(c.Set), c.Number, cond(c.Condition), lang(c.Lang), foil, "", "", "", "", "", "", price(c.Price)})
+			rows = append(rows, []string{strconv.Itoa(c.Qty), "0", c.Name, strings.ToUpper(c.Set), c.Number, cond(c.Condition), lang(c.Lang), foil, "", "", "", "", "", "", priceText(c.Price)})
 		}
 	case "tcgplayer":
 		rows = append(rows, []string{"Quantity", "Name", "Set Code", "Card Number", "Printing", "Condition", "Language", "Price"})
@@ -173,7 +196,7 @@ func exportRows(format string, cs []store.OwnedCard) ([][]string, error) {
 			if c.Finish != "nonfoil" {
 				printing = "Foil"
 			}
-			rows = append(rows, []string{strconv.Itoa(c.Qty), c.Name, strings.ToUpper(c.Set), c.Number, printing, cond(c.Condition), lang(c.Lang), price(c.Price)})
+			rows = append(rows, []string{strconv.Itoa(c.Qty), c.Name, strings.ToUpper(c.Set), c.Number, printing, cond(c.Condition), lang(c.Lang), priceText(c.Price)})
 		}
 	default:
 		return nil, fmt.Errorf("unknown format %q: want moxfield, deckbox or tcgplayer", format)
@@ -233,7 +256,7 @@ func (c *cardHandlers) search(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []searchJSON{}
 	for _, k := range cs {
-		out = append(out, searchJSON{ID: k.ID, Name: k.Name, Set: k.Set, Number: k.Number, Lang: k.Lang, Price: k.USD})
+		out = append(out, searchJSON{ID: k.ID, Name: k.Name, Set: k.Set, Number: k.Number, Lang: k.Lang, Price: price(k.USD)})
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -258,20 +281,38 @@ func (c *cardHandlers) face(w http.ResponseWriter, r *http.Request) {
 	w.Write(buf.Bytes())
 }
 
-func (c *cardHandlers) correct(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Scan int64  `json:"scan"`
-		Card string `json:"card"`
+// errEmptyBody: an empty or null body names nothing to change; treating it
+// as zero values once cleared the sorting rules.
+var errEmptyBody = errors.New("empty body: send a JSON object naming what to change")
+
+// decodeObject decodes a JSON object body into v (a pointer to a pointer
+// to a struct): nil after an empty or `null` body is an error, so a
+// handler never mistakes a missing body for zero values.
+func decodeObject[T any](w http.ResponseWriter, r *http.Request) (*T, error) {
+	var v *T
+	if err := decodeBody(w, r, &v); err != nil {
+		return nil, err
 	}
-	if err := decodeBody(w, r, &body); err != nil {
+	if v == nil {
+		return nil, errEmptyBody
+	}
+	return v, nil
+}
+
+func (c *cardHandlers) correct(w http.ResponseWriter, r *http.Request) {
+	body, err := decodeObject[struct {
+		Scan *int64  `json:"scan"`
+		Card *string `json:"card"`
+	}](w, r)
+	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if body.Scan <= 0 || body.Card == "" {
+	if body.Scan == nil || *body.Scan <= 0 || body.Card == nil || *body.Card == "" {
 		writeError(w, http.StatusBadRequest, "want {\"scan\": id, \"card\": catalog id}")
 		return
 	}
-	sc, err := c.st.CorrectScan(r.Context(), body.Scan, body.Card)
+	sc, err := c.st.CorrectScan(r.Context(), *body.Scan, *body.Card)
 	switch {
 	case errors.Is(err, store.ErrNoCard):
 		writeError(w, http.StatusNotFound, err.Error())
@@ -279,20 +320,27 @@ func (c *cardHandlers) correct(w http.ResponseWriter, r *http.Request) {
 		c.s.log.Error("web: cards correct", "err", err)
 		writeError(w, http.StatusInternalServerError, "the correction could not be saved")
 	default:
+		sc.Price = price(sc.Price)
 		writeJSON(w, http.StatusOK, sc)
 	}
 }
 
+// rules updates what the body names, and only that: {"threshold": 5}
+// keeps the deck list, {"deck": ""} clears it.
 func (c *cardHandlers) rules(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Deck      string  `json:"deck"`
-		Threshold float64 `json:"threshold"`
-	}
-	if err := decodeBody(w, r, &body); err != nil {
+	body, err := decodeObject[struct {
+		Deck      *string  `json:"deck"`
+		Threshold *float64 `json:"threshold"`
+	}](w, r)
+	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if body.Threshold < 0 || body.Threshold > 1e6 || math.IsNaN(body.Threshold) {
+	if body.Deck == nil && body.Threshold == nil {
+		writeError(w, http.StatusBadRequest, `nothing to change: send {"deck": "…"} and/or {"threshold": USD}`)
+		return
+	}
+	if t := body.Threshold; t != nil && (*t < 0 || *t > 1e6 || math.IsNaN(*t)) {
 		writeError(w, http.StatusBadRequest, "threshold: 0 to 1000000 USD")
 		return
 	}
@@ -300,8 +348,19 @@ func (c *cardHandlers) rules(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, "the card feeder scene is not configured")
 		return
 	}
-	rules := cardfeed.Rules{Deck: cardfeed.ParseDeckList(body.Deck), Threshold: body.Threshold}
-	c.feed.SetRules(rules)
+	var deck map[string]bool
+	if body.Deck != nil {
+		deck = cardfeed.ParseDeckList(*body.Deck) // parsed outside the feeder's lock
+	}
+	rules := c.feed.UpdateRules(func(r cardfeed.Rules) cardfeed.Rules {
+		if body.Deck != nil {
+			r.Deck = deck
+		}
+		if body.Threshold != nil {
+			r.Threshold = *body.Threshold
+		}
+		return r
+	})
 	writeJSON(w, http.StatusOK, map[string]any{"deck_cards": len(rules.Deck), "threshold": rules.Threshold})
 }
 
@@ -310,10 +369,10 @@ func (c *cardHandlers) simAction(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no simulator: these are real cards")
 		return
 	}
-	var body struct {
+	body, err := decodeObject[struct {
 		Action string `json:"action"`
-	}
-	if err := decodeBody(w, r, &body); err != nil {
+	}](w, r)
+	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}

@@ -48,7 +48,10 @@ type fakeFeed struct{ rules cardfeed.Rules }
 func (f *fakeFeed) Status() cardfeed.Status {
 	return cardfeed.Status{State: cardfeed.Jammed, Reason: "jam", Stats: cardfeed.Stats{Cards: 4, PerMinute: 61}}
 }
-func (f *fakeFeed) SetRules(r cardfeed.Rules) { f.rules = r }
+func (f *fakeFeed) UpdateRules(change func(cardfeed.Rules) cardfeed.Rules) cardfeed.Rules {
+	f.rules = change(f.rules)
+	return f.rules
+}
 
 type fakeCardSim struct{ got []string }
 

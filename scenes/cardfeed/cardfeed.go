@@ -190,6 +190,16 @@ func (s *Scene) SetRules(r Rules) {
 	s.rules = r
 }
 
+// UpdateRules applies change to the current rules under the scene's lock
+// and returns the result: a partial update from the web page keeps what it
+// does not name, and two of them never lose one another's change.
+func (s *Scene) UpdateRules(change func(Rules) Rules) Rules {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rules = change(s.rules)
+	return s.rules
+}
+
 // Status reports the machine's state, figures and recent scans.
 func (s *Scene) Status() Status {
 	s.mu.Lock()
