@@ -7,9 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
-	_ "image/jpeg" // reference images and photos
-	_ "image/png"
 	"io"
 	"io/fs"
 	"iter"
@@ -21,6 +18,7 @@ import (
 	"strings"
 
 	"tinkerbox/appliance/store"
+	"tinkerbox/images/imgdecode"
 	"tinkerbox/scenes/cardfeed/recog"
 	"tinkerbox/scenes/scene"
 )
@@ -432,14 +430,9 @@ func price(prices map[string]any, key string) (float64, error) {
 }
 
 func hashImage(c *store.CatalogCard, path string) error {
-	f, err := os.Open(path)
+	img, err := imgdecode.ReadFile(path, imgdecode.Photo())
 	if err != nil {
-		return err
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		return fmt.Errorf("reference image %s: %w", path, err)
+		return fmt.Errorf("reference image: %w", err)
 	}
 	c.Features = recog.FromFace(img).Encode()
 	if c.Image == "" || strings.HasPrefix(c.Image, "http") {
@@ -606,14 +599,9 @@ func catalogIdentify(ctx context.Context, st *store.Store, files []string, out, 
 }
 
 func identifyFile(idx *recog.Index, path string) (recog.Match, error) {
-	f, err := os.Open(path)
+	img, err := imgdecode.ReadFile(path, imgdecode.Photo())
 	if err != nil {
 		return recog.Match{}, err
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		return recog.Match{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return idx.Identify(img)
 }

@@ -1,7 +1,6 @@
 package appliance
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"tinkerbox/appliance/store"
+	"tinkerbox/images/imgdecode"
 	"tinkerbox/scenes/cardfeed/recog"
 	"tinkerbox/scenes/scene"
 )
@@ -388,16 +388,7 @@ func (p *imagePipeline) write(ctx context.Context, res <-chan store.CatalogImage
 }
 
 func decodeImageFile(path string) (image.Image, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: not a readable image: %w", path, err)
-	}
-	return img, nil
+	return imgdecode.ReadFile(path, imgdecode.Photo())
 }
 
 // writeFileSync writes path through a temporary file that is synced and
@@ -459,7 +450,12 @@ func (f *fetcher) fetch(ctx context.Context, url string) (image.Image, []byte, e
 		}
 		body, err := f.once(ctx, url)
 		if err == nil {
-			img, _, err := image.Decode(bytes.NewReader(body))
+			// The body is bounded by MaxBytes; its header may still claim
+			// gigabytes of pixels.
+			img, err := imgdecode.DecodeBytes(body, "the image", imgdecode.Photo())
+			if errors.Is(err, imgdecode.ErrTooLarge) {
+				return nil, nil, err
+			}
 			if err != nil {
 				return nil, nil, fmt.Errorf("not a readable image: %w", err)
 			}

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"image"
-	_ "image/jpeg" // print accepts JPEGs too
-	_ "image/png"
 	"io"
 	"log/slog"
 	"os"
@@ -14,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"tinkerbox/appliance/board"
+	"tinkerbox/images/imgdecode"
 	"tinkerbox/scenes/scene"
 )
 
@@ -62,14 +60,10 @@ func Print(ctx context.Context, o Options, file string) error {
 	if o.Clock == nil {
 		o.Clock = scene.SystemClock{}
 	}
-	f, err := os.Open(file)
+	// Checked from the header first: a small file can claim gigabytes.
+	img, err := imgdecode.ReadFile(file, imgdecode.Photo())
 	if err != nil {
 		return fmt.Errorf("print: %w", err)
-	}
-	img, _, err := image.Decode(f)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("print: %s is not a PNG or JPEG image: %w", file, err)
 	}
 	cfg, err := loadConfig(&o, log)
 	if err != nil {
