@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"slices"
@@ -45,13 +46,31 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// MaxFileSize caps a config file: the example with every comment is a few
+// kilobytes, and a file that never ends (/dev/zero, a FIFO fed forever)
+// must not fill a Pi Zero's memory.
+const MaxFileSize = 1 << 20
+
 // Load reads and parses the file at path (see Parse). A missing file gives
 // an error wrapping fs.ErrNotExist; the caller decides whether to fall back
-// to Default.
+// to Default. A file larger than MaxFileSize is refused.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	tooBig := fmt.Errorf("config: %s is larger than %d MiB", path, MaxFileSize>>20)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > MaxFileSize {
+		return nil, tooBig
+	}
+	// Read through a limit even when stat said small: a device says 0.
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, tooBig
 	}
 	return Parse(path, data)
 }
