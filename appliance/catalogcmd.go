@@ -11,11 +11,15 @@ import (
 	"io/fs"
 	"iter"
 	"log/slog"
+	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"tinkerbox/appliance/store"
 	"tinkerbox/images/imgdecode"
@@ -316,11 +320,27 @@ type scryCard struct {
 	} `json:"card_faces"`
 }
 
+// Import limits: a line or card far beyond any real one is a broken or
+// hostile file, refused before it is held whole (a 1 GB file without a
+// newline once went into memory in one piece).
+const (
+	maxCSVRecord = 64 << 10 // bytes of one CSV record (a real one: under 200)
+	maxJSONCard  = 1 << 20  // bytes of one Scryfall card object (real ones: 2 to 30 KB)
+	maxName      = 200      // characters of a card name (the longest printed: 141)
+	maxField     = 64       // bytes of an id, set, collector number, language or finish
+	maxFinishes  = 16
+	maxImageRef  = 4096 // bytes of an image path or URL
+	maxPrice     = 1e9  // in the catalog's currency: more is a typo or garbage
+	kib          = 1024 // for messages
+)
+
 // scryfallCards decodes Scryfall bulk data (a JSON array of card objects)
-// one card at a time: memory stays flat however big the file is.
+// one card at a time: memory stays flat however big the file is, and no
+// card may take more than maxJSONCard bytes of it.
 func scryfallCards(r io.Reader, path, imagesDir string) iter.Seq2[store.CatalogCard, error] {
 	return func(yield func(store.CatalogCard, error) bool) {
-		dec := json.NewDecoder(bufio.NewReaderSize(r, 1<<16))
+		br := &budgetReader{r: bufio.NewReaderSize(r, 1<<16), limit: maxJSONCard}
+		dec := json.NewDecoder(br)
 		fail := func(err error) { yield(store.CatalogCard{}, jsonError(path, dec, err)) }
 		tok, err := dec.Token()
 		if err != nil {
@@ -331,7 +351,13 @@ func scryfallCards(r io.Reader, path, imagesDir string) iter.Seq2[store.CatalogC
 			yield(store.CatalogCard{}, fmt.Errorf("catalog: %s: byte 0: want a JSON array of cards (Scryfall bulk data), got %v", path, tok))
 			return
 		}
-		for dec.More() {
+		for {
+			// The decoder buffers a whole value before it decodes it: the
+			// budget starts again at each card.
+			br.limit = dec.InputOffset() + maxJSONCard
+			if !dec.More() {
+				break
+			}
 			start := dec.InputOffset()
 			var sc scryCard
 			if err := dec.Decode(&sc); err != nil {
@@ -340,7 +366,11 @@ func scryfallCards(r io.Reader, path, imagesDir string) iter.Seq2[store.CatalogC
 			}
 			c, err := sc.catalogCard(imagesDir)
 			if err != nil {
-				yield(c, fmt.Errorf("catalog: %s: card at byte %d: %w", path, start, err))
+				what := "card"
+				if sc.Name != "" && len(sc.Name) <= maxName && validText(sc.Name) {
+					what = fmt.Sprintf("card %q", sc.Name)
+				}
+				yield(c, fmt.Errorf("catalog: %s: %s at byte %d: %w", path, what, start, err))
 				return
 			}
 			if !yield(c, nil) {
@@ -353,12 +383,37 @@ func scryfallCards(r io.Reader, path, imagesDir string) iter.Seq2[store.CatalogC
 	}
 }
 
+// errCardTooBig stops a JSON card that is larger than maxJSONCard.
+var errCardTooBig = fmt.Errorf("a card is larger than %d KiB (Scryfall's are a few KiB)", maxJSONCard/kib)
+
+// budgetReader gives out no more than limit bytes in all; scryfallCards
+// moves the limit on at every card.
+type budgetReader struct {
+	r           io.Reader
+	read, limit int64
+}
+
+func (b *budgetReader) Read(p []byte) (int, error) {
+	left := b.limit - b.read
+	if left <= 0 {
+		return 0, errCardTooBig
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := b.r.Read(p)
+	b.read += int64(n)
+	return n, err
+}
+
 // jsonError names the byte offset of a JSON error.
 func jsonError(path string, dec *json.Decoder, err error) error {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	off := dec.InputOffset()
 	switch {
+	case errors.Is(err, errCardTooBig):
+		return fmt.Errorf("catalog: %s: byte %d: %w", path, off, err)
 	case errors.As(err, &se):
 		off = se.Offset
 	case errors.As(err, &te):
@@ -375,6 +430,21 @@ func (sc scryCard) catalogCard(imagesDir string) (store.CatalogCard, error) {
 	if c.ID == "" || c.Name == "" {
 		return c, errors.New("no id or name")
 	}
+	if strings.ContainsAny(c.ID, `/\`) || c.ID == "." || c.ID == ".." {
+		return c, fmt.Errorf("id %q is not a file name (the reference image is <id>.jpg)", c.ID)
+	}
+	if err := checkFields(c.Name, map[string]string{"id": c.ID, "oracle_id": c.OracleID, "set": c.Set,
+		"collector_number": c.Number, "lang": c.Lang}); err != nil {
+		return c, err
+	}
+	if len(c.Finishes) > maxFinishes {
+		return c, fmt.Errorf("finishes: %d of them, at most %d", len(c.Finishes), maxFinishes)
+	}
+	for _, f := range c.Finishes {
+		if err := checkField("finishes", f, maxField); err != nil {
+			return c, err
+		}
+	}
 	// Double-faced cards keep the images (and the oracle id of reversible
 	// cards) on their faces: the front face identifies the card.
 	uris := sc.ImageURIs
@@ -387,6 +457,9 @@ func (sc scryCard) catalogCard(imagesDir string) (store.CatalogCard, error) {
 	c.Image = uris["normal"]
 	if c.Image == "" {
 		c.Image = uris["large"]
+	}
+	if err := checkField("image_uris", c.Image, maxImageRef); err != nil {
+		return c, err
 	}
 	var err error
 	if c.USD, err = price(sc.Prices, "usd"); err != nil {
@@ -422,11 +495,66 @@ func price(prices map[string]any, key string) (float64, error) {
 	if !ok {
 		return 0, fmt.Errorf("prices.%s: want a string, got %v", key, v)
 	}
-	p, err := strconv.ParseFloat(s, 64)
-	if err != nil || p < 0 {
-		return 0, fmt.Errorf("prices.%s: %q is not a price", key, s)
+	p, err := parsePrice(s)
+	if err != nil {
+		return 0, fmt.Errorf("prices.%s: %w", key, err)
 	}
 	return p, nil
+}
+
+// parsePrice reads a price: a finite amount from 0 to maxPrice. NaN and
+// Inf parse as floats, and once stored they broke the search and the
+// export; an import is refused at the first bad price, naming the card,
+// so the maker fixes the file (Scryfall's own files never have one).
+func parsePrice(s string) (float64, error) {
+	if len(s) > maxField {
+		return 0, fmt.Errorf("%d bytes is not a price", len(s))
+	}
+	p, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(p) || math.IsInf(p, 0) || p < 0 || p > maxPrice {
+		return 0, fmt.Errorf("%q is not a price (want an amount from 0 to %g)", s, float64(maxPrice))
+	}
+	return p, nil
+}
+
+// checkFields checks a card's name and its short fields.
+func checkFields(name string, short map[string]string) error {
+	if n := utf8.RuneCountInString(name); n > maxName {
+		return fmt.Errorf("name: %d characters, at most %d", n, maxName)
+	}
+	if err := checkField("name", name, 4*maxName); err != nil {
+		return err
+	}
+	for _, k := range slices.Sorted(maps.Keys(short)) {
+		if err := checkField(k, short[k], maxField); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkField refuses a field longer than max bytes, not UTF-8, or with
+// control characters (a NUL in a name is a broken file, not a card).
+func checkField(key, v string, max int) error {
+	if len(v) > max {
+		return fmt.Errorf("%s: %d bytes, at most %d", key, len(v), max)
+	}
+	if !validText(v) {
+		return fmt.Errorf("%s: %q is not UTF-8 text without control characters", key, v)
+	}
+	return nil
+}
+
+func validText(v string) bool {
+	if !utf8.ValidString(v) {
+		return false
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }
 
 func hashImage(c *store.CatalogCard, path string) error {
@@ -445,11 +573,23 @@ func hashImage(c *store.CatalogCard, path string) error {
 // and image (any order), then one printing per line.
 func csvCards(r io.Reader, path, imagesDir string) iter.Seq2[store.CatalogCard, error] {
 	return func(yield func(store.CatalogCard, error) bool) {
-		cr := csv.NewReader(r)
+		lim := &recordLimiter{r: r, max: maxCSVRecord, line: 1, start: 1}
+		cr := csv.NewReader(lim)
 		cr.FieldsPerRecord = -1
+		cr.ReuseRecord = true
+		readErr := func(err error) error {
+			var long *recordTooLong
+			if errors.As(err, &long) {
+				return fmt.Errorf("catalog: %s: line %d: a record longer than %d KiB (a CSV catalog has one printing a line)", path, long.line, maxCSVRecord/kib)
+			}
+			return fmt.Errorf("catalog: %s: %w", path, err)
+		}
 		head, err := cr.Read()
 		if err != nil {
-			yield(store.CatalogCard{}, fmt.Errorf("catalog: %s: header: %w", path, err))
+			if !errors.Is(err, errRecordTooLong) {
+				err = fmt.Errorf("header: %w", err)
+			}
+			yield(store.CatalogCard{}, readErr(err))
 			return
 		}
 		col := map[string]int{}
@@ -474,7 +614,7 @@ func csvCards(r io.Reader, path, imagesDir string) iter.Seq2[store.CatalogCard, 
 				return
 			}
 			if err != nil {
-				yield(store.CatalogCard{}, fmt.Errorf("catalog: %s: %w", path, err))
+				yield(store.CatalogCard{}, readErr(err))
 				return
 			}
 			line, _ := cr.FieldPos(0)
@@ -484,15 +624,24 @@ func csvCards(r io.Reader, path, imagesDir string) iter.Seq2[store.CatalogCard, 
 				yield(c, fmt.Errorf("catalog: %s: line %d: name, set and number are required", path, line))
 				return
 			}
+			if err := checkFields(c.Name, map[string]string{"set": c.Set, "number": c.Number}); err != nil {
+				c.Name = ""
+				yield(c, fmt.Errorf("catalog: %s: line %d: %w", path, line, err))
+				return
+			}
 			if p := get(rec, "price"); p != "" {
-				v, err := strconv.ParseFloat(strings.TrimPrefix(p, "$"), 64)
-				if err != nil || v < 0 {
-					yield(c, fmt.Errorf("catalog: %s: line %d: price %q is not a number", path, line, p))
+				v, err := parsePrice(strings.TrimPrefix(p, "$"))
+				if err != nil {
+					yield(c, fmt.Errorf("catalog: %s: line %d (%s): price: %w", path, line, c.Name, err))
 					return
 				}
 				c.USD = v
 			}
 			if im := get(rec, "image"); im != "" {
+				if err := checkField("image", im, maxImageRef); err != nil {
+					yield(c, fmt.Errorf("catalog: %s: line %d: %w", path, line, err))
+					return
+				}
 				if !filepath.IsAbs(im) {
 					im = filepath.Join(imagesDir, im)
 				}
@@ -506,6 +655,46 @@ func csvCards(r io.Reader, path, imagesDir string) iter.Seq2[store.CatalogCard, 
 			}
 		}
 	}
+}
+
+// recordLimiter refuses a CSV record (a line, or several inside quotes)
+// longer than max bytes before csv.Reader holds it: that reader keeps a
+// whole record in memory, however long.
+type recordLimiter struct {
+	r      io.Reader
+	max    int
+	n      int // bytes of the record so far
+	quoted bool
+	line   int // the line being read, from 1
+	start  int // the line the record started on
+}
+
+// errRecordTooLong is matched by a *recordTooLong.
+var errRecordTooLong = errors.New("record too long")
+
+type recordTooLong struct{ line int }
+
+func (e *recordTooLong) Error() string        { return fmt.Sprintf("line %d: %v", e.line, errRecordTooLong) }
+func (e *recordTooLong) Is(target error) bool { return target == errRecordTooLong }
+
+func (l *recordLimiter) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for i, c := range p[:n] {
+		l.n++
+		if l.n > l.max {
+			return i, &recordTooLong{line: l.start}
+		}
+		switch c {
+		case '"': // "" inside a quoted field toggles twice: still quoted
+			l.quoted = !l.quoted
+		case '\n':
+			l.line++
+			if !l.quoted {
+				l.n, l.start = 0, l.line
+			}
+		}
+	}
+	return n, err
 }
 
 // countingReader feeds the progress bar.
