@@ -45,10 +45,33 @@ func (a *app) barometerOpts() barometer.Opts {
 // barometerScene builds the barometer on the Enviro pHAT's BMP280 (or the
 // simulated weather), the scroll display and the status lights.
 func (a *app) barometerScene() (scene.Scene, error) {
+	a.resumeSimWeather(context.Background())
 	o := a.barometerOpts()
 	o.Recorded = true // a.recordBarometer samples whichever scene is on
 	a.baro = barometer.New(a.board.Env, a.board.Display, a.board.Lights, a.store, a.clock, o)
 	return a.baro, nil
+}
+
+// resumeSimWeather starts the simulated weather after the history a previous
+// run stored: its accelerated clock runs ahead of real time, so a fresh one
+// would stamp new samples under the old ones (a reading "from tomorrow" that
+// never changes) and restart the pressure from the scenario's usual value.
+func (a *app) resumeSimWeather(ctx context.Context) {
+	sb := a.board.Sim
+	if sb == nil || sb.Weather == nil {
+		return
+	}
+	latest, err := a.store.Latest(ctx, 1)
+	if err != nil || len(latest) == 0 {
+		return
+	}
+	last := latest[0]
+	step := max(a.barometerOpts().Interval*simSpeedup, time.Second)
+	hpa := 0.0
+	if last.OK() {
+		hpa = float64(last.Pressure) / float64(barometer.HPa)
+	}
+	sb.Weather.Resume(last.At.Add(step), hpa)
 }
 
 // recordBarometer keeps the pressure history going while other scenes run,

@@ -10,14 +10,27 @@ import (
 	"periph.io/x/conn/v3/physic"
 )
 
-// Weather scenarios.
+// Weather scenarios. Each starts from the pressure at the moment it is
+// chosen, so a change of scenario never jumps; a fresh sensor starts from the
+// scenario's usual pressure.
 const (
-	ScenarioSteady   = "steady"   // 1021 hPa high, ±0.3 hPa daily wobble
-	ScenarioStorm    = "storm"    // 1013 hPa falling 8 hPa over 3 h, then bottoming out at 1005
-	ScenarioClearing = "clearing" // 995 hPa rising 6 hPa over 3 h, then steady at 1001
+	ScenarioSteady   = "steady"   // holds, ±0.3 hPa daily wobble (fresh: a 1021 hPa high)
+	ScenarioStorm    = "storm"    // falls 8 hPa over 3 h, then bottoms out (fresh: from 1013)
+	ScenarioClearing = "clearing" // rises 6 hPa over 3 h, then holds (fresh: from 995)
 )
 
-const noiseHPa = 0.05 // sensor noise amplitude
+const (
+	noiseHPa = 0.05 // sensor noise amplitude
+	// Scenarios stop at these bounds: pressing "storm" again and again must
+	// not take the sea below any pressure a barometer has seen.
+	lowestHPa, highestHPa = 960, 1045
+)
+
+// freshHPa is where a scenario starts on a sensor with no history.
+var freshHPa = map[string]float64{ScenarioSteady: 1021, ScenarioStorm: 1013, ScenarioClearing: 995}
+
+// freshCloud is a fresh scenario's sky: 0 fair, 1 stormy.
+var freshCloud = map[string]float64{ScenarioSteady: 0, ScenarioStorm: 0, ScenarioClearing: 1}
 
 // WeatherOpts configures a Weather.
 type WeatherOpts struct {
@@ -25,6 +38,9 @@ type WeatherOpts struct {
 	Speedup  float64 // simulated seconds per real second
 	Scenario string  // one of Scenarios()
 	Seed     int64   // noise seed: same seed, same readings
+	// Start is the simulated time to start at; zero is the clock's now.
+	// The simulator resumes after the history it already stored (Resume).
+	Start time.Time
 }
 
 // DefaultWeatherOpts runs the steady scenario an hour a minute.
@@ -44,6 +60,8 @@ type Weather struct {
 	simStart  time.Time
 	scenario  string
 	scStart   time.Time // simulated time the scenario (re)started
+	base      float64   // hPa at scStart, before noise
+	cloud     float64   // progress (0 fair .. 1 stormy) at scStart
 	failing   bool
 }
 
@@ -53,7 +71,7 @@ type Weather struct {
 func NewWeather(opts *WeatherOpts) *Weather {
 	o := DefaultWeatherOpts()
 	if opts != nil {
-		o.Clock, o.Seed = opts.Clock, opts.Seed
+		o.Clock, o.Seed, o.Start = opts.Clock, opts.Seed, opts.Start
 		if opts.Speedup > 0 && !math.IsInf(opts.Speedup, 0) {
 			o.Speedup = opts.Speedup
 		}
@@ -63,14 +81,37 @@ func NewWeather(opts *WeatherOpts) *Weather {
 	}
 	clk := orSystem(o.Clock)
 	now := clk.Now()
+	start := now
+	if !o.Start.IsZero() {
+		start = o.Start
+	}
 	return &Weather{
 		clk:       clk,
 		speedup:   o.Speedup,
 		seed:      uint64(o.Seed),
 		realStart: now,
-		simStart:  now,
+		simStart:  start,
 		scenario:  o.Scenario,
-		scStart:   now,
+		scStart:   start,
+		base:      freshHPa[o.Scenario],
+		cloud:     freshCloud[o.Scenario],
+	}
+}
+
+// Resume continues the weather after a stored history: simulated time jumps
+// forward to after (when that is later than now, as it is after a restart of
+// an accelerated simulator) and the running scenario continues from hpa, the
+// last stored reading. Without this a restart starts the clock under the
+// stored samples and the pressure from the scenario's usual value.
+func (w *Weather) Resume(after time.Time, hpa float64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if t := w.simTime(); after.After(t) {
+		w.realStart, w.simStart = w.clk.Now(), after
+	}
+	w.scStart = w.simTime()
+	if hpa >= lowestHPa && hpa <= highestHPa {
+		w.base = hpa
 	}
 }
 
@@ -91,16 +132,22 @@ func (w *Weather) Scenario() string {
 	return w.scenario
 }
 
-// SetScenario restarts the weather with scenario name from the current
-// simulated time.
+// SetScenario starts scenario name from the current simulated time and
+// pressure, so the reading moves on smoothly instead of jumping.
 func (w *Weather) SetScenario(name string) error {
 	if !slices.Contains(w.Scenarios(), name) {
 		return fmt.Errorf("sim: weather: unknown scenario %q (have %v)", name, w.Scenarios())
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.scenario = name
-	w.scStart = w.simTime()
+	now := w.simTime()
+	if p, c, ok := w.curve(now); ok {
+		w.base, w.cloud = p, c
+	} else {
+		// From an unknown scenario: nothing to continue from.
+		w.base, w.cloud = freshHPa[name], freshCloud[name]
+	}
+	w.scenario, w.scStart = name, now
 	return nil
 }
 
@@ -135,18 +182,8 @@ func (w *Weather) Sense(env *physic.Env) error {
 		return fmt.Errorf("sim: weather: sensor not responding")
 	}
 	t := w.simTime()
-	e := t.Sub(w.scStart).Hours()
-	var hpa, progress float64 // progress: 0 fair .. 1 stormy, for temperature and humidity
-	switch w.scenario {
-	case ScenarioSteady:
-		hpa = 1021 + 0.3*math.Sin(2*math.Pi*e/24)
-	case ScenarioStorm:
-		f := math.Min(e/3, 1)
-		hpa, progress = 1013-8*f, f
-	case ScenarioClearing:
-		f := math.Min(e/3, 1)
-		hpa, progress = 995+6*f, 1-f
-	default:
+	hpa, progress, ok := w.curve(t)
+	if !ok {
 		return fmt.Errorf("sim: weather: unknown scenario %q", w.scenario)
 	}
 	hpa += noiseHPa * w.noise(t)
@@ -160,6 +197,32 @@ func (w *Weather) Sense(env *physic.Env) error {
 	env.Temperature = physic.ZeroCelsius + physic.Temperature(math.Round(celsius*float64(physic.Celsius)))
 	env.Humidity = physic.RelativeHumidity(math.Round(rh * float64(physic.PercentRH)))
 	return nil
+}
+
+// curve is the scenario's pressure at simulated time t, without noise, and
+// its progress from fair (0) to stormy (1) for temperature and humidity.
+// Changes follow a smoothstep, so a new scenario starts at the old one's
+// pressure and slope zero: the 3-hour tendency never sees a step.
+func (w *Weather) curve(t time.Time) (hpa, progress float64, ok bool) {
+	e := t.Sub(w.scStart).Hours()
+	f := smoothstep(e / 3)
+	switch w.scenario {
+	case ScenarioSteady:
+		return w.base + 0.3*math.Sin(2*math.Pi*e/24), w.cloud * (1 - f), true
+	case ScenarioStorm:
+		drop := math.Max(0, math.Min(8, w.base-lowestHPa))
+		return w.base - drop*f, w.cloud + (1-w.cloud)*f, true
+	case ScenarioClearing:
+		rise := math.Max(0, math.Min(6, highestHPa-w.base))
+		return w.base + rise*f, w.cloud * (1 - f), true
+	}
+	return 0, 0, false
+}
+
+// smoothstep eases 0..1 in and out; x is clamped to 0..1.
+func smoothstep(x float64) float64 {
+	x = math.Max(0, math.Min(1, x))
+	return x * x * (3 - 2*x)
 }
 
 func hourOfDay(t time.Time) float64 {
