@@ -18,12 +18,14 @@ IMAGE    ?= dist/tinkerbox-$(BOARD).img.xz
 
 all: build
 
-## run: the appliance in simulation; open the printed URL for the front panel
+## run: the appliance in simulation; open the printed URL for the front panel (LISTEN=addr:port, DATA=dir)
 run: build
+	@echo "starting the simulator on http://$(LISTEN)/ with its data in $(DATA) (choose with make run LISTEN=0.0.0.0:8080 DATA=dir)"
 	./dist/tinkerbox run --sim --listen $(LISTEN) --data $(DATA)
 
 ## build: the binary for this computer, in dist/
 build:
+	@[ -x dist/tinkerbox ] || echo "building dist/tinkerbox: the first build downloads and compiles the dependencies (a minute or two)..."
 	$(GOBUILD) -o dist/tinkerbox .
 
 ## arm: static binaries for the Pi Zero/1 (armv6), Pi 2/3 (armv7) and 64-bit Pis
