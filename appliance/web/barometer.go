@@ -91,7 +91,8 @@ type baroJSON struct {
 	Warning       string             `json:"warning"` // none, watch, warning, gale
 	Forecast      barometer.Forecast `json:"forecast"`
 	Sensor        baroSensor         `json:"sensor"`
-	Scenario      string             `json:"scenario,omitempty"` // simulation only
+	Scenario      string             `json:"scenario,omitempty"`  // simulation only
+	Simulated     bool               `json:"simulated,omitempty"` // At is the simulator's accelerated time
 	ScenarioNames []string           `json:"scenarios,omitempty"`
 }
 
@@ -130,6 +131,7 @@ func (b *baroHandlers) reportJSON(r barometer.Report) baroJSON {
 	}
 	if b.sim != nil {
 		j.Scenario, j.ScenarioNames = b.sim.Scenario(), b.sim.Scenarios()
+		j.Simulated = true
 	}
 	return j
 }

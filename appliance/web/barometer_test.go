@@ -222,7 +222,14 @@ func TestBarometerScenario(t *testing.T) {
 	}
 	var got baroJSON
 	json.Unmarshal(f.do(basic(req("GET", "/api/barometer", ""))).Body.Bytes(), &got)
-	if got.Scenario != "clearing" || len(got.ScenarioNames) != 3 {
-		t.Errorf("report scenario = %q %v", got.Scenario, got.ScenarioNames)
+	if got.Scenario != "clearing" || len(got.ScenarioNames) != 3 || !got.Simulated {
+		t.Errorf("report scenario = %q %v, simulated %v", got.Scenario, got.ScenarioNames, got.Simulated)
+	}
+	if body := f.do(basic(req("GET", "/barometer", ""))).Body.String(); got.Valid && !strings.Contains(body, "(simulated time)") {
+		t.Error("the simulator's reading time is not marked as simulated")
+	}
+	hw, _ := baroFixture(t, nil)
+	if body := hw.do(basic(req("GET", "/api/barometer", ""))).Body.String(); strings.Contains(body, "simulated") {
+		t.Errorf("hardware reading marked simulated: %s", body)
 	}
 }
