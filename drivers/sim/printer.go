@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"io"
 	"sync"
+	"time"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
@@ -27,11 +28,14 @@ const (
 
 const (
 	textLineDots = 24 // dots per text line and per ESC d unit
+	textSpacing  = 6  // dots fed after a text line (Adafruit: lineSpacing)
 	glyphAdvance = 7  // basicfont.Face7x13 is fixed width
 	textBaseline = 17 // 13-dot glyphs centred in a 24-dot line
 	maxErrors    = 64 // decode errors kept (most recent)
 	maxStatus    = 64 // queued DLE EOT answers
 	maxDC2Bytes  = 48 // Adafruit/CSN-A2 bitmap rows are at most 384 dots
+	maxTabStops  = 32 // ESC D n1 … nk NUL, k ≤ 32
+	bWake        = 0xFF
 )
 
 // Printer faults. Write and Read return errors wrapping them.
@@ -47,6 +51,34 @@ var (
 type PrinterOpts struct {
 	Width   int // paper width in dots (58 mm = 384, 80 mm = 576)
 	MaxRows int // dot rows kept on the roll; the oldest are dropped beyond it
+
+	// Serial, if set, makes the printer a CSN-A2 on a UART with no flow
+	// control: bytes take wire time, wait in a finite receive buffer and
+	// leave it only as the head gets through them; bytes arriving into a
+	// full buffer, or within 50 ms of a wake byte, are lost (the roll shows
+	// the garbage a real printer makes of it). Nil: the printer takes
+	// everything at once, as over USB where the kernel holds the writer back.
+	Serial *SerialModel
+}
+
+// SerialModel is the timing of a serial printer. Zero fields take the
+// CSN-A2 figures Adafruit's library uses.
+type SerialModel struct {
+	Clock      Clock         // drives the model; nil: the system clock
+	Baud       int           // 10 bits a byte on the wire; 0: 19200
+	BufferSize int           // receive buffer in bytes; 0: 256
+	LineTime   time.Duration // one dot line at ESC 7 11 120 40, density 10, break 2; 0: 30 ms
+	FeedTime   time.Duration // one dot line of paper feed; 0: 2.1 ms
+}
+
+// BufferStats is the serial model's receive buffer.
+type BufferStats struct {
+	Size    int // capacity in bytes
+	Fill    int // bytes received and not yet processed, now
+	Peak    int // the most it has held
+	Dropped int // bytes lost: arrived into a full buffer or while waking
+	// Finished is when the head is through everything received so far.
+	Finished time.Time
 }
 
 // DefaultPrinterOpts is a 58 mm printer with about 2.5 m of roll kept.
@@ -82,7 +114,7 @@ type Printer struct {
 	start int
 
 	state  decodeState
-	cmd    [8]byte // longest header: GS v 0 m xL xH yL yH
+	cmd    [2 + maxTabStops + 1]byte // longest header: ESC D with every tab stop and its NUL
 	ncmd   int
 	cmdOff int64 // stream offset of the command being collected
 	off    int64 // bytes decoded so far
@@ -101,6 +133,9 @@ type Printer struct {
 	paperOut  bool
 	unplugged bool
 	version   uint64
+
+	serial *serialModel  // nil: no timing
+	work   time.Duration // head time of what the last decoded byte completed
 }
 
 // NewPrinter returns an empty printer. Zero or nil options take the defaults.
@@ -124,6 +159,9 @@ func NewPrinter(opts *PrinterOpts) *Printer {
 	if r := o.Width % 8; r != 0 {
 		p.lastMask = byte(0xFF << (8 - r))
 	}
+	if opts != nil && opts.Serial != nil {
+		p.serial = newSerialModel(*opts.Serial)
+	}
 	return p
 }
 
@@ -140,6 +178,11 @@ func (p *Printer) Halt() error {
 	p.state = stText
 	p.ncmd = 0
 	p.line = p.line[:0]
+	if m := p.serial; m != nil {
+		// The reset empties the receive buffer and what was on its way.
+		p.advance(m.clock.Now())
+		m.wire, m.held, m.open, m.fill = m.wire[:0], m.held[:0], 0, 0
+	}
 	p.version++
 	return nil
 }
@@ -164,6 +207,12 @@ func (p *Printer) Write(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
+	if p.serial != nil {
+		// The bytes go on the wire; they are decoded as they arrive.
+		p.advance(p.serial.clock.Now())
+		p.serial.send(b)
+		return len(b), nil
+	}
 	p.decode(b)
 	p.version++
 	return len(b), nil
@@ -186,6 +235,7 @@ func onlyStatusRequests(b []byte) bool {
 func (p *Printer) Read(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.advanceNow()
 	if p.unplugged {
 		return 0, fmt.Errorf("%w: read failed", ErrUnplugged)
 	}
@@ -247,6 +297,7 @@ func (p *Printer) ClearRoll() {
 func (p *Printer) Version() uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.advanceNow()
 	return p.version
 }
 
@@ -254,6 +305,7 @@ func (p *Printer) Version() uint64 {
 func (p *Printer) Stats() PrinterStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.advanceNow()
 	return p.stats
 }
 
@@ -261,6 +313,7 @@ func (p *Printer) Stats() PrinterStats {
 func (p *Printer) Errors() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.advanceNow()
 	return append([]string(nil), p.errs...)
 }
 
@@ -268,6 +321,7 @@ func (p *Printer) Errors() []string {
 func (p *Printer) Rows() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.advanceNow()
 	return p.rows()
 }
 
@@ -282,6 +336,7 @@ func (p *Printer) Roll() *image.Gray {
 func (p *Printer) RollTail(n int) *image.Gray {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.advanceNow()
 	rows := p.rows()
 	if n < 0 || n > rows {
 		n = rows
@@ -393,6 +448,11 @@ func (p *Printer) decode(b []byte) {
 				p.cmdOff = p.off - 1
 			case c == bLF:
 				p.printLine()
+			case c == bWake:
+				// Wakes a sleeping CSN-A2; nothing is printed.
+				if p.serial != nil {
+					p.serial.woken()
+				}
 			case c >= 0x20 && c != 0x7F:
 				if len(p.line) >= max(1, p.width/glyphAdvance) {
 					p.printLine() // the line is full: wrap like the real head
@@ -420,6 +480,16 @@ func headerLen(c []byte) (int, bool) {
 			return 3, true
 		case '7':
 			return 5, true
+		case '8': // sleep after n1 + 256·n2 s (firmware ≥ 2.64)
+			return 4, true
+		case 'D': // tab stops, up to a NUL
+			if len(c) > 2 && c[len(c)-1] == 0 {
+				return len(c), true
+			}
+			if len(c) >= 2+maxTabStops+1 {
+				return 0, false
+			}
+			return len(c) + 1, true
 		}
 	case bGS:
 		switch c[1] {
@@ -438,6 +508,8 @@ func headerLen(c []byte) (int, bool) {
 			case 65, 66:
 				return 4, true
 			}
+		case 'a': // automatic status back; bit 5 drives DTR on the CSN-A2
+			return 3, true
 		}
 	case bDC2:
 		switch c[1] {
@@ -464,15 +536,21 @@ func (p *Printer) exec(c []byte) {
 		case 'd':
 			p.printPending()
 			p.addRows(int(c[2]) * textLineDots)
+			p.feed(int(c[2]) * textLineDots)
 			p.stats.Feeds++
 		case 'J':
 			p.printPending()
 			p.addRows(int(c[2]))
+			p.feed(int(c[2]))
 			p.stats.Feeds++
 		case '7':
 			copy(p.stats.Heat[:], c[2:5])
+			if p.serial != nil {
+				p.serial.heat.dots, p.serial.heat.time, p.serial.heat.interval = c[2], c[3], c[4]
+			}
 		}
-		// ESC a (justify), ESC E (bold), ESC ! (mode) are accepted and ignored.
+		// ESC a (justify), ESC E (bold), ESC ! (mode), ESC 8 (sleep
+		// timer) and ESC D (tab stops) are accepted and ignored.
 	case bGS:
 		switch c[1] {
 		case 'v':
@@ -486,8 +564,13 @@ func (p *Printer) exec(c []byte) {
 			p.printPending()
 			if len(c) == 4 {
 				p.addRows(int(c[3]))
+				p.feed(int(c[3]))
 			}
 			p.cut()
+		case 'a':
+			if p.serial != nil {
+				p.serial.dtr = c[2]&0x20 != 0
+			}
 		}
 	case bDC2:
 		switch c[1] {
@@ -500,6 +583,9 @@ func (p *Printer) exec(c []byte) {
 			p.startPayload(int(c[3]), int(c[2]))
 		case '#':
 			p.stats.Density = c[2]
+			if p.serial != nil {
+				p.serial.heat.density, p.serial.heat.breakTime = c[2]&0x1F, c[2]>>5
+			}
 		}
 	case bDLE:
 		p.realtimeStatus(c[2])
@@ -563,6 +649,7 @@ func (p *Printer) payload(b []byte) int {
 	}
 	p.dataCol += n
 	if p.dataCol == p.dataWidth {
+		p.printed(1)
 		p.dataCol = 0
 		p.dataRows--
 		if p.dataRows == 0 {
@@ -585,8 +672,11 @@ func (p *Printer) printLine() {
 	p.stats.TextLines++
 	rows := p.addRows(textLineDots)
 	if len(p.line) == 0 {
+		p.feed(textLineDots + textSpacing)
 		return
 	}
+	p.printed(textLineDots)
+	p.feed(textSpacing)
 	img := p.lineImg
 	for i := range img.Pix {
 		img.Pix[i] = 255
@@ -616,9 +706,234 @@ func (p *Printer) printLine() {
 // cut draws the cut as a dashed row.
 func (p *Printer) cut() {
 	p.stats.Cuts++
+	p.feed(1)
 	row := p.addRows(1)
 	for i := 0; i < len(row); i += 2 {
 		row[i] = 0xFF
 	}
 	row[len(row)-1] &= p.lastMask
+}
+
+// Buffer returns the serial model's receive buffer, or zeros without one.
+func (p *Printer) Buffer() BufferStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.advanceNow()
+	if p.serial == nil {
+		return BufferStats{}
+	}
+	m := p.serial
+	done := m.head
+	if done.Before(m.lastByte) {
+		done = m.lastByte
+	}
+	return BufferStats{Size: m.size, Fill: m.fill, Peak: m.peak, Dropped: m.dropped, Finished: done}
+}
+
+// Busy is the printer's DTR output as the serial model drives it: once
+// `GS a 32` has enabled it, high while fewer than dtrRoom bytes are free.
+// Undriven (no serial model, or not enabled) it reads as ready.
+func (p *Printer) Busy() (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.unplugged {
+		return false, fmt.Errorf("%w: busy line floating", ErrUnplugged)
+	}
+	p.advanceNow()
+	m := p.serial
+	if m == nil || !m.dtr {
+		return false, nil
+	}
+	return m.size-m.fill < dtrRoom, nil
+}
+
+// dtrRoom is how much room the model's printer keeps when it raises DTR. The
+// CSN-A2 manual gives no figure; a writer that looks at the line before
+// every 16 bytes it sends (as escpos does) needs at least that.
+const dtrRoom = 32
+
+// wakeTime is how long a CSN-A2 takes to wake: the CSN-A2 manual and
+// Adafruit's wake() ask for 50 ms before the next command.
+const wakeTime = 50 * time.Millisecond
+
+// modelHeat is what the printer was told with ESC 7 and DC2 #.
+type modelHeat struct {
+	dots, time, interval uint8 // ESC 7 n1 n2 n3
+	density, breakTime   uint8 // DC2 # n: bits 4..0 and 7..5
+}
+
+// Power-on settings per Adafruit's notes on ESC 7 (7, 80 = 800 µs, 2 = 20 µs),
+// and the settings at which Adafruit measured its 30 ms dot line.
+var (
+	powerOnHeat  = modelHeat{dots: 7, time: 80, interval: 2, density: 10, breakTime: 2}
+	adafruitHeat = modelHeat{dots: 11, time: 120, interval: 40, density: 10, breakTime: 2}
+)
+
+// headWidthDots is the CSN-A2 head.
+const headWidthDots = 384
+
+// heating is the time the head spends heating one all-black dot line: it
+// fires (n1+1)·8 dots at a time for n2·10 µs scaled by the density
+// (50 % + 5 % × n), rests n3·10 µs between groups, and breaks for
+// n·250 µs at the end of the line.
+func (h modelHeat) heating() time.Duration {
+	perGroup := (int(h.dots) + 1) * 8
+	groups := (headWidthDots + perGroup - 1) / perGroup
+	fire := time.Duration(h.time) * 10 * time.Microsecond * time.Duration(50+5*int(h.density)) / 100
+	rest := time.Duration(h.interval) * 10 * time.Microsecond
+	return time.Duration(groups)*(fire+rest) + time.Duration(h.breakTime)*250*time.Microsecond
+}
+
+// serialModel is the printer's UART, receive buffer and head timing.
+type serialModel struct {
+	clock    Clock
+	byteTime time.Duration
+	size     int
+	line     time.Duration // a dot line at adafruitHeat
+	feedTime time.Duration
+	heat     modelHeat
+	dtr      bool
+
+	wire      []byte    // written, still on the wire
+	wireStart time.Time // when the first byte of wire started
+	lastByte  time.Time // when the last byte arrived
+	now       time.Time // how far the model has run
+	head      time.Time // when the head finishes the work accepted so far
+	asleep    time.Time // bytes arriving before this are lost (waking)
+	held      []heldBytes
+	open      int // bytes accepted whose work is not complete yet
+	fill      int
+	peak      int
+	dropped   int
+}
+
+// heldBytes are bytes in the buffer that leave it at free.
+type heldBytes struct {
+	n    int
+	free time.Time
+}
+
+func newSerialModel(o SerialModel) *serialModel {
+	if o.Baud <= 0 {
+		o.Baud = 19200
+	}
+	if o.BufferSize <= 0 {
+		o.BufferSize = 256
+	}
+	if o.LineTime <= 0 {
+		o.LineTime = 30 * time.Millisecond
+	}
+	if o.FeedTime <= 0 {
+		o.FeedTime = 2100 * time.Microsecond
+	}
+	return &serialModel{
+		clock:    orSystem(o.Clock),
+		byteTime: time.Duration(10 * int64(time.Second) / int64(o.Baud)),
+		size:     o.BufferSize,
+		line:     o.LineTime,
+		feedTime: o.FeedTime,
+		heat:     powerOnHeat,
+	}
+}
+
+// lineTime is one printed dot line under the current settings: the
+// measured line scaled by the heating time, faster or slower.
+func (m *serialModel) lineTime() time.Duration {
+	return time.Duration(int64(m.line) * int64(m.heat.heating()) / int64(adafruitHeat.heating()))
+}
+
+// send puts b on the wire after what is already there.
+func (m *serialModel) send(b []byte) {
+	if len(m.wire) == 0 {
+		m.wireStart = m.now
+		if m.lastByte.After(m.wireStart) {
+			m.wireStart = m.lastByte
+		}
+	}
+	m.wire = append(m.wire, b...)
+}
+
+// woken starts the wake-up: what arrives in the next wakeTime is lost.
+func (m *serialModel) woken() { m.asleep = m.lastByte.Add(wakeTime) }
+
+// release frees the bytes the head is done with by t.
+func (m *serialModel) release(t time.Time) {
+	i := 0
+	for i < len(m.held) && !m.held[i].free.After(t) {
+		m.fill -= m.held[i].n
+		i++
+	}
+	m.held = m.held[:copy(m.held, m.held[i:])]
+}
+
+func (p *Printer) advanceNow() {
+	if p.serial != nil {
+		p.advance(p.serial.clock.Now())
+	}
+}
+
+// advance runs the model to t: bytes arrive one by one, each into the buffer
+// (or lost), and is decoded; the head frees what it has printed.
+func (p *Printer) advance(t time.Time) {
+	m := p.serial
+	if t.Before(m.now) {
+		return
+	}
+	m.now = t
+	i := 0
+	for ; i < len(m.wire); i++ {
+		at := m.wireStart.Add(time.Duration(i+1) * m.byteTime)
+		if at.After(t) {
+			break
+		}
+		m.lastByte = at
+		m.release(at)
+		if at.Before(m.asleep) || m.fill >= m.size {
+			m.dropped++
+			continue
+		}
+		m.fill++
+		m.peak = max(m.peak, m.fill)
+		m.open++
+		p.work = 0
+		p.decode(m.wire[i : i+1])
+		p.version++
+		switch {
+		case p.work > 0:
+			start := m.head
+			if start.Before(at) {
+				start = at
+			}
+			m.head = start.Add(p.work)
+			m.held = append(m.held, heldBytes{m.open, m.head})
+			m.open = 0
+		case p.state == stText && len(p.line) == 0:
+			// A complete command: done when the head reaches it.
+			free := m.head
+			if free.Before(at) {
+				free = at
+			}
+			m.held = append(m.held, heldBytes{m.open, free})
+			m.open = 0
+		}
+	}
+	if i > 0 {
+		m.wireStart = m.wireStart.Add(time.Duration(i) * m.byteTime)
+		m.wire = m.wire[:copy(m.wire, m.wire[i:])]
+	}
+	m.release(t)
+}
+
+// printed adds the head time of n printed dot lines.
+func (p *Printer) printed(n int) {
+	if p.serial != nil {
+		p.work += time.Duration(n) * p.serial.lineTime()
+	}
+}
+
+// feed adds the time of n dot lines of paper feed.
+func (p *Printer) feed(n int) {
+	if p.serial != nil {
+		p.work += time.Duration(n) * p.serial.feedTime
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata")
@@ -410,5 +411,131 @@ func BenchmarkPrinterDecode(b *testing.B) {
 		if _, err := p.Write(stream); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// stepClock is virtual time moved by the test.
+type stepClock struct{ now time.Time }
+
+func (c *stepClock) Now() time.Time { return c.now }
+func (c *stepClock) After(d time.Duration) <-chan time.Time {
+	c.now = c.now.Add(d)
+	ch := make(chan time.Time, 1)
+	ch <- c.now
+	return ch
+}
+
+// bitmapRows is a DC2 * bitmap of n black 48-byte rows.
+func bitmapRows(n int) []byte {
+	b := []byte{0x12, '*', byte(n), 48}
+	return append(b, bytes.Repeat([]byte{0xFF}, 48*n)...)
+}
+
+// printTime is how long the serial model takes for a 5-row bitmap sent
+// after heat settings (ESC 7 n1 n2 n3, DC2 # n).
+func printTime(t *testing.T, heat [3]byte, density byte) time.Duration {
+	t.Helper()
+	clk := &stepClock{now: time.Unix(0, 0)}
+	p := NewPrinter(&PrinterOpts{Serial: &SerialModel{Clock: clk}})
+	job := []byte{0x1B, '7', heat[0], heat[1], heat[2], 0x12, '#', density}
+	job = append(job, bitmapRows(5)...)
+	p.Write(job)
+	clk.now = clk.now.Add(time.Hour)
+	b := p.Buffer()
+	if b.Dropped != 0 || b.Fill != 0 || p.Rows() != 5 {
+		t.Fatalf("dropped %d, fill %d, rows %d", b.Dropped, b.Fill, p.Rows())
+	}
+	// The head is the bottleneck at 19200 baud: it starts once the first
+	// row is in (settings, header and 48 bytes) and never waits after.
+	first := time.Duration(len(job)-4*48) * (10 * time.Second / 19200)
+	return b.Finished.Sub(time.Unix(0, 0)) - first
+}
+
+func TestSerialModelLineTime(t *testing.T) {
+	// Adafruit's settings: 30 ms a dot line, as its library measured.
+	ref := printTime(t, [3]byte{11, 120, 40}, 2<<5|10)
+	if ref < 149*time.Millisecond || ref > 151*time.Millisecond {
+		t.Errorf("5 rows at Adafruit's settings in %v, want about 150 ms", ref)
+	}
+	// Darker or slower settings take longer; each knob on its own.
+	prev := ref
+	for _, tc := range []struct {
+		name    string
+		heat    [3]byte
+		density byte
+	}{
+		{"longer heat time", [3]byte{11, 200, 40}, 2<<5 | 10},
+		{"longer interval", [3]byte{11, 200, 120}, 2<<5 | 10},
+		{"higher density", [3]byte{11, 200, 120}, 2<<5 | 31},
+		{"longer break", [3]byte{11, 200, 120}, 7<<5 | 31},
+		{"fewer dots at once", [3]byte{3, 200, 120}, 7<<5 | 31},
+	} {
+		got := printTime(t, tc.heat, tc.density)
+		t.Logf("%s: 5 rows in %v", tc.name, got)
+		if got <= prev {
+			t.Errorf("%s: %v, not slower than %v", tc.name, got, prev)
+		}
+		prev = got
+	}
+}
+
+func TestSerialModelOverflow(t *testing.T) {
+	clk := &stepClock{now: time.Unix(0, 0)}
+	// 100 ms a row against 25 ms of wire: the buffer fills.
+	p := NewPrinter(&PrinterOpts{Serial: &SerialModel{Clock: clk, BufferSize: 256, LineTime: 100 * time.Millisecond}})
+	p.Write(bitmapRows(20))
+	clk.now = clk.now.Add(time.Hour)
+	b := p.Buffer()
+	if b.Peak != 256 || b.Dropped == 0 {
+		t.Fatalf("peak %d, %d dropped: want a full buffer and lost bytes", b.Peak, b.Dropped)
+	}
+	// Paced by hand at one row per 101 ms, nothing is lost.
+	clk2 := &stepClock{now: time.Unix(0, 0)}
+	q := NewPrinter(&PrinterOpts{Serial: &SerialModel{Clock: clk2, BufferSize: 256, LineTime: 100 * time.Millisecond}})
+	job := bitmapRows(20)
+	q.Write(job[:4+48*4])
+	for rest := job[4+48*4:]; len(rest) > 0; rest = rest[48:] {
+		clk2.now = clk2.now.Add(101 * time.Millisecond)
+		q.Write(rest[:48])
+	}
+	clk2.now = clk2.now.Add(time.Hour)
+	if b := q.Buffer(); b.Dropped != 0 || q.Rows() != 20 {
+		t.Fatalf("paced: %d dropped, %d rows", b.Dropped, q.Rows())
+	}
+}
+
+func TestSerialModelWakeAndDTR(t *testing.T) {
+	clk := &stepClock{now: time.Unix(0, 0)}
+	p := NewPrinter(&PrinterOpts{Serial: &SerialModel{Clock: clk, LineTime: 200 * time.Millisecond}})
+	// Adafruit's begin(): wake, 50 ms, ESC 8 0 0, ESC @, tab stops, heat,
+	// then GS a 32 to drive DTR.
+	p.Write([]byte{0xFF})
+	clk.now = clk.now.Add(51 * time.Millisecond)
+	p.Write([]byte{0x1B, '8', 0, 0, 0x1B, '@', 0x1B, 'D', 4, 8, 12, 16, 20, 24, 28, 0, 0x1B, '7', 11, 120, 40, 0x1D, 'a', 32})
+	if busy, err := p.Busy(); err != nil || busy {
+		t.Fatalf("Busy = %v, %v before anything to print", busy, err)
+	}
+	clk.now = clk.now.Add(time.Second)
+	if b := p.Buffer(); b.Dropped != 0 || len(p.Errors()) != 0 || p.Stats().Inits != 1 {
+		t.Fatalf("init: %d dropped, errors %q, stats %+v", b.Dropped, p.Errors(), p.Stats())
+	}
+	p.Write(bitmapRows(5)) // 244 bytes: fewer than 32 free once arrived, at 200 ms a row
+	clk.now = clk.now.Add(130 * time.Millisecond)
+	if busy, _ := p.Busy(); !busy {
+		t.Errorf("not busy with %d of 256 bytes held", p.Buffer().Fill)
+	}
+	clk.now = clk.now.Add(2 * time.Second)
+	if busy, _ := p.Busy(); busy {
+		t.Errorf("still busy once printed")
+	}
+	// Bytes within 50 ms of a wake byte are lost.
+	p.Write([]byte{0xFF, 'x', '\n'})
+	clk.now = clk.now.Add(time.Second)
+	if b := p.Buffer(); b.Dropped != 2 {
+		t.Errorf("%d bytes lost after the wake byte, want 2", b.Dropped)
+	}
+	p.SetUnplugged(true)
+	if _, err := p.Busy(); !errors.Is(err, ErrUnplugged) {
+		t.Errorf("Busy unplugged: %v", err)
 	}
 }
