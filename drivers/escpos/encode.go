@@ -13,6 +13,8 @@ const (
 	dc2 = 0x12
 	dle = 0x10
 	eot = 0x04
+	// wake is the CSN-A2's wake-up byte; the printer needs wakeTime after it.
+	wake = 0xff
 )
 
 // Encode writes b as a complete print job for opts: `ESC @` (and the Adafruit
@@ -49,7 +51,9 @@ func encode(ctx context.Context, b *Bitmap, o *Opts, send chunkFunc) error {
 	if b.Width > o.Width {
 		return fmt.Errorf("escpos: bitmap %d dots wide exceeds the %d-dot head", b.Width, o.Width)
 	}
-	if err := send(ctx, initSequence(o), 0); err != nil {
+	// All command bytes: an interrupted init is completed as it is.
+	init := initSequence(o)
+	if err := send(ctx, init, len(init)); err != nil {
 		return err
 	}
 	rowBytes := (b.Width + 7) / 8
@@ -76,12 +80,26 @@ func encode(ctx context.Context, b *Bitmap, o *Opts, send chunkFunc) error {
 	return nil
 }
 
+// initSequence resets the printer. The Adafruit profile first wakes it as
+// Adafruit_Thermal's begin() does for firmware 2.64 and later: the wake byte
+// (the pacer then waits 50 ms), `ESC 8 0 0` (never sleep), `ESC @`, tab
+// stops every 4 columns (`ESC D 4 8 … 28 0`), the heat settings, then the
+// density and, when the busy line is wired, `GS a 32` so the printer
+// drives DTR.
 func initSequence(o *Opts) []byte {
-	p := []byte{esc, '@'}
-	if o.Profile == Adafruit {
-		p = append(p,
-			esc, '7', o.Heat.Dots, o.Heat.Time, o.Heat.Interval,
-			dc2, '#', o.BreakTime<<5|o.Density)
+	if o.Profile != Adafruit {
+		return []byte{esc, '@'}
+	}
+	p := []byte{
+		wake,
+		esc, '8', 0, 0,
+		esc, '@',
+		esc, 'D', 4, 8, 12, 16, 20, 24, 28, 0,
+		esc, '7', o.Heat.Dots, o.Heat.Time, o.Heat.Interval,
+		dc2, '#', o.BreakTime<<5 | o.Density,
+	}
+	if o.DTR {
+		p = append(p, gs, 'a', 1<<5)
 	}
 	return p
 }

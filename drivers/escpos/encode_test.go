@@ -20,6 +20,15 @@ func splitJob(t *testing.T, p []byte) (bands []band, cmds []string) {
 		switch {
 		case bytes.HasPrefix(p, []byte{esc, '@'}):
 			cmds, p = append(cmds, "ESC @"), p[2:]
+		case p[0] == wake:
+			cmds, p = append(cmds, "wake"), p[1:]
+		case bytes.HasPrefix(p, []byte{esc, '8'}) && len(p) >= 4:
+			cmds, p = append(cmds, fmt.Sprintf("ESC 8 %d %d", p[2], p[3])), p[4:]
+		case bytes.HasPrefix(p, []byte{esc, 'D'}) && bytes.IndexByte(p[2:], 0) >= 0:
+			end := 2 + bytes.IndexByte(p[2:], 0)
+			cmds, p = append(cmds, fmt.Sprintf("ESC D %v", p[2:end+1])), p[end+1:]
+		case bytes.HasPrefix(p, []byte{gs, 'a'}) && len(p) >= 3:
+			cmds, p = append(cmds, fmt.Sprintf("GS a %d", p[2])), p[3:]
 		case bytes.HasPrefix(p, []byte{esc, '7'}) && len(p) >= 5:
 			cmds, p = append(cmds, fmt.Sprintf("ESC 7 %d %d %d", p[2], p[3], p[4])), p[5:]
 		case bytes.HasPrefix(p, []byte{dc2, '#'}) && len(p) >= 3:
@@ -66,8 +75,17 @@ func TestEncodeGolden(t *testing.T) {
 		cmds []string
 	}{
 		{"generic.bin", Opts{Width: 24, FeedLines: 3}, []string{"ESC @", "GS v 0", "ESC d 3"}},
+		// Adafruit_Thermal begin() for firmware 2.68 (read in its source,
+		// Adafruit-Thermal-Printer-Library): wake() sends 255, waits 50 ms
+		// and sends ESC 8 0 0; reset() sends ESC @ and the tab stops ESC D
+		// 4 8 12 16 20 24 28 0; setHeatConfig() defaults to ESC 7 11 120 40.
+		// Its setPrintDensity shifts the density into bits 7..5, against
+		// the CSN-A2 manual (density in bits 4..0, break time in 7..5):
+		// DC2 # follows the manual and Adafruit's Python library, 2<<5|10.
 		{"adafruit.bin", Opts{Width: 24, Profile: Adafruit, FeedLines: 2},
-			[]string{"ESC @", "ESC 7 11 120 40", "DC2 # 0x4a", "DC2 *", "ESC d 2"}},
+			[]string{"wake", "ESC 8 0 0", "ESC @", "ESC D [4 8 12 16 20 24 28 0]", "ESC 7 11 120 40", "DC2 # 0x4a", "DC2 *", "ESC d 2"}},
+		{"adafruit-dtr.bin", Opts{Width: 24, Profile: Adafruit, DTR: true},
+			[]string{"wake", "ESC 8 0 0", "ESC @", "ESC D [4 8 12 16 20 24 28 0]", "ESC 7 11 120 40", "DC2 # 0x4a", "GS a 32", "DC2 *"}},
 		{"cut.bin", Opts{Width: 24, FeedLines: 4, Cut: true}, []string{"ESC @", "GS v 0", "ESC d 4", "GS V 66 0"}},
 		{"bands.bin", Opts{Width: 24, BandRows: 5}, []string{"ESC @", "GS v 0", "GS v 0", "GS v 0"}},
 	} {

@@ -72,8 +72,10 @@ func ExampleNewSerial() {
 	if err := p.Print(context.Background(), stripes); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("% x\n", link.Bytes()[:14])
-	// Output: 1b 40 1b 37 0b 78 28 12 23 4a 12 2a 08 30
+	// The Adafruit init (wake, no sleep, reset, tab stops, heat, density)
+	// and the first bitmap header: 8 rows of 48 bytes.
+	fmt.Printf("% x\n", link.Bytes()[:29])
+	// Output: ff 1b 38 00 00 1b 40 1b 44 04 08 0c 10 14 18 1c 00 1b 37 0b 78 28 12 23 4a 12 2a 08 30
 }
 
 // virtualTime jumps ahead instead of waiting (examples must not sleep).

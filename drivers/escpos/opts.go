@@ -118,6 +118,9 @@ type Opts struct {
 	Heat      Heat
 	Density   uint8
 	BreakTime uint8
+	// DTR makes the Adafruit init send `GS a 32`, after which the printer
+	// raises its DTR pin while busy; read it with SerialOpts.Busy.
+	DTR bool
 
 	// StatusTimeout bounds Status; 0 means 2 s.
 	StatusTimeout time.Duration
@@ -212,6 +215,8 @@ func (o *Opts) normalized() (Opts, error) {
 		if n.BreakTime > 7 {
 			return n, fmt.Errorf("escpos: break time %d out of range 0..7", n.BreakTime)
 		}
+	} else if n.DTR {
+		return n, fmt.Errorf("escpos: the dtr busy line is an adafruit profile feature")
 	}
 	if n.StatusTimeout == 0 {
 		n.StatusTimeout = 2 * time.Second
