@@ -183,6 +183,19 @@ type Printer struct {
 	Cut      bool   `toml:"cut"`
 	HeatTime int    `toml:"heat_time"` // adafruit profile only
 	Density  int    `toml:"density"`   // adafruit profile only
+	// Adafruit profile: the rest of ESC 7 (max heating dots in units of 8
+	// dots minus one, heat interval in 10 µs).
+	HeatDots     int `toml:"heat_dots"`
+	HeatInterval int `toml:"heat_interval"`
+	// Serial printers: the printer's profile for pacing. LineTime is one
+	// dot line at Adafruit's heat settings (11, 120, 40, density 10); the
+	// pacer scales it for slower settings. Buffer is its receive buffer.
+	LineTime Duration `toml:"line_time"`
+	Buffer   int      `toml:"buffer"`
+	// DTRPin is the BCM GPIO reading the printer's DTR (busy) output, for
+	// hardware flow control on an adafruit-profile serial printer;
+	// NotWired (-1) paces by time alone.
+	DTRPin int `toml:"dtr_pin"`
 }
 
 // Serial reports whether Device is a serial port (tty*, serial*, rfcomm*)
@@ -308,6 +321,12 @@ func Default() *Config {
 			Dither:   DitherFloydSteinberg,
 			HeatTime: 120,
 			Density:  10,
+			// Adafruit_Thermal's setHeatConfig defaults.
+			HeatDots:     11,
+			HeatInterval: 40,
+			LineTime:     Duration{30 * time.Millisecond},
+			Buffer:       256,
+			DTRPin:       NotWired,
 		},
 		Camera: Camera{
 			Source:  CameraRpicam,

@@ -228,6 +228,18 @@ func (cfg *Config) checkDevices(c *checker) {
 	c.oneOf("printer.dither", p.Dither, DitherFloydSteinberg, DitherAtkinson, DitherOrdered, DitherThreshold)
 	c.between("printer.heat_time", p.HeatTime, 3, 255)
 	c.between("printer.density", p.Density, 0, 31)
+	c.between("printer.heat_dots", p.HeatDots, 0, 255)
+	c.between("printer.heat_interval", p.HeatInterval, 0, 255)
+	c.duration("printer.line_time", p.LineTime, time.Millisecond, 2*time.Second)
+	c.between("printer.buffer", p.Buffer, 160, 1<<20)
+	if p.DTRPin != NotWired && p.Enabled {
+		switch {
+		case p.Profile != ProfileAdafruit:
+			c.add("printer.dtr_pin", "the DTR busy line needs profile = %s", quote(ProfileAdafruit))
+		case !p.Serial():
+			c.add("printer.dtr_pin", "the DTR busy line is for serial printers; %s is not a serial port", quote(p.Device))
+		}
+	}
 
 	cam := cfg.Camera
 	if c.oneOf("camera.source", cam.Source, CameraRpicam, CameraV4L2, CameraNone) {
@@ -357,6 +369,7 @@ func (cfg *Config) checkPins(c *checker) {
 	add("blinkt.data", bl.Data, false, blinkt)
 	add("blinkt.clock", bl.Clock, false, blinkt)
 	add("enviro.lights_pin", cfg.Enviro.LightsPin, false, cfg.Enviro.Enabled)
+	add("printer.dtr_pin", cfg.Printer.DTRPin, true, cfg.Printer.Enabled)
 
 	type reserved struct {
 		what, by, key string
