@@ -292,12 +292,30 @@ func (b *Board) openPrinter(cfg *config.Config) {
 		Halt() error
 	}
 	where := p.Device
+	o := printerOpts(cfg)
+	o.Clock = b.clock
+	if p.Profile == config.ProfileAdafruit {
+		// The whole of ESC 7 from the config: a partial Heat would send
+		// zeros for the fields left out.
+		o.Heat = escpos.Heat{Dots: uint8(p.HeatDots), Time: uint8(p.HeatTime), Interval: uint8(p.HeatInterval)}
+	}
 	if p.Serial() {
 		where = fmt.Sprintf("%s @ %d baud", p.Device, p.Baud)
-		o := escpos.DefaultSerialOpts()
-		o.Baud = p.Baud
-		o.Clock = b.clock
-		s, err := escpos.OpenSerial(p.Device, o)
+		so := escpos.DefaultSerialOpts()
+		so.Baud = p.Baud
+		so.LineTime = p.LineTime.Duration
+		so.BufferSize = p.Buffer
+		so.Clock = b.clock
+		if p.DTRPin != config.NotWired && p.Profile == config.ProfileAdafruit {
+			line, err := openDTR(p.DTRPin)
+			if err != nil {
+				b.probe("printer", where, StatusFailed, fmt.Sprintf("dtr_pin: %v", err))
+				return
+			}
+			so.Busy, o.DTR = line, true
+			where += fmt.Sprintf(", DTR on GPIO%d", p.DTRPin)
+		}
+		s, err := escpos.OpenSerial(p.Device, so)
 		if err != nil {
 			b.probe("printer", where, StatusMissing, err.Error())
 			return
@@ -308,8 +326,6 @@ func (b *Board) openPrinter(cfg *config.Config) {
 		// printer switched on later still works.
 		link = escpos.OpenUSB(p.Device)
 	}
-	o := printerOpts(cfg)
-	o.Clock = b.clock
 	d, err := escpos.New(link, o)
 	if err != nil {
 		b.probe("printer", where, StatusFailed, err.Error())
@@ -322,6 +338,26 @@ func (b *Board) openPrinter(cfg *config.Config) {
 		return
 	}
 	b.probe("printer", where, StatusOK, "")
+}
+
+// dtrLine is the printer's DTR output on a GPIO: high while it is busy.
+// Adafruit reads it with a pull-up, so an unconnected pin reads busy and
+// the pacer reports a stuck printer instead of overrunning it.
+type dtrLine struct{ p gpio.PinIO }
+
+func (d dtrLine) Busy() (bool, error) { return d.p.Read() == gpio.High, nil }
+
+var _ escpos.BusyLine = dtrLine{}
+
+func openDTR(n int) (dtrLine, error) {
+	p, err := pin(n)
+	if err != nil {
+		return dtrLine{}, err
+	}
+	if err := p.In(gpio.PullUp, gpio.NoEdge); err != nil {
+		return dtrLine{}, fmt.Errorf("GPIO%d as input: %w", n, err)
+	}
+	return dtrLine{p}, nil
 }
 
 func (b *Board) openCamera(cfg *config.Config) {
