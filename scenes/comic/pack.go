@@ -1,6 +1,7 @@
 package comic
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -9,22 +10,32 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
+	"io"
 	"io/fs"
 	"path"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+
+	"tinkerbox/images/imgdecode"
 )
 
 // ManifestFile is the name of the manifest at the root of a pack.
 const ManifestFile = "manifest.json"
 
-// Limits that keep a hostile pack from exhausting memory.
+// Limits that keep a hostile pack from exhausting memory. The standard
+// decoders hold a whole image, so a file is checked from its header: at
+// most maxDecoded bytes as the decoder stores it (a grey 8192×8192 scan,
+// or an RGBA 4096×4096 one). A drawing is then reduced as soon as it is
+// decoded to the size the pack can show (its largest panel), and to at
+// most maxWorkPixels, before the working copies (four bytes a pixel, and
+// more for the outline) are made. Files are streamed, not held.
 const (
 	maxManifest   = 1 << 20
-	maxImageFile  = 8 << 20
-	maxImageSide  = 8192
+	maxImageFile  = 64 << 20
+	maxDecoded    = 64 << 20
+	maxWorkPixels = 8_000_000
 	maxGridCells  = 8
 	maxImages     = 2000
 	maxCell       = 2000
@@ -204,24 +215,32 @@ func frameSizes(fsys fs.FS, file, maskFile string, want image.Point) (*image.NRG
 		if f.name == "" {
 			continue
 		}
-		raw, err := readLimited(fsys, f.name, maxImageFile)
+		in, err := imageHeader(fsys, f.name)
+		if err == nil {
+			err = checkFrame(in)
+		}
 		if err != nil {
 			return nil, nil, &Problem{File: f.name, Field: f.field, Err: err}
 		}
-		cfg, err := png.DecodeConfig(bytes.NewReader(raw))
-		if err != nil {
-			return nil, nil, &Problem{File: f.name, Field: f.field, Err: fmt.Errorf("corrupt PNG: %w", err)}
-		}
-		if got := image.Pt(cfg.Width, cfg.Height); got != want {
+		if got := image.Pt(in.Width, in.Height); got != want {
 			return nil, nil, &Problem{File: f.name, Field: f.field, Err: fmt.Errorf("is %v, a panel needs %v", got, want)}
 		}
 	}
 	return nil, nil, nil
 }
 
+// checkFrame refuses a frame or mask the working copies would not fit:
+// unlike a drawing, a frame cannot be reduced (it must match its panel).
+func checkFrame(in imgdecode.Info) error {
+	if err := in.Check("the frame", imgdecode.Limits{MaxPixels: maxWorkPixels, MaxDecoded: maxDecoded}); err != nil {
+		return fmt.Errorf("%w (use a smaller cell)", err)
+	}
+	return nil
+}
+
 // decodeBorder reads and checks a frame and its mask.
 func decodeBorder(fsys fs.FS, file, maskFile string, want image.Point) (*image.NRGBA, *image.Alpha, *Problem) {
-	src, err := readPNG(fsys, file)
+	src, err := readPNG(fsys, file, checkFrame)
 	if err != nil {
 		return nil, nil, &Problem{File: file, Field: "border", Err: err}
 	}
@@ -232,7 +251,7 @@ func decodeBorder(fsys fs.FS, file, maskFile string, want image.Point) (*image.N
 	whiteToTransparent(art)
 	var mask *image.Alpha
 	if maskFile != "" {
-		mk, err := readPNG(fsys, maskFile)
+		mk, err := readPNG(fsys, maskFile, checkFrame)
 		if err != nil {
 			return nil, nil, &Problem{File: maskFile, Field: "mask", Err: err}
 		}
@@ -264,18 +283,18 @@ type Image struct {
 	Focal  image.Rectangle
 	Pad    int // the outline extends Pad pixels around the drawing
 
-	box  image.Rectangle // the drawing within its file
-	fsys fs.FS
+	box    image.Rectangle // the drawing within its file, reduced
+	reduce int             // the file is shown reduced by this factor (1: as drawn)
+	fsys   fs.FS
 }
 
 // Pixels decodes the trimmed drawing (transparent outside the ink) and its
 // outline: the silhouette grown by Pad pixels, a white halo over textures.
 func (im *Image) Pixels() (art *image.NRGBA, outline *image.Alpha, err error) {
-	src, err := readPNG(im.fsys, im.File)
+	full, _, err := readDrawing(im.fsys, im.File, func(imgdecode.Info) (int, error) { return im.reduce, nil })
 	if err != nil {
 		return nil, nil, errors.New((&Problem{File: im.File, Field: "file", Err: err}).String())
 	}
-	full := toNRGBA(src)
 	whiteToTransparent(full)
 	art = image.NewNRGBA(image.Rect(0, 0, im.box.Dx(), im.box.Dy()))
 	draw.Draw(art, art.Rect, full, im.box.Min, draw.Src)
@@ -326,8 +345,17 @@ func loadPack(fsys fs.FS, checkFrames bool) (*Pack, []Problem, error) {
 		}
 		p.Grids = append(p.Grids, g)
 	}
+	// A drawing larger than any panel of the pack is reduced to fit the
+	// largest: a 600 dpi scan is shown whole, not cropped to its middle.
+	fit := image.Pt(maxGridCells*m.Cell, maxGridCells*m.Cell)
+	if len(p.Grids) > 0 {
+		fit = image.Point{}
+		for _, g := range p.Grids {
+			fit.X, fit.Y = max(fit.X, g.Cols*m.Cell), max(fit.Y, g.Rows*m.Cell)
+		}
+	}
 	for i, is := range m.Images {
-		img, ip := loadImage(fsys, is, m.Cell)
+		img, ip := loadImage(fsys, is, m.Cell, fit)
 		if ip != nil {
 			if ip.File == "" {
 				ip.File = fmt.Sprintf("%s images[%d]", ManifestFile, i)
@@ -374,35 +402,158 @@ func readLimited(fsys fs.FS, name string, limit int64) ([]byte, error) {
 	if st.Size() > limit {
 		return nil, fmt.Errorf("%s is %d bytes, at most %d", name, st.Size(), limit)
 	}
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(f); err != nil {
+	// Read through the limit whatever stat said: a device says 0 bytes.
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", name, limit)
+	}
+	return b, nil
 }
 
-// readPNG decodes a PNG after checking its header's dimensions, so a small
-// hostile file cannot ask for gigabytes.
-func readPNG(fsys fs.FS, name string) (image.Image, error) {
-	if !strings.EqualFold(path.Ext(name), ".png") {
-		return nil, errors.New("not a .png file")
+// openImage opens a pack image as a bounded stream and reads its header.
+// Pack images are PNG; drawings may also be JPEG (scanners write it).
+func openImage(fsys fs.FS, name string, jpegOK bool) (io.ReadSeeker, imgdecode.Info, func() error, error) {
+	ext := strings.ToLower(path.Ext(name))
+	want := map[string]string{".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg"}[ext]
+	if want == "" || want == "jpeg" && !jpegOK {
+		if jpegOK {
+			return nil, imgdecode.Info{}, nil, errors.New("not a .png or .jpg file")
+		}
+		return nil, imgdecode.Info{}, nil, errors.New("not a .png file")
 	}
-	raw, err := readLimited(fsys, name, maxImageFile)
+	if !fs.ValidPath(name) {
+		return nil, imgdecode.Info{}, nil, fmt.Errorf("%q is not a valid path inside the pack", name)
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, imgdecode.Info{}, nil, err
+	}
+	r, err := imgdecode.Bounded(f, name, maxImageFile)
+	if err != nil {
+		f.Close()
+		return nil, imgdecode.Info{}, nil, err
+	}
+	in, err := imgdecode.DecodeConfig(r)
+	if err == nil && in.Format != want {
+		err = fmt.Errorf("a %s file named %s", in.Format, ext)
+	}
+	if err != nil {
+		f.Close()
+		return nil, in, nil, fmt.Errorf("corrupt %s: %w", strings.ToUpper(want), err)
+	}
+	return r, in, f.Close, nil
+}
+
+// imageHeader reads only the header of a pack image.
+func imageHeader(fsys fs.FS, name string) (imgdecode.Info, error) {
+	_, in, closeFile, err := openImage(fsys, name, false)
+	if err != nil {
+		return in, err
+	}
+	closeFile()
+	return in, nil
+}
+
+// readPNG decodes a PNG after check has passed its header, so a small
+// hostile file cannot ask for gigabytes.
+func readPNG(fsys fs.FS, name string, check func(imgdecode.Info) error) (image.Image, error) {
+	r, in, closeFile, err := openImage(fsys, name, false)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := png.DecodeConfig(bytes.NewReader(raw))
-	if err != nil {
-		return nil, fmt.Errorf("corrupt PNG: %w", err)
+	defer closeFile()
+	if err := check(in); err != nil {
+		return nil, err
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxImageSide || cfg.Height > maxImageSide {
-		return nil, fmt.Errorf("PNG is %dx%d, sides must be 1..%d", cfg.Width, cfg.Height, maxImageSide)
-	}
-	img, err := png.Decode(bytes.NewReader(raw))
+	img, err := png.Decode(bufio.NewReader(r))
 	if err != nil {
 		return nil, fmt.Errorf("corrupt PNG: %w", err)
 	}
 	return img, nil
+}
+
+// readDrawing decodes a drawing reduced by the factor reduceBy picks from
+// its header, as NRGBA at the origin. The decoded file is let go as soon
+// as it is reduced: of an 8000×8000 grey scan (64 MB decoded) shown at
+// 1600×1600, only the 10 MB reduction is worked on.
+func readDrawing(fsys fs.FS, name string, reduceBy func(imgdecode.Info) (int, error)) (*image.NRGBA, imgdecode.Info, error) {
+	r, in, closeFile, err := openImage(fsys, name, true)
+	if err != nil {
+		return nil, in, err
+	}
+	defer closeFile()
+	if err := in.Check("the drawing", imgdecode.Limits{MaxDecoded: maxDecoded}); err != nil {
+		return nil, in, fmt.Errorf("%w (a grey scan fits up to 8192×8192, colour up to 4096×4096)", err)
+	}
+	k, err := reduceBy(in)
+	if err != nil {
+		return nil, in, err
+	}
+	src, _, err := image.Decode(bufio.NewReader(r))
+	if err != nil {
+		return nil, in, fmt.Errorf("corrupt %s: %w", strings.ToUpper(in.Format), err)
+	}
+	if k <= 1 {
+		return toNRGBA(src), in, nil
+	}
+	return shrink(src, k), in, nil
+}
+
+// reduction is the smallest whole factor that brings a w×h drawing within
+// fit and maxWorkPixels.
+func reduction(w, h int, fit image.Point) int {
+	k := max(1, (w+fit.X-1)/max(fit.X, 1), (h+fit.Y-1)/max(fit.Y, 1))
+	for ((w+k-1)/k)*((h+k-1)/k) > maxWorkPixels {
+		k++
+	}
+	return k
+}
+
+// shrink reduces src by the factor k, each pixel the mean of a k×k block
+// (premultiplied, so transparent pixels do not darken the edges). It works
+// a band of k rows at a time, so it needs no copy of src.
+func shrink(src image.Image, k int) *image.NRGBA {
+	b := src.Bounds()
+	w, h := b.Dx(), b.Dy()
+	dst := image.NewNRGBA(image.Rect(0, 0, (w+k-1)/k, (h+k-1)/k))
+	band := image.NewRGBA(image.Rect(0, 0, w, k))
+	sum := make([]uint64, dst.Rect.Dx()*4)
+	for Y := range dst.Rect.Dy() {
+		rows := min(k, h-Y*k)
+		draw.Draw(band, band.Rect, src, image.Pt(b.Min.X, b.Min.Y+Y*k), draw.Src)
+		clear(sum)
+		for y := range rows {
+			row := band.Pix[y*band.Stride : y*band.Stride+w*4]
+			for x := range w {
+				s := sum[(x/k)*4 : (x/k)*4+4]
+				p := row[x*4 : x*4+4]
+				s[0] += uint64(p[0])
+				s[1] += uint64(p[1])
+				s[2] += uint64(p[2])
+				s[3] += uint64(p[3])
+			}
+		}
+		out := dst.Pix[Y*dst.Stride:]
+		for X := range dst.Rect.Dx() {
+			n := uint64(min(k, w-X*k) * rows)
+			s := sum[X*4 : X*4+4]
+			a := (s[3] + n/2) / n
+			o := out[X*4 : X*4+4]
+			o[3] = uint8(a)
+			if s[3] == 0 {
+				o[0], o[1], o[2] = 0, 0, 0
+				continue
+			}
+			// Unpremultiply: the mean colour is sum(c)/sum(a) of full alpha.
+			for c := range 3 {
+				o[c] = uint8(min(255, (s[c]*255+s[3]/2)/s[3]))
+			}
+		}
+	}
+	return dst
 }
 
 func loadGrid(fsys fs.FS, s GridSpec, cell int, checkFrames bool) (*Grid, *Problem) {
@@ -487,7 +638,7 @@ func loadGrid(fsys fs.FS, s GridSpec, cell int, checkFrames bool) (*Grid, *Probl
 	return g, nil
 }
 
-func loadImage(fsys fs.FS, s ImageSpec, cell int) (*Image, *Problem) {
+func loadImage(fsys fs.FS, s ImageSpec, cell int, fit image.Point) (*Image, *Problem) {
 	bad := func(field string, format string, args ...any) *Problem {
 		return &Problem{File: s.File, Field: field, Err: fmt.Errorf(format, args...)}
 	}
@@ -527,11 +678,26 @@ func loadImage(fsys fs.FS, s ImageSpec, cell int) (*Image, *Problem) {
 	if s.Weight == 0 {
 		s.Weight = 1
 	}
-	src, err := readPNG(fsys, s.File)
+	// The focal area is checked from the header, before the decode.
+	k := 1
+	var focalBad *Problem
+	art, _, err := readDrawing(fsys, s.File, func(in imgdecode.Info) (int, error) {
+		if s.Focal != nil {
+			f := *s.Focal
+			if r := image.Rect(f[0], f[1], f[0]+f[2], f[1]+f[3]); f[2] <= 0 || f[3] <= 0 || !r.In(image.Rect(0, 0, in.Width, in.Height)) {
+				focalBad = bad("focal", "%v is not inside the %v image", f, image.Pt(in.Width, in.Height))
+				return 0, errors.New("bad focal")
+			}
+		}
+		k = reduction(in.Width, in.Height, fit)
+		return k, nil
+	})
+	if focalBad != nil {
+		return nil, focalBad
+	}
 	if err != nil {
 		return nil, bad("file", "%v", err)
 	}
-	art := toNRGBA(src)
 	whiteToTransparent(art)
 	box := opaqueBounds(art)
 	if box.Empty() {
@@ -539,11 +705,9 @@ func loadImage(fsys fs.FS, s ImageSpec, cell int) (*Image, *Problem) {
 	}
 	focal := box
 	if s.Focal != nil {
+		// In the file's pixels: reduced with the drawing.
 		f := *s.Focal
-		focal = image.Rect(f[0], f[1], f[0]+f[2], f[1]+f[3])
-		if f[2] <= 0 || f[3] <= 0 || !focal.In(art.Bounds()) {
-			return nil, bad("focal", "%v is not inside the %v image", f, art.Bounds().Size())
-		}
+		focal = image.Rect(f[0]/k, f[1]/k, (f[0]+f[2]+k-1)/k, (f[1]+f[3]+k-1)/k).Intersect(art.Rect)
 		focal = focal.Intersect(box)
 		if focal.Empty() {
 			return nil, bad("focal", "%v covers none of the drawing", f)
@@ -552,7 +716,7 @@ func loadImage(fsys fs.FS, s ImageSpec, cell int) (*Image, *Problem) {
 	// Trimmed to the drawing; focal follows.
 	focal = focal.Sub(box.Min)
 	pad := max(cell/outlineFactor, 1)
-	return &Image{ImageSpec: s, Bounds: image.Rect(0, 0, box.Dx(), box.Dy()), Focal: focal, Pad: pad, box: box, fsys: fsys}, nil
+	return &Image{ImageSpec: s, Bounds: image.Rect(0, 0, box.Dx(), box.Dy()), Focal: focal, Pad: pad, box: box, reduce: k, fsys: fsys}, nil
 }
 
 // toNRGBA returns src as an NRGBA at origin (0,0): src itself when it is one
@@ -577,12 +741,14 @@ func whiteToTransparent(m *image.NRGBA) {
 		return p[3] < 16 || (p[0] > 200 && p[1] > 200 && p[2] > 200)
 	}
 	seen := make([]bool, w*h)
-	stack := make([]int, 0, 2*(w+h))
+	// int32 halves the stack, which can hold most of a white page; images
+	// are at most maxWorkPixels.
+	stack := make([]int32, 0, 2*(w+h))
 	push := func(x, y int) {
 		i := y*w + x
 		if !seen[i] && light(i) {
 			seen[i] = true
-			stack = append(stack, i)
+			stack = append(stack, int32(i))
 		}
 	}
 	for x := 0; x < w; x++ {
@@ -594,7 +760,7 @@ func whiteToTransparent(m *image.NRGBA) {
 		push(w-1, y)
 	}
 	for len(stack) > 0 {
-		i := stack[len(stack)-1]
+		i := int(stack[len(stack)-1])
 		stack = stack[:len(stack)-1]
 		m.Pix[i*4+3] = 0
 		x, y := i%w, i/w
