@@ -1,7 +1,8 @@
 // Package enviro drives the Pimoroni Enviro pHAT as one device: the BMP280
-// pressure/temperature sensor (through periph's bmxx80 driver, in the
-// datasheet's weather-monitoring mode), the optional TCS3472 colour sensor
-// and the two white LEDs on GPIO4 that light cards under the camera.
+// pressure/temperature sensor (through periph's bmxx80 driver, set up as
+// Pimoroni's library does: ×16 oversampling, IIR filter 16, normal mode),
+// the optional TCS3472 colour sensor and the two white LEDs on GPIO4 that
+// light cards under the camera.
 //
 // Board: https://shop.pimoroni.com/products/enviro-phat
 // BMP280: https://www.bosch-sensortec.com/media/boschsensortec/downloads/datasheets/bst-bmp280-ds001.pdf

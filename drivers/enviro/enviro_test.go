@@ -24,27 +24,39 @@ var calib = []byte{
 }
 
 // bmpInit is our probe followed by what bmxx80 v3.7.4 NewI2C issues for a
-// BMP280 with x1/x1 oversampling, no filter, no standby: chip id, one
-// 26-byte calibration burst, then ctrl_meas=sleep, config (t_sb 1 s, filter
-// off), ctrl_meas=sleep again in one write.
+// BMP280 in normal mode: chip id, one 26-byte calibration burst, then in one
+// write ctrl_meas = sleep, config, ctrl_meas = normal (config is written
+// asleep: the datasheet says writes to it in normal mode may be ignored).
+//
+// The register values are from the datasheet's register map: ctrl_meas
+// 0xF4 is osrs_t[7:5] osrs_p[4:2] mode[1:0] with ×16 = 0b101 and normal =
+// 0b11, so 0xB4 asleep and 0xB7 running; config 0xF5 is t_sb[7:5]
+// filter[4:2] with 500 ms = 0b100 and coefficient 16 = 0b100, so 0x90.
+// Cross-checked by reading Pimoroni's enviro-phat library/envirophat/
+// bmp280.py: CTRL_MEAS = (OSRS_T<<5)+(OSRS_P<<2)+POWER_MODE with 5, 5, 3 is
+// 0xB7 and CONFIG = (T_SB<<5)+(FILTER<<2) with 4, 4 is 0x90. Pimoroni
+// also soft-resets first (0xE0 = 0xB6) and writes ctrl_meas before config;
+// the values are the same.
 func bmpInit() []i2ctest.IO {
 	return []i2ctest.IO{
 		{Addr: 0x77, W: []byte{0xD0}, R: []byte{0x58}},
 		{Addr: 0x77, W: []byte{0xD0}, R: []byte{0x58}},
 		{Addr: 0x77, W: []byte{0x88}, R: calib},
-		{Addr: 0x77, W: []byte{0xF4, 0x24, 0xF5, 0xA0, 0xF4, 0x24}},
+		{Addr: 0x77, W: []byte{0xF4, 0xB4, 0xF5, 0x90, 0xF4, 0xB7}},
 	}
 }
 
-// bmpSense is bmxx80's Sense: ctrl_meas osrs_t=1 osrs_p=1 mode=forced, a
-// status poll (measuring bit 3 clear), then the 6-byte data burst.
+// bmpSense is bmxx80's Sense in normal mode: the 6-byte data burst of the
+// latest result, no trigger (the datasheet §3.12 raw values).
 func bmpSense() []i2ctest.IO {
 	return []i2ctest.IO{
-		{Addr: 0x77, W: []byte{0xF4, 0x25}},
-		{Addr: 0x77, W: []byte{0xF3}, R: []byte{0x08}}, // still measuring
-		{Addr: 0x77, W: []byte{0xF3}, R: []byte{0x00}},
 		{Addr: 0x77, W: []byte{0xF7}, R: []byte{0x65, 0x5A, 0xC0, 0x7E, 0xED, 0x00}},
 	}
+}
+
+// bmpHalt puts the BMP280 to sleep: ctrl_meas mode 0.
+func bmpHalt() []i2ctest.IO {
+	return []i2ctest.IO{{Addr: 0x77, W: []byte{0xF4, 0xB4}}}
 }
 
 // tcsInit is tcs3472.New with default options.
@@ -89,7 +101,7 @@ func TestWorkedExample(t *testing.T) {
 			{Addr: 0x29, W: []byte{0x93}, R: []byte{0x11}},
 			{Addr: 0x29, W: []byte{0xB4}, R: []byte{0xE8, 0x03, 0x90, 0x01, 0x5E, 0x01, 0x2C, 0x01}},
 			{Addr: 0x29, W: []byte{0x80, 0x00}}, // Halt: TCS3472 power off
-		})}
+		}, bmpHalt())}
 	pin := &gpiotest.Pin{N: "GPIO4", Num: 4, L: gpio.High}
 	d, err := newDev(t, pb, pin, DefaultOpts())
 	if err != nil {
@@ -160,7 +172,7 @@ func TestEnviroPlusAddress(t *testing.T) {
 		ops[i].Addr = 0x76
 	}
 	pb := &i2ctest.Playback{Ops: ops}
-	d, err := New(pb, nil, &Opts{BMP280Addr: 0x76})
+	d, err := newDev(t, pb, nil, Opts{BMP280Addr: 0x76})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +186,7 @@ func TestEnviroPlusAddress(t *testing.T) {
 
 func TestMissingLightIsLogged(t *testing.T) {
 	// The TCS3472 probe fails (nothing at 0x29); the board still works.
-	pb := &i2ctest.Playback{Ops: cat(bmpInit(), []i2ctest.IO{{Addr: 0x29, W: []byte{0x92}, R: []byte{0x00}}}, bmpSense()), DontPanic: true}
+	pb := &i2ctest.Playback{Ops: cat(bmpInit(), []i2ctest.IO{{Addr: 0x29, W: []byte{0x92}, R: []byte{0x00}}}, bmpSense(), bmpHalt()), DontPanic: true}
 	var logbuf bytes.Buffer
 	o := DefaultOpts()
 	o.Logger = slog.New(slog.NewTextHandler(&logbuf, nil))
@@ -192,9 +204,6 @@ func TestMissingLightIsLogged(t *testing.T) {
 	if err := d.Sense(&env); err != nil {
 		t.Fatal(err)
 	}
-	if err := pb.Close(); err != nil {
-		t.Fatal(err)
-	}
 	// No LED pin: switching on is an error, off and Halt are fine.
 	if err := d.LightsOn(); err == nil {
 		t.Error("LightsOn without a pin must fail")
@@ -202,16 +211,61 @@ func TestMissingLightIsLogged(t *testing.T) {
 	if err := d.Halt(); err != nil {
 		t.Error(err)
 	}
+	if err := pb.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestSenseErrorWrapped(t *testing.T) {
 	pb := &i2ctest.Playback{Ops: bmpInit(), DontPanic: true}
-	d, err := New(pb, nil, &Opts{})
+	d, err := newDev(t, pb, nil, Opts{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var env physic.Env
 	if err := d.Sense(&env); err == nil || !strings.HasPrefix(err.Error(), "enviro: bmp280: ") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// recordClock fires every timer at once and records what was asked.
+type recordClock struct {
+	now   time.Time
+	waits []time.Duration
+}
+
+func (c *recordClock) Now() time.Time { return c.now }
+func (c *recordClock) After(d time.Duration) <-chan time.Time {
+	c.waits = append(c.waits, d)
+	c.now = c.now.Add(d)
+	ch := make(chan time.Time, 1)
+	ch <- c.now
+	return ch
+}
+
+func TestFirstResultWait(t *testing.T) {
+	// Until the first ×16/×16 measurement is done (75.4 ms at most) the
+	// data registers hold their reset value: the first Sense waits for it,
+	// the next ones read at once.
+	pb := &i2ctest.Playback{Ops: cat(bmpInit(), bmpSense(), bmpSense(), bmpHalt())}
+	clk := &recordClock{now: time.Unix(0, 0)}
+	d, err := New(pb, nil, &Opts{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env physic.Env
+	for range 2 {
+		if err := d.Sense(&env); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(clk.waits) != 1 || clk.waits[0] < 75400*time.Microsecond {
+		t.Errorf("waits %v, want one of at least 75.4 ms", clk.waits)
+	}
+	if err := d.Halt(); err != nil {
+		t.Fatal(err)
+	}
+	if err := pb.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
