@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -148,6 +147,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		return fmt.Errorf("web: listen on %s: %w (is tinkerbox already running? choose another with --listen)", cfg.Web.Listen, err)
 	}
 	defer ln.Close()
+	var tlsCfg *tls.Config
 	if cfg.Web.HTTPS {
 		// A self-signed certificate made on first start and kept in the data
 		// dir: browsers warn once, then the LAN traffic is encrypted.
@@ -155,7 +155,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		if err != nil {
 			return err
 		}
-		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 
 	st, err := store.Open(ctx, cfg.Appliance.DataDir, o.Clock.Now)
@@ -210,10 +210,19 @@ func Run(ctx context.Context, o Options) (err error) {
 	a.mountBarometer(srv)
 	a.mountSpycam(srv) // the stream works under every scene
 	a.mountCardfeed(srv, scenes)
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// Timeouts and connection caps against slow and greedy clients; the
+	// cap wraps the TCP listener, under TLS, to count connections before
+	// their handshake.
+	serveOpts := web.DefaultServeOpts()
+	serveOpts.Log = log
+	hs, limit := web.NewHTTPServer(srv.Handler(), serveOpts)
+	served := limit(ln)
+	if tlsCfg != nil {
+		served = tls.NewListener(served, tlsCfg)
+	}
 	hs.RegisterOnShutdown(srv.EndStreams) // open event streams would hold Shutdown forever
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- hs.Serve(ln) }()
+	go func() { serveErr <- hs.Serve(served) }()
 
 	a.password = generated
 	out := o.Stdout
