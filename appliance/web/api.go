@@ -46,8 +46,15 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, errorBody{Error: msg})
 }
 
+// errNotJSON is a body of another type: a cross-site form can send
+// text/plain or urlencoded bodies, never application/json.
+var errNotJSON = errors.New("the body must be JSON, sent with Content-Type: application/json")
+
 // decodeBody reads a small JSON object; an empty body leaves v untouched.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+	if !jsonRequest(r) {
+		return errNotJSON
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4<<10))
 	if err != nil {
 		return fmt.Errorf("read body: %w", err)
@@ -61,6 +68,16 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
+// writeBodyError answers a decodeBody error: 415 for a body that is not
+// JSON, else 400.
+func writeBodyError(w http.ResponseWriter, err error) {
+	if errors.Is(err, errNotJSON) {
+		writeError(w, http.StatusUnsupportedMediaType, err.Error())
+		return
+	}
+	writeError(w, http.StatusBadRequest, err.Error())
+}
+
 func (s *Server) apiState(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.app.State())
 }
@@ -70,7 +87,7 @@ func (s *Server) apiScene(w http.ResponseWriter, r *http.Request) {
 		Name string `json:"name"`
 	}
 	if err := decodeBody(w, r, &req); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		writeBodyError(w, err)
 		return
 	}
 	if req.Name == "" {
@@ -99,7 +116,7 @@ func (s *Server) apiButton(w http.ResponseWriter, r *http.Request) {
 		Press string `json:"press"`
 	}
 	if err := decodeBody(w, r, &req); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		writeBodyError(w, err)
 		return
 	}
 	press := scene.Short
@@ -211,15 +228,14 @@ func (s *Server) apiStream(w http.ResponseWriter, r *http.Request) {
 	default:
 	}
 	rc := http.NewResponseController(w)
-	// A server-wide WriteTimeout would cut the stream; lift it for this one.
-	if err := rc.SetWriteDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
-		s.log.Debug("web: stream: clear write deadline", "err", err)
-	}
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
+	if err := s.extendWrite(rc); err != nil {
+		return
+	}
 	if _, err := io.WriteString(w, "retry: 2000\n\n"); err != nil {
 		return
 	}
@@ -227,6 +243,11 @@ func (s *Server) apiStream(w http.ResponseWriter, r *http.Request) {
 	var lastState, lastEvents []byte
 	quiet := 0
 	for tick := 0; ; tick++ {
+		// Whatever this round writes must go out within streamWriteTimeout;
+		// the server-wide WriteTimeout would otherwise cut a healthy stream.
+		if err := s.extendWrite(rc); err != nil {
+			return
+		}
 		sent := false
 		b, err := json.Marshal(s.app.State())
 		if err != nil {
@@ -275,6 +296,17 @@ func (s *Server) apiStream(w http.ResponseWriter, r *http.Request) {
 		case <-s.clock.After(streamPoll):
 		}
 	}
+}
+
+// extendWrite gives a stream's next write streamWriteTimeout from now (a
+// socket deadline, so the wall clock): a client that stops reading is
+// dropped after that, and a reading one is never cut.
+func (s *Server) extendWrite(rc *http.ResponseController) error {
+	err := rc.SetWriteDeadline(time.Now().Add(s.streamWrite))
+	if errors.Is(err, http.ErrNotSupported) {
+		return nil
+	}
+	return err
 }
 
 func writeEvent(w io.Writer, name string, data []byte) error {

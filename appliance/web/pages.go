@@ -4,6 +4,8 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 func tokenEqual(a, b string) bool {
@@ -25,12 +27,22 @@ type panelData struct {
 	State   State
 }
 
-// safeNext keeps the post-login redirect on this site: a local absolute path,
-// not "//host" or "/\host" which browsers treat as another origin.
+// safeNext keeps the post-login redirect on this site: a local absolute path
+// ("/" then anything but "/" or "\"). Browsers drop tabs and newlines from a
+// URL and read "\" as "/", so "/\t/evil.example" would become
+// "//evil.example", another site: any control character, whitespace or
+// backslash sends the user to "/" instead.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n") || strings.HasPrefix(next, "/login") {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "/login") {
 		return "/"
+	}
+	if len(next) > 1 && (next[1] == '/' || next[1] == '\\') {
+		return "/"
+	}
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f || r == '\\' || unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError {
+			return "/"
+		}
 	}
 	return next
 }
@@ -86,22 +98,22 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	addr := clientAddr(r)
-	if wait, locked := s.lock.locked(addr); locked {
-		w.Header().Set("Retry-After", retryAfter(wait.Seconds()))
-		s.showLogin(w, r, http.StatusTooManyRequests, next, "Too many wrong passwords. Wait a minute, then try again.")
-		return
-	}
 	user := r.PostFormValue("username")
 	if user == "" {
 		user = adminUser
 	}
-	if !s.verify.check(user, r.PostFormValue("password")) {
-		s.lock.fail(addr)
+	switch v, wait := s.guard.attempt(r.Context(), addr, user, r.PostFormValue("password")); v {
+	case gaveUp:
+		return
+	case lockedOut:
+		w.Header().Set("Retry-After", retryAfter(wait.Seconds()))
+		s.showLogin(w, r, http.StatusTooManyRequests, next, "Too many wrong passwords. Wait a minute, then try again.")
+		return
+	case denied:
 		s.log.Warn("web: login failed", "addr", addr)
 		s.showLogin(w, r, http.StatusUnauthorized, next, "Wrong password.")
 		return
 	}
-	s.lock.succeed(addr)
 	token, _, err := s.sess.create()
 	if err != nil {
 		s.log.Error("web: login", "err", err)

@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net/http"
 	"path"
 	"strings"
@@ -60,14 +61,16 @@ type Server struct {
 	clock   scene.Clock
 	log     *slog.Logger
 	name    string
-	verify  *verifier
+	guard   *guard
 	sess    *sessions
-	lock    *lockout
+	origin  *http.CrossOriginProtection
 	pages   *template.Template
 	static  fs.FS
 	version string // hash of the static files, for cache busting
 	mux     *http.ServeMux
 	handler http.Handler
+
+	streamWrite time.Duration // per-write deadline of the state stream
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by EndStreams
@@ -84,10 +87,6 @@ func New(opts Options) (*Server, error) {
 	if len(opts.PasswordHash) == 0 {
 		return nil, errors.New("web: no password hash (there is no default password)")
 	}
-	v, err := newVerifier(opts.PasswordHash)
-	if err != nil {
-		return nil, err
-	}
 	s := &Server{
 		app:    opts.App,
 		camera: opts.Camera,
@@ -96,9 +95,10 @@ func New(opts Options) (*Server, error) {
 		clock:  opts.Clock,
 		log:    opts.Log,
 		name:   opts.Name,
-		verify: v,
 		mux:    http.NewServeMux(),
 		done:   make(chan struct{}),
+
+		streamWrite: streamWriteTimeout,
 	}
 	if s.clock == nil {
 		s.clock = scene.SystemClock{}
@@ -109,8 +109,16 @@ func New(opts Options) (*Server, error) {
 	if s.name == "" {
 		s.name = "tinkerbox"
 	}
+	var err error
+	if s.guard, err = newGuard(opts.PasswordHash, s.clock); err != nil {
+		return nil, err
+	}
 	s.sess = newSessions(s.clock)
-	s.lock = newLockout(s.clock)
+	s.origin = http.NewCrossOriginProtection()
+	s.origin.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		closeUnread(w, r)
+		writeError(w, http.StatusForbidden, "cross-origin request refused")
+	}))
 	if s.static, err = fs.Sub(assets, "static"); err != nil {
 		return nil, fmt.Errorf("web: static: %w", err)
 	}
@@ -123,7 +131,10 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
 	s.routes()
-	s.handler = s.secure(s.mux)
+	// Every state-changing request, whatever its credentials, must come
+	// from this site: browsers send cached Basic credentials and cookies
+	// with a cross-site form post too.
+	s.handler = s.secure(s.origin.Handler(s.mux))
 	return s, nil
 }
 
@@ -201,43 +212,104 @@ func authFrom(ctx context.Context) authInfo {
 }
 
 // auth admits a request with a valid session cookie (plus the CSRF token on
-// anything but GET/HEAD) or valid Basic credentials.
+// anything but GET/HEAD) or valid Basic credentials. A state-changing API
+// request must also be JSON: a cross-site form cannot send that without a
+// CORS preflight, which this server never grants. (The origin check in New
+// comes first, for every kind of credentials.)
 func (s *Server) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c, err := r.Cookie(sessionCookie); err == nil {
 			if csrf, ok := s.sess.lookup(c.Value); ok {
 				if !safeMethod(r.Method) && !s.csrfOK(r, csrf) {
+					closeUnread(w, r)
 					writeError(w, http.StatusForbidden, "missing or wrong CSRF token")
 					return
 				}
-				ctx := context.WithValue(r.Context(), authKey{}, authInfo{csrf: csrf, cookie: true})
-				next.ServeHTTP(w, r.WithContext(ctx))
+				s.serveAuthed(w, r, next, authInfo{csrf: csrf, cookie: true})
 				return
 			}
 		}
-		if user, pw, ok := r.BasicAuth(); ok {
+		user, pw, tried := r.BasicAuth()
+		if tried {
 			addr := clientAddr(r)
-			if wait, locked := s.lock.locked(addr); locked {
+			switch v, wait := s.guard.attempt(r.Context(), addr, user, pw); v {
+			case granted:
+				s.serveAuthed(w, r, next, authInfo{})
+				return
+			case lockedOut:
+				closeUnread(w, r)
 				tooMany(w, wait)
 				return
+			case gaveUp:
+				return // the client went away
 			}
-			if s.verify.check(user, pw) {
-				s.lock.succeed(addr)
-				// Basic auth is exempt from CSRF: browsers never send it
-				// cross-site on their own for this realm without a prompt.
-				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), authKey{}, authInfo{})))
-				return
-			}
-			s.lock.fail(addr)
 			s.log.Warn("web: basic auth failed", "addr", addr, "user", user)
 		}
-		if wantsPage(r) {
-			http.Redirect(w, r, "/login?next="+pathEscape(r.URL.RequestURI()), http.StatusSeeOther)
-			return
-		}
-		w.Header().Set("WWW-Authenticate", `Basic realm="tinkerbox"`)
-		writeError(w, http.StatusUnauthorized, "authentication required")
+		s.unauthorized(w, r, tried)
 	})
+}
+
+func (s *Server) serveAuthed(w http.ResponseWriter, r *http.Request, next http.Handler, a authInfo) {
+	if !safeMethod(r.Method) && strings.HasPrefix(r.URL.Path, "/api/") && !jsonRequest(r) {
+		closeUnread(w, r)
+		writeError(w, http.StatusUnsupportedMediaType, "send the request body as JSON with Content-Type: application/json")
+		return
+	}
+	next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), authKey{}, a)))
+}
+
+// unauthorized sends a browser to the login page and asks anything else for
+// Basic credentials. A browser never gets the Basic challenge: its dialog
+// would cache credentials that every cross-site request then carries.
+func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, triedBasic bool) {
+	closeUnread(w, r)
+	if wantsPage(r) {
+		http.Redirect(w, r, "/login?next="+pathEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	if !isBrowser(r) || triedBasic {
+		w.Header().Set("WWW-Authenticate", `Basic realm="tinkerbox"`)
+	}
+	if !isBrowser(r) {
+		writeError(w, http.StatusUnauthorized, "authentication required")
+		return
+	}
+	next := "/"
+	if !strings.HasPrefix(r.URL.Path, "/api/") {
+		next = r.URL.RequestURI()
+	}
+	writeJSON(w, http.StatusUnauthorized, struct {
+		Error string `json:"error"`
+		Login string `json:"login"`
+	}{"login required", "/login?next=" + pathEscape(next)})
+}
+
+// isBrowser tells a browser (Fetch metadata, or a Mozilla-compatible user
+// agent) from curl and scripts.
+func isBrowser(r *http.Request) bool {
+	return r.Header.Get("Sec-Fetch-Mode") != "" || r.Header.Get("Sec-Fetch-Site") != "" ||
+		strings.Contains(r.UserAgent(), "Mozilla")
+}
+
+// jsonRequest reports whether r's body is JSON, or absent altogether.
+func jsonRequest(r *http.Request) bool {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return r.ContentLength == 0
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
+}
+
+// closeUnread makes a refusal close the connection at once when the request
+// has a body nobody will read: the server would otherwise drain up to 256 KB
+// of it, as slowly as the client likes, before reusing or closing the
+// connection.
+func closeUnread(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+		w.Header().Set("Connection", "close")
+		http.NewResponseController(w).SetReadDeadline(time.Now()) // a past deadline: no draining
+	}
 }
 
 func safeMethod(m string) bool {
