@@ -116,6 +116,12 @@ func frameBits(t *testing.T, b *bus) []byte {
 	return toBytes(bits[32 : len(bits)-36])
 }
 
+// TestShowFrame is golden traffic from the APA102 datasheet, cross-checked
+// once by reading Pimoroni's blinkt library (library/blinkt.py): show()
+// sends _sof() (32 clocks with DAT low), then per pixel
+// 0b11100000 | brightness, B, G, R, each byte MSB first with DAT set before
+// the rising CLK edge, then _eof() (36 clocks with DAT low); its default
+// brightness is 7 of 31, as the pixels left alone here.
 func TestShowFrame(t *testing.T) {
 	d, b := newDev(t, nil)
 	// A known setting: pixel 0 pure red, 1 green, 2 blue, 3 a mix at full

@@ -104,6 +104,13 @@ func TestEncodeGolden(t *testing.T) {
 
 func TestEncodeExactBytes(t *testing.T) {
 	// A 10x2 bitmap: 2 bytes a row, the last 6 bits are white padding.
+	// From the Epson reference for GS v 0 (m, xL xH bytes a row, yL yH
+	// rows, rows packed MSB first, 1 = black). Cross-checked by reading
+	// python-escpos (src/escpos/escpos.py image(), impl "bitImageRaster"):
+	// GS "v0", density byte 0 for its default high density both ways, then
+	// width_bytes and height low/high and EscposImage.to_raster_format(),
+	// the inverted 1-bit image (black = 1) row by row; its fragment_height
+	// (960) bands tall images as BandRows does. It starts jobs with ESC @.
 	b := NewBitmap(10, 2)
 	b.Set(0, 0, true)
 	b.Set(9, 0, true)
@@ -114,6 +121,34 @@ func TestEncodeExactBytes(t *testing.T) {
 		gs, 'v', '0', 0, 2, 0, 2, 0,
 		0x80, 0x40,
 		0x00, 0x80,
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("got  % x\nwant % x", got, want)
+	}
+}
+
+func TestEncodeExactBytesAdafruit(t *testing.T) {
+	// The same 10x2 bitmap for the CSN-A2: DC2 * r n (rows, bytes a row)
+	// and the rows, after the init. From the CSN-A2 manual; cross-checked
+	// by reading Adafruit_Thermal.cpp printBitmap(): writeBytes(DC2, '*',
+	// chunkHeight, rowBytesClipped) then the row bytes MSB first, chunks of
+	// at most 255 rows (with DTR; 256/rowBytes without, where our pacer
+	// keeps 255-row bands within the buffer instead).
+	b := NewBitmap(10, 2)
+	b.Set(0, 0, true)
+	b.Set(9, 0, true)
+	b.Set(8, 1, true)
+	got := encodeBytes(t, b, &Opts{Width: 10, Profile: Adafruit, FeedLines: 1})
+	want := []byte{
+		wake, esc, '8', 0, 0,
+		esc, '@',
+		esc, 'D', 4, 8, 12, 16, 20, 24, 28, 0,
+		esc, '7', 11, 120, 40,
+		dc2, '#', 2<<5 | 10,
+		dc2, '*', 2, 2,
+		0x80, 0x40,
+		0x00, 0x80,
+		esc, 'd', 1,
 	}
 	if !bytes.Equal(got, want) {
 		t.Fatalf("got  % x\nwant % x", got, want)

@@ -22,6 +22,17 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // Expected traffic, written from the datasheet rather than from the driver.
+//
+// Cross-checked once by reading Pimoroni's scroll-phat-hd library
+// (library/scrollphathd/__init__.py and is31fl3731.py): show() maps pixel
+// (x, y) through _pixel_addr(x, 6-y), which is 16·(8-x) + (6-y) for x ≤ 8
+// and (x-8)·16 + y - 8, that is 16·(x-9) + 8 + y, for x ≥ 9: the same
+// LED for each of the 119 pixels as ledIndex (TestMapping). Its
+// update_frame writes the 144 PWM bytes from register 0x24 of the frame's
+// bank in 32-byte blocks (the smbus block limit) where showOps has one
+// 144-byte write: the same registers, the same values. It selects banks
+// through 0xFD and the function page 0x0B, and sets picture mode and audio
+// sync off there, as initOps does.
 
 func w(b ...byte) i2ctest.IO { return i2ctest.IO{Addr: 0x74, W: b} }
 
