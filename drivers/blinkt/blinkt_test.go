@@ -121,7 +121,9 @@ func frameBits(t *testing.T, b *bus) []byte {
 // sends _sof() (32 clocks with DAT low), then per pixel
 // 0b11100000 | brightness, B, G, R, each byte MSB first with DAT set before
 // the rising CLK edge, then _eof() (36 clocks with DAT low); its default
-// brightness is 7 of 31, as the pixels left alone here.
+// brightness is 7 of 31, as the pixels left alone here. Run once (not
+// committed) on a fake RPi.GPIO with these pixels, it clocked out exactly
+// the want bytes below, framed by 32 and 36 low clocks.
 func TestShowFrame(t *testing.T) {
 	d, b := newDev(t, nil)
 	// A known setting: pixel 0 pure red, 1 green, 2 blue, 3 a mix at full

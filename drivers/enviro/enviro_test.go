@@ -36,7 +36,10 @@ var calib = []byte{
 // bmp280.py: CTRL_MEAS = (OSRS_T<<5)+(OSRS_P<<2)+POWER_MODE with 5, 5, 3 is
 // 0xB7 and CONFIG = (T_SB<<5)+(FILTER<<2) with 4, 4 is 0x90. Pimoroni
 // also soft-resets first (0xE0 = 0xB6) and writes ctrl_meas before config;
-// the values are the same.
+// the values are the same. Run once (not committed) on a fake smbus holding
+// the datasheet's calibration and raw burst, it wrote E0=B6, F4=B7, F5=90
+// and read 25.08 °C and 100653.27 Pa: the datasheet's double form, where
+// bmxx80's int64 form gives the 100653.25 Pa TestWorkedExample expects.
 func bmpInit() []i2ctest.IO {
 	return []i2ctest.IO{
 		{Addr: 0x77, W: []byte{0xD0}, R: []byte{0x58}},

@@ -82,6 +82,11 @@ func TestEncodeGolden(t *testing.T) {
 		// Its setPrintDensity shifts the density into bits 7..5, against
 		// the CSN-A2 manual (density in bits 4..0, break time in 7..5):
 		// DC2 # follows the manual and Adafruit's Python library, 2<<5|10.
+		// Adafruit's Python-Thermal-Printer, run once on a fake serial
+		// port (not committed), sends ff 1b 76 00 1b 40 1b 44 04 08 0c 10
+		// 14 18 1c 00 1b 37 0b 78 28 12 23 4a: the same bytes but for its
+		// wake, ESC v 0 (a paper-status request on the CSN-A2) where the
+		// Arduino library has ESC 8 0 0; we follow the Arduino library.
 		{"adafruit.bin", Opts{Width: 24, Profile: Adafruit, FeedLines: 2},
 			[]string{"wake", "ESC 8 0 0", "ESC @", "ESC D [4 8 12 16 20 24 28 0]", "ESC 7 11 120 40", "DC2 # 0x4a", "DC2 *", "ESC d 2"}},
 		{"adafruit-dtr.bin", Opts{Width: 24, Profile: Adafruit, DTR: true},

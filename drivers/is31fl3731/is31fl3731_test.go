@@ -32,7 +32,8 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // bank in 32-byte blocks (the smbus block limit) where showOps has one
 // 144-byte write: the same registers, the same values. It selects banks
 // through 0xFD and the function page 0x0B, and sets picture mode and audio
-// sync off there, as initOps does.
+// sync off there, as initOps does. Its _pixel_addr, run once (not
+// committed) for every pixel, agreed with ledIndex on all 119.
 
 func w(b ...byte) i2ctest.IO { return i2ctest.IO{Addr: 0x74, W: b} }
 
