@@ -539,3 +539,28 @@ func TestSerialModelWakeAndDTR(t *testing.T) {
 		t.Errorf("Busy unplugged: %v", err)
 	}
 }
+
+func FuzzSerialModel(f *testing.F) {
+	f.Add(goldenStream(), uint8(3))
+	f.Add([]byte{0xFF, 0x1B, '8', 0, 0, 0x1B, 'D', 4, 8, 0, 0x1D, 'a', 32, 0x12, '*', 3, 2, 1, 2, 3, 4, 5, 6}, uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, step uint8) {
+		clk := &stepClock{now: time.Unix(0, 0)}
+		p := NewPrinter(&PrinterOpts{Width: 60, MaxRows: 300, Serial: &SerialModel{Clock: clk, BufferSize: 160}})
+		for i := 0; i < len(data); i += 7 {
+			p.Write(data[i:min(i+7, len(data))])
+			clk.now = clk.now.Add(time.Duration(step) * time.Millisecond)
+			if b := p.Buffer(); b.Fill < 0 || b.Fill > b.Size || b.Peak > b.Size {
+				t.Fatalf("buffer %+v", b)
+			}
+			p.Busy()
+		}
+		clk.now = clk.now.Add(24 * time.Hour)
+		if b := p.Buffer(); b.Dropped+b.Fill > len(data) {
+			t.Fatalf("buffer %+v after %d bytes", b, len(data))
+		}
+		p.Halt()
+		if b := p.Buffer(); b.Fill != 0 {
+			t.Fatalf("fill %d after Halt", b.Fill)
+		}
+	})
+}
