@@ -1,7 +1,12 @@
 package web
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +46,31 @@ func TestNoAccessWithoutLogin(t *testing.T) {
 		if !strings.Contains(w.Body.String(), `"error"`) {
 			t.Errorf("%s %s: body %q is not a JSON error", tc.method, tc.path, w.Body)
 		}
+	}
+	// A browser's fetch gets no Basic challenge (its dialog would cache
+	// credentials every cross-site request carries) but the way to log in.
+	for _, h := range []map[string]string{
+		{"Sec-Fetch-Mode": "cors", "Sec-Fetch-Site": "same-origin"},
+		{"User-Agent": "Mozilla/5.0 (X11; Linux x86_64)"},
+	} {
+		r := req("GET", "/api/state", "")
+		for k, v := range h {
+			r.Header.Set(k, v)
+		}
+		w := f.do(r)
+		if w.Code != http.StatusUnauthorized || w.Header().Get("WWW-Authenticate") != "" {
+			t.Errorf("browser %v: %d, WWW-Authenticate %q; want 401 without a challenge", h, w.Code, w.Header().Get("WWW-Authenticate"))
+		}
+		if !strings.Contains(w.Body.String(), `"login":"/login?next=%2F"`) {
+			t.Errorf("browser %v: body %s lacks the login URL", h, w.Body)
+		}
+	}
+	// A browser that already tried Basic is asked again.
+	r := req("GET", "/api/state", "")
+	r.Header.Set("User-Agent", "Mozilla/5.0")
+	r.SetBasicAuth("admin", "stale")
+	if w := f.do(r); w.Header().Get("WWW-Authenticate") == "" {
+		t.Error("a browser that sent Basic got no challenge")
 	}
 	// A browser asking for a page goes to the login form.
 	for _, path := range []string{"/", "/static/panel.js"} {
@@ -161,6 +191,16 @@ func TestNextStaysOnSite(t *testing.T) {
 		"https://evil.com/": "/",
 		"":                  "/",
 		"/login?next=/":     "/",
+		"/\t/evil.example":  "/",
+		"/\n/evil.example":  "/",
+		"/ /evil.example":   "/",
+		"/a\\b":             "/",
+		"/\u2003/x":         "/",
+		"/\x00":             "/",
+		"/\xff":             "/",
+		"/a\tb":             "/",
+		"/comics?n=3#top":   "/comics?n=3#top",
+		"/%09/evil.example": "/%09/evil.example", // still escaped: a path on this site
 	} {
 		if got := safeNext(in); got != want {
 			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
@@ -195,9 +235,15 @@ func TestCSRF(t *testing.T) {
 	if got := f.app.scene(); got != "barometer" {
 		t.Fatalf("scene = %q, want barometer", got)
 	}
-	// Basic auth is exempt.
+	// Basic needs no token (scripts have none): the origin check and the
+	// JSON rule stop cross-site posts whatever the credentials.
 	if w := f.do(basic(req("POST", "/api/scene", `{"name":"spycam"}`))); w.Code != http.StatusOK {
 		t.Fatalf("Basic POST without token = %d", w.Code)
+	}
+	r = basic(req("POST", "/api/scene", `{"name":"comic"}`))
+	r.Header.Set("Sec-Fetch-Site", "cross-site")
+	if w := f.do(r); w.Code != http.StatusForbidden || f.app.scene() != "spycam" {
+		t.Fatalf("cross-site Basic POST = %d, scene %q", w.Code, f.app.scene())
 	}
 	// The form field works too (logout is a plain form).
 	r = httptestForm("/logout", "csrf="+token)
@@ -361,5 +407,139 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	h, _ := bcrypt.GenerateFromPassword([]byte("x"), bcrypt.MinCost)
 	if _, err := New(Options{App: app, PasswordHash: h}); err != nil {
 		t.Errorf("New with defaults: %v", err)
+	}
+}
+
+func TestStateChangesMustBeJSON(t *testing.T) {
+	f := newFixture(t)
+	sess, token := f.login()
+	for _, tc := range []struct {
+		name, ct, body string
+		cookie         bool
+		want           int
+	}{
+		{"basic text/plain", "text/plain", `{"name":"barometer"}`, false, http.StatusUnsupportedMediaType},
+		{"basic form", "application/x-www-form-urlencoded", "name=barometer", false, http.StatusUnsupportedMediaType},
+		{"cookie form with token", "application/x-www-form-urlencoded", "name=barometer&csrf=" + token, true, http.StatusUnsupportedMediaType},
+		{"basic JSON with charset", "application/json; charset=utf-8", `{"name":"cardfeed"}`, false, http.StatusOK},
+		{"basic no body", "", "", false, http.StatusBadRequest}, // reaches the handler: no name
+	} {
+		r := httptest.NewRequest("POST", "/api/scene", strings.NewReader(tc.body))
+		if tc.ct != "" {
+			r.Header.Set("Content-Type", tc.ct)
+		}
+		if tc.cookie {
+			r.AddCookie(sess)
+			r.Header.Set("X-CSRF-Token", token)
+		} else {
+			basic(r)
+		}
+		if w := f.do(r); w.Code != tc.want {
+			t.Errorf("%s = %d, want %d: %s", tc.name, w.Code, tc.want, w.Body)
+		}
+	}
+	if got := f.app.scene(); got != "cardfeed" {
+		t.Fatalf("scene = %q, want cardfeed (only the JSON post)", got)
+	}
+	// decodeBody refuses other types itself, wherever it is called from.
+	r := httptest.NewRequest("POST", "/x", strings.NewReader(`{}`))
+	r.Header.Set("Content-Type", "text/plain")
+	var v struct{}
+	if err := decodeBody(httptest.NewRecorder(), r, &v); !errors.Is(err, errNotJSON) {
+		t.Fatalf("decodeBody(text/plain) = %v, want errNotJSON", err)
+	}
+}
+
+func TestAccountLockout(t *testing.T) {
+	f := newFixture(t)
+	// 4 failures from each of 5 addresses: none is locked by itself ...
+	for a := range maxAccountFailures / (maxFailures - 1) {
+		for range maxFailures - 1 {
+			r := req("GET", "/api/state", "")
+			r.SetBasicAuth("admin", "guess")
+			r.RemoteAddr = fmt.Sprintf("198.51.100.%d:1000", a+1)
+			if w := f.do(r); w.Code != http.StatusUnauthorized {
+				t.Fatalf("guess from address %d = %d, want 401", a+1, w.Code)
+			}
+		}
+	}
+	// ... but the account is, for everyone.
+	r := basic(req("GET", "/api/state", ""))
+	r.RemoteAddr = "203.0.113.9:1000"
+	if w := f.do(r); w.Code != http.StatusTooManyRequests {
+		t.Fatalf("right password on a locked account = %d, want 429", w.Code)
+	}
+	// Another user name is another account.
+	r = req("GET", "/api/state", "")
+	r.SetBasicAuth("root", "x")
+	if w := f.do(r); w.Code != http.StatusUnauthorized {
+		t.Fatalf("other account = %d, want 401", w.Code)
+	}
+	f.clock.Advance(lockoutFor)
+	r = basic(req("GET", "/api/state", ""))
+	r.RemoteAddr = "203.0.113.9:1000"
+	if w := f.do(r); w.Code != http.StatusOK {
+		t.Fatalf("after a minute = %d, want 200", w.Code)
+	}
+}
+
+func TestLockoutSuccessTakesBackItsAttempt(t *testing.T) {
+	f := newFixture(t)
+	const addr = "198.51.100.20:1"
+	guess := func(pw string) int {
+		r := req("GET", "/api/state", "")
+		r.SetBasicAuth("admin", pw)
+		r.RemoteAddr = addr
+		return f.do(r).Code
+	}
+	for range maxFailures - 1 {
+		guess("typo")
+	}
+	// The fifth attempt was counted up front and locks the address; being
+	// right takes it back and clears the address's typos.
+	if c := guess(testPassword); c != http.StatusOK {
+		t.Fatalf("right password after 4 typos = %d", c)
+	}
+	for i := range maxFailures {
+		if c := guess(fmt.Sprint("again", i)); c != http.StatusUnauthorized {
+			t.Fatalf("failure %d after a success = %d, want 401", i+1, c)
+		}
+	}
+	if c := guess(testPassword); c != http.StatusTooManyRequests {
+		t.Fatalf("after 5 new failures = %d, want 429", c)
+	}
+	if n := f.srv.guard.accounts[adminUser].n; n != 2*maxFailures-1 {
+		t.Errorf("account counts %d failures, want %d (the success is not one)", n, 2*maxFailures-1)
+	}
+}
+
+func TestGuardGivesBackAnAttemptNeverChecked(t *testing.T) {
+	f := newFixture(t)
+	g := f.srv.guard
+	gt := holdBcrypt(g)
+	defer close(gt.open)
+	for i := range bcryptSlots { // fill the slots
+		go g.attempt(context.Background(), "192.0.2.1", adminUser, fmt.Sprint("held", i))
+	}
+	for gt.evals.Load() < bcryptSlots {
+		runtime.Gosched()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan verdict)
+	go func() {
+		v, _ := g.attempt(ctx, "192.0.2.2", adminUser, "waiting")
+		done <- v
+	}()
+	cancel()
+	if v := <-done; v != gaveUp {
+		t.Fatalf("cancelled attempt = %v, want gaveUp", v)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if f := g.addrs["192.0.2.2"]; f != nil && f.n != 0 {
+		t.Fatalf("an attempt that never reached bcrypt is still counted: %d", f.n)
+	}
+	if n := gt.evals.Load(); n != bcryptSlots {
+		t.Fatalf("%d bcrypt runs, want %d (at most bcryptSlots at a time)", n, bcryptSlots)
 	}
 }

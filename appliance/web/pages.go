@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/subtle"
 	"net/http"
+	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -43,6 +44,11 @@ func safeNext(next string) string {
 		if r < 0x20 || r == 0x7f || r == '\\' || unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError {
 			return "/"
 		}
+	}
+	// What net/url cannot read (a bad escape), or reads as another host, is
+	// not a path this server made.
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" {
+		return "/"
 	}
 	return next
 }

@@ -19,6 +19,7 @@
           headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
           body: JSON.stringify({ name: sel.value }),
         });
+        if (res.status === 401) { location.href = '/login?next=' + encodeURIComponent(location.pathname); return; }
         const data = await res.json().catch(() => ({}));
         toast(res.ok ? 'Weather: ' + data.scenario : (data.error || res.statusText));
       } catch (e) {

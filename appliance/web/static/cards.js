@@ -5,9 +5,13 @@
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const $ = (id) => document.getElementById(id);
   const toast = (msg) => { const t = $('toast'); t.textContent = msg; t.hidden = false; setTimeout(() => { t.hidden = true; }, 3000); };
+  // A lost session goes to the login page (the server never asks a browser
+  // for Basic credentials).
+  const toLogin = () => { location.href = '/login?next=' + encodeURIComponent(location.pathname); };
   const post = async (url, body) => {
     const res = await fetch(url, { method: 'POST', credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body: JSON.stringify(body) });
+    if (res.status === 401) { toLogin(); throw new Error('Signed out'); }
     const data = await res.json().catch(() => ({}));
     if (!res.ok) throw new Error(data.error || res.statusText);
     return data;
@@ -53,6 +57,7 @@
   async function refresh() {
     try {
       const res = await fetch('/api/cards', { credentials: 'same-origin', cache: 'no-store' });
+      if (res.status === 401) { toLogin(); return; }
       if (!res.ok) throw new Error(res.statusText);
       const d = await res.json();
       const f = d.feed;

@@ -16,7 +16,13 @@
   async function call(method, url) {
     let res;
     try {
-      res = await fetch(url, { method, credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf } });
+      // State changes are JSON, the one body a cross-site form cannot send.
+      res = await fetch(url, {
+        method,
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+        body: '{}',
+      });
     } catch (e) {
       toast('The appliance is not answering.');
       return false;
