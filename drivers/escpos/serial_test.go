@@ -622,3 +622,122 @@ func TestHaltInterruptsPacedPrint(t *testing.T) {
 		t.Fatalf("bands %d, commands %q", len(bands), cmds)
 	}
 }
+
+// scriptedBusy is a busy line that reads busy for the first n looks, or
+// fails; it records when each look happened and how much had been sent.
+type scriptedBusy struct {
+	clk   *vclock
+	sink  *bytes.Buffer
+	busy  int
+	err   error
+	looks []time.Time
+	sent  []int
+}
+
+func (b *scriptedBusy) Busy() (bool, error) {
+	b.looks = append(b.looks, b.clk.Now())
+	b.sent = append(b.sent, b.sink.Len())
+	if b.err != nil {
+		return false, b.err
+	}
+	if b.busy > 0 {
+		b.busy--
+		return true, nil
+	}
+	return false, nil
+}
+
+func TestBusyLine(t *testing.T) {
+	clk := &vclock{now: time.Unix(0, 0)}
+	var sink bytes.Buffer
+	line := &scriptedBusy{clk: clk, sink: &sink, busy: 3}
+	s, err := NewSerial(&sink, &SerialOpts{Baud: 19200, Busy: line, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := clk.Now()
+	job := bytes.Repeat([]byte("x"), 100)
+	if _, err := s.Write(job); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(sink.Bytes(), job) {
+		t.Fatal("bytes changed")
+	}
+	// Pieces of at most 16 bytes, each after a look at the line, and each
+	// look only once what was sent before has crossed the wire.
+	if len(line.looks) < 100/busyChunk+3 {
+		t.Errorf("%d looks at the line for 100 bytes and 3 busy answers", len(line.looks))
+	}
+	byteTime := time.Second * bitsPerByte / 19200
+	for i, at := range line.looks {
+		if through := start.Add(time.Duration(line.sent[i]) * byteTime); at.Before(through) {
+			t.Fatalf("look %d at %v with %d bytes still on the wire", i, at.Sub(start), line.sent[i])
+		}
+		if i > 0 && line.sent[i]-line.sent[i-1] > busyChunk {
+			t.Fatalf("%d bytes sent between two looks", line.sent[i]-line.sent[i-1])
+		}
+	}
+	if line.sent[3] != 0 {
+		t.Errorf("sent %d bytes while the line said busy", line.sent[3])
+	}
+
+	// A failing line fails the write; a line stuck busy gives up.
+	bad := &scriptedBusy{clk: clk, sink: &sink, err: errors.New("gpio gone")}
+	s2, _ := NewSerial(&sink, &SerialOpts{Busy: bad, Clock: clk})
+	if _, err := s2.Write([]byte("x")); err == nil || !strings.Contains(err.Error(), "gpio gone") {
+		t.Errorf("write with a failing busy line: %v", err)
+	}
+	stuck := &scriptedBusy{clk: clk, sink: &sink, busy: 1 << 30}
+	s3, _ := NewSerial(&sink, &SerialOpts{Busy: stuck, Clock: clk})
+	before := clk.Now()
+	if _, err := s3.Write([]byte("x")); err == nil || !strings.Contains(err.Error(), "busy") {
+		t.Errorf("write with a stuck busy line: %v", err)
+	}
+	if waited := clk.Now().Sub(before); waited < busyTimeout || waited > busyTimeout+time.Second {
+		t.Errorf("gave up after %v, want %v", waited, busyTimeout)
+	}
+}
+
+func TestParserHeatSettings(t *testing.T) {
+	m := mechanics{line: 30 * time.Millisecond, feed: 2 * time.Millisecond}
+	rowCost := func(prefix []byte) time.Duration {
+		var s streamParser
+		p := append(append([]byte{}, prefix...), dc2, '*', 1, 48)
+		p = append(p, make([]byte, 48)...)
+		var cost time.Duration
+		for len(p) > 0 {
+			seg := s.next(p, m, 1000)
+			cost += seg.cost
+			p = p[seg.n:]
+		}
+		return cost
+	}
+	if got := rowCost(nil); got != 30*time.Millisecond {
+		t.Errorf("no settings: %v a row, want the profile's 30 ms", got)
+	}
+	if got := rowCost([]byte{esc, '7', 11, 120, 40, dc2, '#', 2<<5 | 10}); got != 30*time.Millisecond {
+		t.Errorf("Adafruit's settings: %v a row, want 30 ms", got)
+	}
+	// Faster settings are not trusted to print faster.
+	if got := rowCost([]byte{esc, '7', 47, 3, 0}); got != 30*time.Millisecond {
+		t.Errorf("fast settings: %v a row, want 30 ms", got)
+	}
+	// 4·(1.78 + 0.40) + 0.5 = 9.22 ms of heating against 6.9 ms.
+	if got, want := rowCost([]byte{esc, '7', 11, 178, 40}), 30*time.Millisecond*922/690; got != want {
+		t.Errorf("heat time 178: %v a row, want %v", got, want)
+	}
+	// Density 31 is 205 %: 4·(1.2·2.05 + 0.4) + 0.5 = 11.94 ms.
+	if got, want := rowCost([]byte{dc2, '#', 2<<5 | 31}), 30*time.Millisecond*1194/690; got != want {
+		t.Errorf("density 31: %v a row, want %v", got, want)
+	}
+	// The wake byte ends a segment that must settle for 50 ms.
+	var s streamParser
+	if seg := s.next([]byte{wake, esc, '@'}, m, 100); seg.n != 1 || !seg.settle || seg.cost != wakeTime {
+		t.Errorf("wake segment %+v", seg)
+	}
+	// ESC D's tab stops include DLE (16) and FS (28): they are arguments,
+	// and the bitmap after them is still found.
+	if got := rowCost([]byte{esc, 'D', 4, 8, 12, 16, 20, 24, 28, 0, esc, '8', 0, 0}); got != 30*time.Millisecond {
+		t.Errorf("after tab stops: %v a row", got)
+	}
+}
