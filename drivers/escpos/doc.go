@@ -6,7 +6,9 @@
 //   - Generic: `GS v 0` raster bit images, as on most 58/80 mm USB printers.
 //   - Adafruit: the CSN-A2 family (Adafruit "mini thermal printer") which wants
 //     `DC2 *` bitmaps of at most 255 rows by 48 bytes, `ESC 7` heat settings and
-//     `DC2 #` density, and software pacing because it has no flow control.
+//     `DC2 #` density, and software pacing because it has no flow control: a
+//     model of its buffer and head, slowed down for darker heat settings,
+//     and its DTR busy line when that is wired.
 //
 // Datasheets and references:
 //   - Epson ESC/POS command reference: https://download4.epson.biz/sec_pubs/pos/reference_en/escpos/
