@@ -187,3 +187,23 @@ func (b *scanBus) Tx(addr uint16, w, r []byte) error {
 	}
 	return nil
 }
+
+// The simulator sends the configured ESC 7 as a whole, as the real board
+// does: setting heat_time alone once sent 0 dots and a 0 interval.
+func TestSimAdafruitPrinterGetsTheConfiguredHeat(t *testing.T) {
+	cfg := config.Default()
+	cfg.Printer.Profile = config.ProfileAdafruit
+	cfg.Printer.HeatDots, cfg.Printer.HeatTime, cfg.Printer.HeatInterval, cfg.Printer.Density = 7, 150, 60, 12
+	clk := fakeclock.New(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
+	b, err := Open(context.Background(), cfg, Options{Sim: true, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Halt)
+	if err := b.Printer.Print(context.Background(), image.NewGray(image.Rect(0, 0, 384, 8))); err != nil {
+		t.Fatal(err)
+	}
+	if st := b.Sim.Printer.Stats(); st.Heat != [3]byte{7, 150, 60} || st.Density&0x1f != 12 { // DC2 # n: density in bits 0-4, break time above
+		t.Errorf("printer got ESC 7 %v, DC2 # %d; want [7 150 60], 12", st.Heat, st.Density)
+	}
+}

@@ -294,11 +294,6 @@ func (b *Board) openPrinter(cfg *config.Config) {
 	where := p.Device
 	o := printerOpts(cfg)
 	o.Clock = b.clock
-	if p.Profile == config.ProfileAdafruit {
-		// The whole of ESC 7 from the config: a partial Heat would send
-		// zeros for the fields left out.
-		o.Heat = escpos.Heat{Dots: uint8(p.HeatDots), Time: uint8(p.HeatTime), Interval: uint8(p.HeatInterval)}
-	}
 	if p.Serial() {
 		where = fmt.Sprintf("%s @ %d baud", p.Device, p.Baud)
 		so := escpos.DefaultSerialOpts()

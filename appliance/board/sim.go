@@ -131,9 +131,11 @@ func printerOpts(cfg *config.Config) *escpos.Opts {
 		o.Dither = escpos.FloydSteinberg
 	}
 	o.Cut = cfg.Printer.Cut
-	if cfg.Printer.Profile == config.ProfileAdafruit {
-		o.Heat.Time = uint8(cfg.Printer.HeatTime)
-		o.Density = uint8(cfg.Printer.Density)
+	if p := cfg.Printer; p.Profile == config.ProfileAdafruit {
+		// The whole of ESC 7 from the config: a partial Heat would send
+		// zeros for the fields left out (8 dots at a time, no interval).
+		o.Heat = escpos.Heat{Dots: uint8(p.HeatDots), Time: uint8(p.HeatTime), Interval: uint8(p.HeatInterval)}
+		o.Density = uint8(p.Density)
 	}
 	return o
 }
