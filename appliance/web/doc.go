@@ -4,6 +4,13 @@
 // offline) and everything but /healthz and the login page needs a session
 // cookie or HTTP Basic authentication as user "admin".
 //
+// State changes must come from the appliance's own pages (Fetch metadata or
+// Origin, whatever the credentials) and API posts must be JSON; browsers are
+// sent to the login page, never asked for Basic credentials. Logins are
+// locked out per address and per account before bcrypt runs, and bcrypt runs
+// at most two at a time. NewHTTPServer builds the http.Server that ships,
+// with its timeouts and connection caps.
+//
 // The password is never a default: Password picks it from the environment,
 // the config or the data dir, and generates (and shows once) a random one on
 // first start.
