@@ -10,6 +10,7 @@ import (
 	"image/png"
 	"io"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"tinkerbox/drivers/escpos"
@@ -31,6 +32,12 @@ func Comic(ctx context.Context, o Options, args []string) error {
 	stderr := o.Stderr
 	if stderr == nil {
 		stderr = os.Stderr
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// The same soft heap limit as the appliance: a pack's large scans
+		// are decoded one after the other, and each must be collected
+		// before the next rather than when the heap has doubled.
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(memoryLimit))
 	}
 	if len(args) > 0 && args[0] == "check" {
 		return comicCheck(args[1:], stdout, stderr)
