@@ -19,6 +19,7 @@ import (
 	"tinkerbox/drivers/picam"
 	"tinkerbox/images/font"
 	"tinkerbox/scenes/barometer"
+	"tinkerbox/scenes/comic"
 	"tinkerbox/scenes/scene"
 )
 
@@ -36,6 +37,9 @@ type app struct {
 	password string // generated on this start, "" otherwise
 	// pwShown: the generated password has scrolled across the display once.
 	pwShown atomic.Bool
+
+	queueOnce  sync.Once
+	comicQueue *comic.Queue // see printQueue
 }
 
 var _ web.App = (*app)(nil)
@@ -69,6 +73,15 @@ func (a *app) State() web.State {
 	} else {
 		s.Printer.Status = "not connected"
 	}
+	// The queue as its gate counts it (jobs waiting plus strips being
+	// composed for the printer); bounded, as State feeds every SSE push.
+	qctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	if n, err := a.printQueue().Len(qctx); err == nil {
+		s.Printer.Queue = n
+	} else {
+		a.log.Debug("state: print queue", "err", err)
+	}
+	cancel()
 	if c := a.board.Camera; c != nil {
 		st := c.Stats()
 		s.Camera = web.CameraState{Online: true, FPS: st.FPS, Width: st.Width, Height: st.Height, Frames: st.Frames, Error: st.LastError}

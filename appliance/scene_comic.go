@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"strings"
 
 	"tinkerbox/appliance/store"
 	"tinkerbox/appliance/web"
@@ -22,6 +23,14 @@ import (
 const comicPackDir = "comic-pack"
 
 func (a *app) comicDir() string { return filepath.Join(a.cfg.Appliance.DataDir, "comics") }
+
+// printQueue is the comic print queue's one gate, shared by the scene's
+// presses and the gallery's reprints (made on first use: the gallery works
+// without the comic scene, whose next run prints what was queued).
+func (a *app) printQueue() *comic.Queue {
+	a.queueOnce.Do(func() { a.comicQueue = comic.NewQueue(a.store, a.comicDir(), a.cfg.Comic.Queue) })
+	return a.comicQueue
+}
 
 // comicScene builds the comic scene. A pack that cannot be used is not an
 // error here: the scene shows it on the display and the appliance runs on.
@@ -42,7 +51,7 @@ func (a *app) comicScene() (scene.Scene, error) {
 			a.record("error", comic.Name, err.Error())
 		}
 		l.scene = comic.New(pack, a.board.Printer, a.board.Display, a.board.Lights, a.store, a.clock, &comic.Opts{
-			Dir: a.comicDir(), QueueMax: a.cfg.Comic.Queue, PackErr: err, Log: a.log,
+			Dir: a.comicDir(), QueueMax: a.cfg.Comic.Queue, Queue: a.printQueue(), PackErr: err, Log: a.log,
 		})
 		// Checking the pack decoded every drawing once; give that memory
 		// back now rather than whenever the scavenger gets to it.
@@ -96,21 +105,16 @@ func (g *comicGallery) Comics(ctx context.Context) ([]store.Comic, error) {
 	return g.a.store.Comics(ctx, 0)
 }
 
-func (g *comicGallery) ComicFile(n int64) string {
-	return filepath.Join(g.a.comicDir(), strconv.FormatInt(n, 10)+".png")
-}
+func (g *comicGallery) ComicFile(n int64) string { return comic.ArchiveFile(g.a.comicDir(), n) }
 
-// Reprint queues the strip and wakes the scene's print worker (if the comic
-// scene is not running, the job prints when it next runs).
+// Reprint queues the strip through the print queue's gate and wakes the
+// scene's print worker (if the comic scene is not running, the job prints
+// when it next runs). A strip whose archive file is missing is refused.
 func (g *comicGallery) Reprint(ctx context.Context, n int64) error {
-	jobs, err := g.a.store.PendingPrints(ctx)
-	if err != nil {
-		return err
-	}
-	if len(jobs) >= g.a.cfg.Comic.Queue {
-		return web.ErrComicQueueFull
-	}
-	if _, err := g.a.store.EnqueuePrint(ctx, n); err != nil {
+	if _, err := g.a.printQueue().Reprint(ctx, n); err != nil {
+		if errors.Is(err, comic.ErrQueueFull) {
+			return fmt.Errorf("%w: %w", web.ErrComicQueueFull, err)
+		}
 		return err
 	}
 	if g.a.loop != nil {
@@ -122,17 +126,25 @@ func (g *comicGallery) Reprint(ctx context.Context, n int64) error {
 	return nil
 }
 
-// dropUnfinishedComics removes the strips a power cut interrupted before
-// their archive was complete (they never reached the gallery), and the
-// temporary files of interrupted writes.
+// dropUnfinishedComics tidies the archive after a power cut or a kill,
+// before the comic scene or the gallery uses it: the temporary files of
+// interrupted writes; files of strips never indexed (a kill between the
+// PNG's rename and the row) or half deleted (between the row's delete and
+// the files'); and rows an older version wrote before their PNG.
 func (a *app) dropUnfinishedComics() {
 	ctx := context.Background()
+	dir := a.comicDir()
+	if k, err := comic.CleanTemp(dir); err != nil {
+		a.record("error", comic.Name, err.Error())
+	} else if k > 0 {
+		a.record("warn", comic.Name, fmt.Sprintf("removed %d temporary files of interrupted archive writes", k))
+	}
+	g := &comicGallery{a: a}
 	ns, err := a.store.UnfinishedComics(ctx)
 	if err != nil {
 		a.record("error", comic.Name, err.Error())
 		return
 	}
-	g := &comicGallery{a: a}
 	for _, n := range ns {
 		if err := g.removeComic(ctx, n); err != nil {
 			a.record("error", comic.Name, err.Error())
@@ -140,9 +152,30 @@ func (a *app) dropUnfinishedComics() {
 		}
 		a.record("warn", comic.Name, fmt.Sprintf("strip #%d was interrupted (power cut?) before its archive was written; removed", n))
 	}
-	tmps, _ := filepath.Glob(filepath.Join(a.comicDir(), ".tmp-*"))
-	for _, f := range tmps {
-		os.Remove(f)
+	// Only numbers this database handed out: files beyond them are not
+	// ours to judge.
+	top, err := a.store.ReservedComics(ctx)
+	if err != nil {
+		a.record("error", comic.Name, err.Error())
+		return
+	}
+	entries, _ := os.ReadDir(dir) // no archive yet: nothing to tidy
+	seen := map[int64]bool{}
+	for _, e := range entries {
+		stem, ext, _ := strings.Cut(e.Name(), ".")
+		n, err := strconv.ParseInt(stem, 10, 64)
+		if err != nil || n <= 0 || n > top || (ext != "png" && ext != "json") || seen[n] {
+			continue
+		}
+		seen[n] = true
+		if _, err := a.store.Comic(ctx, n); !errors.Is(err, store.ErrNoComic) {
+			continue
+		}
+		if err := comic.RemoveArchive(dir, n); err != nil {
+			a.record("error", comic.Name, err.Error())
+			continue
+		}
+		a.record("warn", comic.Name, fmt.Sprintf("strip #%d: removed archive files left by an interrupted write or delete", n))
 	}
 }
 
@@ -163,12 +196,5 @@ func (g *comicGallery) removeComic(ctx context.Context, n int64) error {
 	if err := g.a.store.DeleteComic(ctx, n); err != nil {
 		return err
 	}
-	base := filepath.Join(g.a.comicDir(), strconv.FormatInt(n, 10))
-	var errs []error
-	for _, ext := range []string{".png", ".json"} {
-		if err := os.Remove(base + ext); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return comic.RemoveArchive(g.a.comicDir(), n)
 }

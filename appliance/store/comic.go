@@ -51,24 +51,56 @@ type Comic struct {
 	Queued    int       `json:"queued"` // prints waiting
 }
 
-// NewComic implements comic.Store.
-func (s *Store) NewComic(ctx context.Context, r comic.Record) (int64, error) {
-	res, err := s.db.ExecContext(ctx, "INSERT INTO comics(seed, at, theme, character, grid, width, height) VALUES(?,?,?,?,?,?,?)",
-		int64(r.Seed), r.At.UnixMilli(), r.Theme, r.Character, r.Grid, r.Width, r.Height)
+// ReserveComic implements comic.Store: the next strip number, taken from
+// the AUTOINCREMENT sequence without a row, so the row is written only once
+// the strip's archive PNG is on the card (a kill in between leaves a gap in
+// the numbers, never a row without its file). Deleted and reserved numbers
+// are never handed out again.
+func (s *Store) ReserveComic(ctx context.Context) (int64, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("store: new comic: %w", err)
+		return 0, fmt.Errorf("store: reserve comic: %w", err)
 	}
-	n, err := res.LastInsertId()
+	defer tx.Rollback()
+	// sqlite_sequence gets its comics row on the first insert; an old
+	// database may also have rows above it if the sequence was edited.
+	var n int64
+	err = tx.QueryRowContext(ctx, `UPDATE sqlite_sequence SET seq = max(seq, (SELECT COALESCE(MAX(id), 0) FROM comics)) + 1
+		WHERE name = 'comics' RETURNING seq`).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = tx.QueryRowContext(ctx, `INSERT INTO sqlite_sequence(name, seq)
+			SELECT 'comics', COALESCE(MAX(id), 0) + 1 FROM comics RETURNING seq`).Scan(&n)
+	}
 	if err != nil {
-		return 0, fmt.Errorf("store: new comic: %w", err)
+		return 0, fmt.Errorf("store: reserve comic: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("store: reserve comic: %w", err)
 	}
 	return n, nil
 }
 
-// SetComicSize implements comic.Store.
-func (s *Store) SetComicSize(ctx context.Context, n int64, w, h int) error {
-	if _, err := s.db.ExecContext(ctx, "UPDATE comics SET width=?, height=? WHERE id=?", w, h, n); err != nil {
-		return fmt.Errorf("store: comic %d: %w", n, err)
+// ReservedComics is the highest strip number handed out (0: none): a file
+// in the archive numbered up to it without a row is left from an
+// interrupted write or delete.
+func (s *Store) ReservedComics(ctx context.Context) (int64, error) {
+	var n sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT max((SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'comics'),
+		(SELECT COALESCE(MAX(id), 0) FROM comics))`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: reserved comics: %w", err)
+	}
+	return n.Int64, nil
+}
+
+// AddComic implements comic.Store: strip r.N (from ReserveComic) enters the
+// archive index; its PNG is already written.
+func (s *Store) AddComic(ctx context.Context, r comic.Record) error {
+	if r.N <= 0 || r.Width <= 0 || r.Height <= 0 {
+		return fmt.Errorf("store: add comic %d: no number or size (%dx%d)", r.N, r.Width, r.Height)
+	}
+	if _, err := s.db.ExecContext(ctx, "INSERT INTO comics(id, seed, at, theme, character, grid, width, height) VALUES(?,?,?,?,?,?,?,?)",
+		r.N, int64(r.Seed), r.At.UnixMilli(), r.Theme, r.Character, r.Grid, r.Width, r.Height); err != nil {
+		return fmt.Errorf("store: add comic %d: %w", r.N, err)
 	}
 	return nil
 }
@@ -121,8 +153,9 @@ func (s *Store) Comic(ctx context.Context, n int64) (comic.Record, error) {
 }
 
 // UnfinishedComics lists the strips whose archive PNG was never recorded as
-// written (width 0): a power cut or a crash came between NewComic and
-// SetComicSize. Only meaningful before the comic scene starts.
+// written (width 0): older versions wrote the row before the PNG, and a
+// power cut between the two left such rows. Only meaningful before the
+// comic scene starts.
 func (s *Store) UnfinishedComics(ctx context.Context) ([]int64, error) {
 	rows, err := s.db.QueryContext(ctx, "SELECT id FROM comics WHERE width = 0 ORDER BY id")
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"tinkerbox/appliance/store"
+	"tinkerbox/scenes/comic"
 )
 
 // ComicGallery is the comic archive as the gallery sees it.
@@ -101,6 +102,9 @@ func (s *Server) comicError(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusNotFound, "no such strip")
 	case errors.Is(err, ErrComicQueueFull):
 		writeError(w, http.StatusConflict, "the print queue is full: wait for the printer")
+	case errors.Is(err, comic.ErrNoArchive):
+		// Refused rather than accepted and then dropped by the printer.
+		writeError(w, http.StatusGone, "this strip's archive file is missing: it cannot be reprinted")
 	default:
 		s.log.Error("web: comics", "err", err)
 		writeError(w, http.StatusInternalServerError, "that did not work: see the event log")

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	"tinkerbox/images/font"
@@ -51,10 +52,12 @@ type Job struct {
 // Store is the archive index and the print queue. Jobs survive restarts: a
 // job leaves the queue only through PrintDone.
 type Store interface {
-	// NewComic records a strip and returns its number (never reused).
-	NewComic(ctx context.Context, r Record) (int64, error)
-	// SetComicSize records the archive PNG's size once it is written.
-	SetComicSize(ctx context.Context, n int64, w, h int) error
+	// ReserveComic hands out the next strip number (never reused, even
+	// when the strip is never added).
+	ReserveComic(ctx context.Context) (int64, error)
+	// AddComic puts strip r.N in the archive index. Its PNG must already
+	// be written: a row never points at a missing file.
+	AddComic(ctx context.Context, r Record) error
 	DeleteComic(ctx context.Context, n int64) error
 	LastComic(ctx context.Context) (int64, error) // 0: none
 	Comic(ctx context.Context, n int64) (Record, error)
@@ -71,6 +74,10 @@ type Opts struct {
 	// QueueMax bounds the jobs waiting to print: presses beyond it are
 	// refused (the strips already queued still print).
 	QueueMax int
+	// Queue is the gate every new job goes through; nil: the scene makes
+	// its own from the store, Dir and QueueMax. Share one with whatever
+	// else queues prints (the web gallery's reprints).
+	Queue *Queue
 	// Backoff bounds the retry delay after a printer error (doubling from
 	// RetryMin).
 	RetryMin, RetryMax time.Duration
@@ -94,6 +101,8 @@ type Scene struct {
 	clock   scene.Clock
 	opts    Opts
 	log     *slog.Logger
+
+	queue *Queue
 
 	// fresh holds print-width renders of strips composed in this run, so the
 	// printer does not have to scale the archive copy down. Owned by the
@@ -130,8 +139,12 @@ func New(pack *Pack, printer scene.Printer, display scene.Display, lights scene.
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	q := o.Queue
+	if q == nil {
+		q = NewQueue(st, o.Dir, o.QueueMax)
+	}
 	return &Scene{pack: pack, printer: printer, display: display, lights: lights, store: st, clock: clock,
-		opts: o, log: log, fresh: make(chan freshStrip, 8)}
+		opts: o, log: log, queue: q, fresh: make(chan freshStrip, 8)}
 }
 
 // Name implements scene.Scene.
@@ -167,7 +180,10 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 	if s.store == nil {
 		return errors.New("comic: no store")
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	if s.printer != nil {
+		// Started after ctx is final: the goroutine reads it while Run goes on.
 		go func() {
 			for seed := range uint64(warmStrips) {
 				if ctx.Err() != nil {
@@ -181,8 +197,6 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 			}
 		}()
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	wake := make(chan struct{}, 1)
 	stat := make(chan status, 4)
 	done := make(chan struct{})
@@ -263,36 +277,158 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 // ErrQueueFull refuses a press while QueueMax strips wait for the printer.
 var ErrQueueFull = errors.New("comic: print queue full")
 
-func (s *Scene) queueRoom(ctx context.Context) error {
-	jobs, err := s.store.PendingPrints(ctx)
+// ErrNoArchive refuses a reprint of a strip whose archive PNG is missing
+// (removed by hand, or lost to a version that indexed strips before writing
+// them): there is nothing to print.
+var ErrNoArchive = errors.New("comic: the strip's archive file is missing")
+
+// Queue is the one gate of the print queue: it counts the jobs in the store
+// plus the slots reserved for strips being composed, and never lets that
+// exceed its limit. Counting and adding happen under one mutex, so
+// simultaneous presses and reprints cannot all see room and all add (60 at
+// once once queued 30). Jobs leave through the store (PrintDone, or a
+// deleted strip), which only makes room.
+type Queue struct {
+	st  Store
+	dir string
+	max int
+
+	mu       sync.Mutex
+	reserved int // slots taken by strips being composed
+}
+
+// NewQueue returns the gate for st's print queue; dir is the archive.
+func NewQueue(st Store, dir string, max int) *Queue {
+	if max <= 0 {
+		max = DefaultOpts().QueueMax
+	}
+	return &Queue{st: st, dir: dir, max: max}
+}
+
+// Max is the limit.
+func (q *Queue) Max() int { return q.max }
+
+// Len is the number of jobs waiting plus the strips being composed for
+// the printer: what the limit counts.
+func (q *Queue) Len(ctx context.Context) (int, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.length(ctx)
+}
+
+func (q *Queue) length(ctx context.Context) (int, error) {
+	jobs, err := q.st.PendingPrints(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return len(jobs) + q.reserved, nil
+}
+
+// room fails with ErrQueueFull when the queue is at its limit; q.mu held.
+func (q *Queue) room(ctx context.Context) error {
+	n, err := q.length(ctx)
 	if err != nil {
 		return err
 	}
-	if len(jobs) >= s.opts.QueueMax {
-		return fmt.Errorf("%w (%d waiting)", ErrQueueFull, len(jobs))
+	if n >= q.max {
+		return fmt.Errorf("%w (%d waiting)", ErrQueueFull, n)
 	}
 	return nil
 }
 
-// NewStrip composes a strip from seed, archives it and queues its print. The
-// archive is written before the job exists: a strip is never printed
-// without its archive copy.
-func (s *Scene) NewStrip(ctx context.Context, seed uint64) (int64, error) {
-	if err := s.queueRoom(ctx); err != nil {
+// Slot is a place in the queue reserved for a strip still being composed.
+type Slot struct {
+	q    *Queue
+	used bool
+}
+
+// Reserve takes a slot before a strip is composed, so a press is refused at
+// once rather than after seconds of drawing, and a strip that was drawn
+// always has its place.
+func (q *Queue) Reserve(ctx context.Context) (*Slot, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if err := q.room(ctx); err != nil {
+		return nil, err
+	}
+	q.reserved++
+	return &Slot{q: q}, nil
+}
+
+// Enqueue fills the slot with strip n's print job.
+func (sl *Slot) Enqueue(ctx context.Context, n int64) (int64, error) {
+	q := sl.q
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if sl.used {
+		return 0, errors.New("comic: queue slot used twice")
+	}
+	sl.used = true
+	q.reserved-- // the job takes the slot's place in the count
+	return q.st.EnqueuePrint(ctx, n)
+}
+
+// Release gives an unused slot back (the strip failed); a no-op after
+// Enqueue.
+func (sl *Slot) Release() {
+	q := sl.q
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !sl.used {
+		sl.used = true
+		q.reserved--
+	}
+}
+
+// Reprint queues strip n again (0: the last one), if there is room and its
+// archive PNG exists.
+func (q *Queue) Reprint(ctx context.Context, n int64) (int64, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if n == 0 {
+		last, err := q.st.LastComic(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if last == 0 {
+			return 0, errors.New("comic: reprint: no strip yet")
+		}
+		n = last
+	}
+	if _, err := q.st.Comic(ctx, n); err != nil {
 		return 0, err
 	}
+	if _, err := os.Stat(ArchiveFile(q.dir, n)); err != nil {
+		return 0, fmt.Errorf("%w: strip #%d: %w", ErrNoArchive, n, err)
+	}
+	if err := q.room(ctx); err != nil {
+		return 0, err
+	}
+	return q.st.EnqueuePrint(ctx, n)
+}
+
+// NewStrip composes a strip from seed, archives it and queues its print.
+// The queue slot is taken first; the strip's number is reserved, its PNG
+// (and JSON sidecar) written and synced, and only then is it indexed and
+// queued: a kill at any point leaves no row without its file, and a strip
+// is never printed without its archive copy.
+func (s *Scene) NewStrip(ctx context.Context, seed uint64) (int64, error) {
+	slot, err := s.queue.Reserve(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer slot.Release()
 	s.light(scene.LightBusy, scene.LightBlink)
 	strip, err := s.pack.Compose(seed)
 	if err != nil {
 		return 0, err
 	}
 	now := s.clock.Now()
-	rec := Record{Seed: seed, At: now, Theme: strip.Theme, Character: strip.Character, Grid: strip.Grid.ID}
-	n, err := s.store.NewComic(ctx, rec)
+	n, err := s.store.ReserveComic(ctx)
 	if err != nil {
 		return 0, err
 	}
-	rec.N = n
+	rec := Record{N: n, Seed: seed, At: now, Theme: strip.Theme, Character: strip.Character, Grid: strip.Grid.ID}
 	left, right := Footer(n, now)
 	archive := s.pack.Render(strip, ArchiveSize(strip), left, right)
 	rec.Width, rec.Height = archive.Rect.Dx(), archive.Rect.Dy()
@@ -301,14 +437,11 @@ func (s *Scene) NewStrip(ctx context.Context, seed uint64) (int64, error) {
 	// The archive render decoded full-size art: return it to the system
 	// rather than keep a Pi Zero's memory for the next press.
 	debug.FreeOSMemory()
-	if err != nil {
-		if derr := s.store.DeleteComic(ctx, n); derr != nil {
-			err = errors.Join(err, derr)
-		}
-		return 0, err
+	if err == nil {
+		err = s.store.AddComic(ctx, rec)
 	}
-	if err := s.store.SetComicSize(ctx, n, rec.Width, rec.Height); err != nil {
-		return 0, err
+	if err != nil {
+		return 0, errors.Join(err, RemoveArchive(s.opts.Dir, n))
 	}
 	if s.printer != nil {
 		img := s.pack.Render(strip, s.printer.Width(), left, right)
@@ -317,7 +450,7 @@ func (s *Scene) NewStrip(ctx context.Context, seed uint64) (int64, error) {
 		default: // the worker re-reads the archive instead
 		}
 	}
-	if _, err := s.store.EnqueuePrint(ctx, n); err != nil {
+	if _, err := slot.Enqueue(ctx, n); err != nil {
 		return n, err
 	}
 	s.log.Info("comic: strip archived and queued", "n", n, "seed", seed, "theme", strip.Theme, "grid", strip.Grid.ID)
@@ -325,20 +458,7 @@ func (s *Scene) NewStrip(ctx context.Context, seed uint64) (int64, error) {
 }
 
 func (s *Scene) reprint(ctx context.Context, n int64) error {
-	if n == 0 {
-		last, err := s.store.LastComic(ctx)
-		if err != nil {
-			return err
-		}
-		if last == 0 {
-			return errors.New("comic: reprint: no strip yet")
-		}
-		n = last
-	}
-	if err := s.queueRoom(ctx); err != nil {
-		return err
-	}
-	_, err := s.store.EnqueuePrint(ctx, n)
+	_, err := s.queue.Reprint(ctx, n)
 	return err
 }
 
@@ -351,8 +471,49 @@ func Footer(n int64, at time.Time) (string, string) {
 // least ArchiveWidth.
 func ArchiveSize(s *Strip) int { return max(s.Size.X, ArchiveWidth) }
 
+// ArchiveFile is strip n's archive PNG in dir.
+func ArchiveFile(dir string, n int64) string {
+	return filepath.Join(dir, strconv.FormatInt(n, 10)+".png")
+}
+
+// RemoveArchive removes strip n's files (PNG and JSON sidecar); missing
+// ones are not an error.
+func RemoveArchive(dir string, n int64) error {
+	base := filepath.Join(dir, strconv.FormatInt(n, 10))
+	var errs []error
+	for _, ext := range []string{".png", ".json"} {
+		if err := os.Remove(base + ext); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("comic: archive: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// TempPrefix starts the names of archive files being written; one left
+// behind is from an interrupted write (CleanTemp removes them at start).
+const TempPrefix = ".tmp-"
+
+// CleanTemp removes the temporary files interrupted writes left in dir.
+func CleanTemp(dir string) (int, error) {
+	tmps, err := filepath.Glob(filepath.Join(dir, TempPrefix+"*"))
+	if err != nil {
+		return 0, fmt.Errorf("comic: archive: %w", err)
+	}
+	n := 0
+	var errs []error
+	for _, f := range tmps {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("comic: archive: %w", err))
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
 // WriteArchive writes <dir>/<n>.png and <n>.json atomically (temporary file,
-// sync, rename): a power cut leaves the old file or the new one, never half.
+// sync, rename, directory sync): a power cut leaves the old file or the new
+// one, never half, and once it returns both are on the card.
 func WriteArchive(dir string, r Record, img image.Image) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("comic: archive: %w", err)
@@ -371,7 +532,7 @@ func WriteArchive(dir string, r Record, img image.Image) error {
 }
 
 func atomicWrite(name string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
+	f, err := os.CreateTemp(filepath.Dir(name), TempPrefix+"*")
 	if err != nil {
 		return fmt.Errorf("comic: archive: %w", err)
 	}
@@ -502,7 +663,7 @@ func errIf(b bool) error {
 
 // ReadArchive loads an archived strip.
 func ReadArchive(dir string, n int64) (image.Image, error) {
-	f, err := os.Open(filepath.Join(dir, strconv.FormatInt(n, 10)+".png"))
+	f, err := os.Open(ArchiveFile(dir, n))
 	if err != nil {
 		return nil, fmt.Errorf("comic: archive: %w", err)
 	}

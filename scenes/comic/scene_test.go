@@ -26,20 +26,19 @@ type memStore struct {
 
 func newMemStore() *memStore { return &memStore{comics: map[int64]Record{}} }
 
-func (m *memStore) NewComic(_ context.Context, r Record) (int64, error) {
+func (m *memStore) ReserveComic(context.Context) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.next++
-	r.N = m.next
-	m.comics[r.N] = r
-	return r.N, nil
+	return m.next, nil
 }
-func (m *memStore) SetComicSize(_ context.Context, n int64, w, h int) error {
+func (m *memStore) AddComic(_ context.Context, r Record) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r := m.comics[n]
-	r.Width, r.Height = w, h
-	m.comics[n] = r
+	if r.N <= 0 || r.N > m.next || r.Width <= 0 {
+		return errors.New("add comic: not reserved or no size")
+	}
+	m.comics[r.N] = r
 	return nil
 }
 func (m *memStore) DeleteComic(_ context.Context, n int64) error {
@@ -51,7 +50,11 @@ func (m *memStore) DeleteComic(_ context.Context, n int64) error {
 func (m *memStore) LastComic(context.Context) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.next, nil
+	var last int64
+	for n := range m.comics {
+		last = max(last, n)
+	}
+	return last, nil
 }
 func (m *memStore) Comic(_ context.Context, n int64) (Record, error) {
 	m.mu.Lock()
@@ -153,7 +156,7 @@ func (l *lights) SetLight(name string, m scene.LightMode) error {
 // waitLight waits until name is in mode m.
 func (l *lights) waitLight(t *testing.T, name string, m scene.LightMode) {
 	t.Helper()
-	deadline := time.After(30 * time.Second) // hang guard only
+	deadline := time.After(2 * time.Minute) // hang guard only
 	for {
 		l.mu.Lock()
 		got := l.m[name]
@@ -174,7 +177,7 @@ func recv[T any](t *testing.T, c chan T) T {
 	select {
 	case v := <-c:
 		return v
-	case <-time.After(30 * time.Second): // hang guard only
+	case <-time.After(2 * time.Minute): // hang guard only: a strip under -race on a loaded 2-core machine took over 30 s
 		t.Fatal("nothing received")
 		panic("unreachable")
 	}
