@@ -348,6 +348,19 @@ func (c *limitConn) Close() error {
 	return c.Conn.Close()
 }
 
+// CloseWrite passes the server's half-close through: it sends its last
+// response before closing, and without it a client still sending a body
+// would get a reset that loses that response.
+func (c *limitConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// ReadFrom keeps the TCP connection's sendfile path for files.
+func (c *limitConn) ReadFrom(r io.Reader) (int64, error) { return io.Copy(c.Conn, r) }
+
 // unwrapConn finds the limitConn under a TLS layer.
 func unwrapConn(c net.Conn) *limitConn {
 	for c != nil {
