@@ -170,6 +170,20 @@ func TestReliabilitySlowClients(t *testing.T) {
 	if worst >= time.Second {
 		t.Fatalf("normal client took %v under 400 slow clients, want < 1 s", worst)
 	}
+	// An unauthenticated slow body is answered and closed at once, not
+	// drained for ReadTimeout, and the answer is not lost to a reset.
+	sc, err := net.Dial("tcp", l.host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	io.WriteString(sc, slowBody(l.host)(1))
+	start := time.Now()
+	sc.SetReadDeadline(start.Add(5 * time.Second))
+	answer, err := io.ReadAll(sc)
+	if err != nil || !strings.HasPrefix(string(answer), "HTTP/1.1 401") || time.Since(start) >= l.opts.ReadTimeout/2 {
+		t.Errorf("slow unauthenticated body: %q, %v after %v; want a 401 and the close at once", answer, err, time.Since(start))
+	}
 	// All but a pending cap's worth of attackers were closed: the 401s at
 	// once, the rest to make room.
 	want := int64(400 - l.opts.MaxPendingPerAddr)
