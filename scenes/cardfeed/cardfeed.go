@@ -15,6 +15,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -86,8 +87,13 @@ type Opts struct {
 	BinAngles   [4]physic.Angle
 	IdleTick    time.Duration // display refresh while waiting
 	RejectDir   string        // where photos of rejected cards are saved; "" = not saved
-	Recent      int           // scans kept for the web page
-	Log         *slog.Logger  // nil: discard
+	// The reject photos' quota: beyond either bound the oldest photos are
+	// removed first, so a long run of strangers cannot fill the data
+	// partition. ≤ 0: the default.
+	RejectMaxFiles int
+	RejectMaxBytes int64
+	Recent         int          // scans kept for the web page
+	Log            *slog.Logger // nil: discard
 	// Defaults for the collection.
 	Finish, Lang, Condition string
 }
@@ -104,10 +110,14 @@ func DefaultOpts() Opts {
 		SorterSlew:  600,
 		BinAngles:   [4]physic.Angle{-60 * physic.Degree, -20 * physic.Degree, 20 * physic.Degree, 60 * physic.Degree},
 		IdleTick:    500 * time.Millisecond,
-		Recent:      20,
-		Finish:      "nonfoil",
-		Lang:        "en",
-		Condition:   "NM",
+		// 500 photos at the camera's 640x480 (30-60 kB each) is a few
+		// hundred strangers' worth of evidence; 64 MB caps odd sizes.
+		RejectMaxFiles: 500,
+		RejectMaxBytes: 64 << 20,
+		Recent:         20,
+		Finish:         "nonfoil",
+		Lang:           "en",
+		Condition:      "NM",
 	}
 }
 
@@ -175,6 +185,12 @@ func New(feed, sorter scene.Servo, light CardLight, camera scene.Camera, rec Rec
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.RejectMaxFiles <= 0 {
+		o.RejectMaxFiles = DefaultOpts().RejectMaxFiles
+	}
+	if o.RejectMaxBytes <= 0 {
+		o.RejectMaxBytes = DefaultOpts().RejectMaxBytes
 	}
 	return &Scene{feed: feed, sorter: sorter, light: light, camera: camera, recog: rec, store: st,
 		display: display, lights: lights, clock: clock, opts: o, state: Stopped, reason: "press A to start"}
@@ -482,15 +498,97 @@ func (s *Scene) sort(ctx context.Context, events <-chan scene.Event, m recog.Mat
 	return s.wait(ctx, events, time.Duration(travel/s.opts.SorterSlew*float64(time.Second))+20*time.Millisecond)
 }
 
+// saveReject writes a rejected card's photo (temporary file, then rename:
+// a kill leaves no torn JPEG under a photo's name) and keeps the directory
+// within its quota.
 func (s *Scene) saveReject(at time.Time, jpg []byte) (string, error) {
-	if err := os.MkdirAll(s.opts.RejectDir, 0o755); err != nil {
+	dir := s.opts.RejectDir
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("cardfeed: reject dir: %w", err)
 	}
-	p := filepath.Join(s.opts.RejectDir, at.UTC().Format("20060102-150405.000")+".jpg")
-	if err := os.WriteFile(p, jpg, 0o644); err != nil {
+	// Names sort by time: the quota removes the oldest first by name.
+	p := filepath.Join(dir, at.UTC().Format("20060102-150405.000")+".jpg")
+	f, err := os.CreateTemp(dir, rejectTemp+"*")
+	if err != nil {
 		return "", fmt.Errorf("cardfeed: save reject: %w", err)
 	}
+	_, err = f.Write(jpg)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), p)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("cardfeed: save reject: %w", err)
+	}
+	if err := pruneRejects(dir, s.opts.RejectMaxFiles, s.opts.RejectMaxBytes, p); err != nil {
+		// The photo is saved; an over-full directory is worth a warning,
+		// not stopping the feeder.
+		s.opts.Log.Warn("cardfeed: reject photo quota", "err", err)
+	}
 	return p, nil
+}
+
+const rejectTemp = ".tmp-"
+
+// pruneRejects removes the oldest photos in dir until at most maxFiles
+// remain and they take at most maxBytes, never keep (the one just saved);
+// temporary files of interrupted saves go too.
+func pruneRejects(dir string, maxFiles int, maxBytes int64, keep string) error {
+	entries, err := os.ReadDir(dir) // sorted by name: oldest first
+	if err != nil {
+		return err
+	}
+	type photo struct {
+		path string
+		size int64
+	}
+	var photos []photo
+	var total int64
+	var errs []error
+	for _, e := range entries {
+		path := filepath.Join(dir, e.Name())
+		if strings.HasPrefix(e.Name(), rejectTemp) {
+			if path != keep {
+				errs = append(errs, removeMissingOK(path))
+			}
+			continue
+		}
+		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".jpg") {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		photos = append(photos, photo{path, fi.Size()})
+		total += fi.Size()
+	}
+	count := len(photos)
+	for _, ph := range photos {
+		if count <= maxFiles && total <= maxBytes {
+			break
+		}
+		if ph.path == keep {
+			continue
+		}
+		if err := removeMissingOK(ph.path); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		count--
+		total -= ph.size
+	}
+	return errors.Join(errs...)
+}
+
+func removeMissingOK(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // halt stops the servos (the positional sorter goes limp where it is).
