@@ -15,6 +15,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -124,6 +125,11 @@ func (f catalogFlags) only(sub string, allowed ...string) error {
 func Catalog(ctx context.Context, o Options, args []string) error {
 	if len(args) == 0 {
 		return UsageError{errors.New("catalog: " + catalogUsage)}
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// The appliance's soft heap limit: a photo's decode and the
+		// recogniser's working copies are garbage before the next photo.
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(memoryLimit))
 	}
 	log := slog.New(slog.NewTextHandler(stderrOf(o), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	sub, rest := args[0], args[1:]

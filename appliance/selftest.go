@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"text/tabwriter"
 
 	"tinkerbox/appliance/board"
@@ -59,6 +60,9 @@ func Print(ctx context.Context, o Options, file string) error {
 	log := newLogger(o.Stderr)
 	if o.Clock == nil {
 		o.Clock = scene.SystemClock{}
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(memoryLimit)) // as the appliance
 	}
 	// Checked from the header first: a small file can claim gigabytes.
 	img, err := imgdecode.ReadFile(file, imgdecode.Photo())
