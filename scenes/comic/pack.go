@@ -291,7 +291,13 @@ type Image struct {
 // Pixels decodes the trimmed drawing (transparent outside the ink) and its
 // outline: the silhouette grown by Pad pixels, a white halo over textures.
 func (im *Image) Pixels() (art *image.NRGBA, outline *image.Alpha, err error) {
-	full, _, err := readDrawing(im.fsys, im.File, func(imgdecode.Info) (int, error) { return im.reduce, nil })
+	full, _, err := readDrawing(im.fsys, im.File, func(in imgdecode.Info) (int, error) {
+		k := im.reduce
+		if ((in.Width+k-1)/k)*((in.Height+k-1)/k) > maxWorkPixels {
+			return 0, errors.New("the file grew since the pack was loaded: load it again")
+		}
+		return k, nil
+	})
 	if err != nil {
 		return nil, nil, errors.New((&Problem{File: im.File, Field: "file", Err: err}).String())
 	}
