@@ -32,6 +32,7 @@ debounce = 20
 	fmt.Println(err)
 	// Output:
 	// tinkerbox.toml:3: web.lisen: unknown key
+	// tinkerbox.toml:6: buttons.a: pin 99 out of range (BCM 0–27)
 	// tinkerbox.toml:7: buttons.debounce: want a duration like "20ms", got integer 20
 }
 

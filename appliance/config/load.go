@@ -91,7 +91,7 @@ func Parse(name string, data []byte) (*Config, error) {
 	// The schema check runs first because go-toml stops at the first type
 	// mismatch, and a user fixing a file wants every mistake at once.
 	if errs := d.scan(); len(errs) > 0 {
-		return nil, joinErrors(errs)
+		return nil, joinErrors(sortByLine(append(errs, d.checkRest(errs)...)))
 	}
 	cfg := Default()
 	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
@@ -121,6 +121,83 @@ func (c *Config) Validate() error {
 		errs = append(errs, &Error{Key: p.key, Msg: p.text()})
 	}
 	return joinErrors(errs)
+}
+
+// checkRest validates the values the schema check did not reject, with the
+// rejected keys left at their defaults: an unknown key must not hide a bad
+// value three lines further down. A document go-toml cannot decode as a
+// plain map (a syntax error, a table defined twice) gives nothing more.
+func (d *document) checkRest(rejected []*Error) []*Error {
+	var m map[string]any
+	if err := toml.Unmarshal(d.data, &m); err != nil {
+		return nil
+	}
+	bad := map[string]bool{}
+	for _, e := range rejected {
+		if e.Key != "" {
+			bad[trimIndex(e.Key)] = true
+		}
+	}
+	prune(m, nil, bad)
+	clean, err := toml.Marshal(m)
+	if err != nil {
+		return nil
+	}
+	cfg := Default()
+	if err := toml.NewDecoder(bytes.NewReader(clean)).DisallowUnknownFields().Decode(cfg); err != nil {
+		return nil
+	}
+	var probs []problem
+	for _, p := range cfg.problems() {
+		// A problem involving a rejected key is about its default, not
+		// about anything the user wrote.
+		if !slices.ContainsFunc(append([]string{p.key, p.other}, p.also...), func(k string) bool { return bad[k] }) {
+			probs = append(probs, p)
+		}
+	}
+	return d.locate(probs)
+}
+
+// trimIndex turns "appliance.scenes[1]" into "appliance.scenes": an array
+// with a bad element is dropped whole.
+func trimIndex(key string) string {
+	for strings.HasSuffix(key, "]") {
+		i := strings.LastIndexByte(key, '[')
+		if i < 0 {
+			break
+		}
+		key = key[:i]
+	}
+	return key
+}
+
+// prune deletes the keys named in bad from the decoded document m (whose
+// path is prefix), and the tables that become empty.
+func prune(m map[string]any, prefix []string, bad map[string]bool) {
+	for k, v := range m {
+		path := append(slices.Clip(prefix), k)
+		if bad[keyString(path)] {
+			delete(m, k)
+			continue
+		}
+		if sub, ok := v.(map[string]any); ok {
+			prune(sub, path, bad)
+			if len(sub) == 0 {
+				delete(m, k)
+			}
+		}
+	}
+}
+
+// sortByLine orders errors as the file reads; those without a line last.
+func sortByLine(errs []*Error) []*Error {
+	slices.SortStableFunc(errs, func(a, b *Error) int {
+		if a.Line == 0 || b.Line == 0 {
+			return boolInt(a.Line == 0) - boolInt(b.Line == 0)
+		}
+		return a.Line - b.Line
+	})
+	return errs
 }
 
 // changed reports whether the value at the dotted key differs between a and b.
