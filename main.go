@@ -34,9 +34,34 @@ usage:
                      (every catalog command: [--data DIR] [--config FILE] [--sim])
   tinkerbox version
 
+Flags may come before or after the other arguments; -- ends the flags.
 --sim runs on simulated devices (no Raspberry Pi needed); the front panel in the
 browser stands in for the buttons, lights, display, printer and camera.
+Every command finds its data dir the same way: --data DIR, else $TINKERBOX_DATA,
+else the config's appliance.data_dir (unless it is the default /data), else /data
+on the device image and ./data elsewhere (the one make run uses).
 `
+
+// usages are the one-line synopses each subcommand's --help starts with.
+var usages = map[string]string{
+	"run":      "tinkerbox run [--sim] [--config FILE] [--listen ADDR] [--data DIR]",
+	"selftest": "tinkerbox selftest [--sim] [--config FILE] [--data DIR] [--record DIR]",
+	"print": "tinkerbox print [--sim] [--config FILE] [--data DIR] FILE.png\n" +
+		"  (goes through the running appliance's printer when one runs on the same data dir)",
+	"catalog": "tinkerbox catalog import|images|export-hashes|import-hashes|identify ... (tinkerbox catalog --help)",
+}
+
+// noArgs parses flags for a command that takes no other argument.
+func noArgs(fs *flag.FlagSet, args []string, do func() error) error {
+	pos, err := appliance.ParseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return appliance.UsageError{Err: fmt.Errorf("%s: unexpected argument %q", fs.Name(), pos[0])}
+	}
+	return do()
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -54,9 +79,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cmd, args := args[0], args[1:]
 	fs := flag.NewFlagSet("tinkerbox "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		if u, ok := usages[cmd]; ok {
+			fmt.Fprintf(stderr, "usage: %s\n", u)
+		}
+		fs.PrintDefaults()
+	}
 	var o appliance.Options
 	fs.StringVar(&o.ConfigPath, "config", "", "config file (default: ./tinkerbox.toml, /boot/tinkerbox.toml or /etc/tinkerbox.toml, else built-in defaults)")
-	fs.StringVar(&o.DataDir, "data", "", "data directory (default from the config; ./data with --sim)")
+	fs.StringVar(&o.DataDir, "data", "", appliance.DataDirHelp)
 	fs.BoolVar(&o.Sim, "sim", false, "use simulated devices")
 	o.Version = version
 	o.Stdout, o.Stderr = stdout, stderr
@@ -65,23 +96,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "run":
 		fs.StringVar(&o.Listen, "listen", "", "web listen address (default from the config; 127.0.0.1:8080 with --sim)")
-		if err = fs.Parse(args); err == nil {
-			err = appliance.Run(ctx, o)
-		}
+		err = noArgs(fs, args, func() error { return appliance.Run(ctx, o) })
 	case "selftest":
 		var record string
-		fs.StringVar(&record, "record", "", "save each probe's bus traffic in DIR (for playback tests)")
-		if err = fs.Parse(args); err == nil {
+		fs.StringVar(&record, "record", "", "save what each probed device received in DIR, with an index.txt (I2C traffic on hardware; printer stream, display frame and LEDs in --sim)")
+		err = noArgs(fs, args, func() error {
 			o.RecordDir = record
-			err = appliance.Selftest(ctx, o)
-		}
+			return appliance.Selftest(ctx, o)
+		})
 	case "print":
-		if err = fs.Parse(args); err == nil {
-			if fs.NArg() != 1 {
-				fmt.Fprintln(stderr, "usage: tinkerbox print [--sim] [--config FILE] FILE.png")
+		var pos []string
+		if pos, err = appliance.ParseFlags(fs, args); err == nil {
+			if len(pos) != 1 {
+				fmt.Fprintln(stderr, "usage:", usages[cmd])
 				return 2
 			}
-			err = appliance.Print(ctx, o, fs.Arg(0))
+			err = appliance.Print(ctx, o, pos[0])
 		}
 	case "comic":
 		err = appliance.Comic(ctx, o, args) // parses its own flags

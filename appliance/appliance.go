@@ -44,6 +44,14 @@ type Options struct {
 	Stderr     io.Writer
 	// Clock is the wall clock unless a test injects one.
 	Clock scene.Clock
+	// Getenv and OnDevice stand in for the environment and the device-image
+	// check in tests (nil: os.Getenv, onDeviceImage).
+	Getenv   func(string) string
+	OnDevice func() bool
+
+	// dataWhy says which step of DataDirHelp chose the data dir (set by
+	// loadConfig).
+	dataWhy string
 }
 
 // UsageError is a mistake on the command line or in the config: exit code 2.
@@ -59,19 +67,23 @@ func configSearch() []string {
 	return []string{"tinkerbox.toml", "/boot/tinkerbox.toml", "/etc/tinkerbox.toml"}
 }
 
-// loadConfig reads the config and applies the command-line overrides.
+// loadConfig reads the config and applies the command-line overrides; the
+// data dir follows DataDirHelp for every command.
 func loadConfig(o *Options, log *slog.Logger) (*config.Config, error) {
 	var cfg *config.Config
 	var err error
+	file := "the built-in defaults"
 	if o.ConfigPath != "" {
 		if cfg, err = config.Load(o.ConfigPath); err != nil {
 			return nil, UsageError{err}
 		}
+		file = o.ConfigPath
 	} else {
 		for _, p := range configSearch() {
 			cfg, err = config.Load(p)
 			if err == nil {
 				log.Info("config loaded", "file", p)
+				file = p
 				break
 			}
 			if !errors.Is(err, fs.ErrNotExist) {
@@ -83,18 +95,11 @@ func loadConfig(o *Options, log *slog.Logger) (*config.Config, error) {
 			cfg = config.Default()
 		}
 	}
-	if o.Sim {
-		// A laptop has no /data and should not listen on the LAN by default.
-		if o.DataDir == "" && o.ConfigPath == "" {
-			o.DataDir = "data"
-		}
-		if o.Listen == "" && o.ConfigPath == "" {
-			o.Listen = "127.0.0.1:8080"
-		}
+	// A laptop should not listen on the LAN by default.
+	if o.Sim && o.Listen == "" && o.ConfigPath == "" {
+		o.Listen = "127.0.0.1:8080"
 	}
-	if o.DataDir != "" {
-		cfg.Appliance.DataDir = o.DataDir
-	}
+	cfg.Appliance.DataDir, o.dataWhy = resolveDataDir(o, cfg, file)
 	if o.Listen != "" {
 		cfg.Web.Listen = o.Listen
 	}
@@ -121,6 +126,10 @@ func Run(ctx context.Context, o Options) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := checkDataDir(cfg.Appliance.DataDir, o.dataWhy); err != nil {
+		return err
+	}
+	log.Info("data dir", "dir", cfg.Appliance.DataDir, "from", o.dataWhy)
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// A Pi Zero has 512 MB for everything: keep the heap near what it
 		// needs (the limit is soft; GC works harder rather than fail) and

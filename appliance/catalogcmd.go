@@ -6,9 +6,9 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"iter"
 	"log/slog"
 	"maps"
@@ -34,9 +34,9 @@ const catalogUsage = `usage:
   tinkerbox catalog export-hashes FILE
   tinkerbox catalog import-hashes FILE
   tinkerbox catalog identify IMAGE...
-every subcommand takes --data DIR (the data dir of ` + "`tinkerbox run`" + `: the config's
-data_dir, /data on the device; ./data, as under make run, with --sim or when there is
-no tinkerbox.toml), --config FILE and --sim`
+flags may come before or after the files; -- ends the flags.
+every subcommand takes --config FILE, --sim and --data DIR, the ` + DataDirHelp + `
+(the same rule as tinkerbox run)`
 
 // catalogFlags are the flags of every catalog subcommand.
 type catalogFlags struct {
@@ -52,12 +52,18 @@ func parseCatalogFlags(o *Options, rest []string) (catalogFlags, error) {
 	f := catalogFlags{rate: maxImageRate, set: map[string]bool{}}
 	for i := 0; i < len(rest); i++ {
 		a := rest[i]
+		if a == "--" {
+			f.files = append(f.files, rest[i+1:]...)
+			break
+		}
 		if !strings.HasPrefix(a, "-") || a == "-" {
 			f.files = append(f.files, a)
 			continue
 		}
 		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		switch name {
+		case "h", "help":
+			return f, flag.ErrHelp
 		case "sim", "no-hash": // booleans
 			b := true
 			if hasVal {
@@ -134,6 +140,10 @@ func Catalog(ctx context.Context, o Options, args []string) error {
 	log := slog.New(slog.NewTextHandler(stderrOf(o), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	sub, rest := args[0], args[1:]
 	fl, err := parseCatalogFlags(&o, rest)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stderrOf(o), catalogUsage)
+		return err
+	}
 	if err != nil {
 		return err
 	}
@@ -165,20 +175,16 @@ func Catalog(ctx context.Context, o Options, args []string) error {
 	if check != nil {
 		return check
 	}
-	why, err := catalogDataDir(&o)
-	if err != nil {
-		return err
-	}
 	cfg, err := loadConfig(&o, log)
 	if err != nil {
 		return err
 	}
 	dataDir := cfg.Appliance.DataDir
-	if why == "" {
-		why = "data_dir of the config"
+	if err := checkDataDir(dataDir, o.dataWhy); err != nil {
+		return fmt.Errorf("catalog: %w", err)
 	}
 	stderr := stderrOf(o)
-	fmt.Fprintf(stderr, "catalog: data dir %s (database %s; %s)\n", dataDir, filepath.Join(dataDir, store.FileName), why)
+	fmt.Fprintf(stderr, "catalog: data dir %s (database %s; from %s)\n", dataDir, filepath.Join(dataDir, store.FileName), o.dataWhy)
 	st, err := store.Open(ctx, dataDir, nil)
 	if err != nil {
 		return err
@@ -210,33 +216,6 @@ func Catalog(ctx context.Context, o Options, args []string) error {
 		out = os.Stdout
 	}
 	return catalogIdentify(ctx, st, fl.files, out, stderr)
-}
-
-// catalogDataDir makes the catalog commands use the database `tinkerbox run`
-// uses, and says why: --data; with --sim, ./data as `run --sim` (unless
-// --config names a file); with no tinkerbox.toml anywhere, ./data too, as
-// `make run` (the built-in default /data is the device's partition, which a
-// laptop does not have); else "" and the config's data_dir.
-func catalogDataDir(o *Options) (string, error) {
-	switch {
-	case o.DataDir != "":
-		return "--data", nil
-	case o.Sim && o.ConfigPath == "":
-		return "--sim, as tinkerbox run --sim", nil // loadConfig sets it
-	case o.ConfigPath != "":
-		return "data_dir of " + o.ConfigPath, nil
-	}
-	for _, p := range configSearch() {
-		_, err := os.Stat(p)
-		if err == nil {
-			return "data_dir of " + p, nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("catalog: %w", err)
-		}
-	}
-	o.DataDir = "data"
-	return "no tinkerbox.toml: the simulator's, as make run", nil
 }
 
 // catalogImport streams FILE into the catalog in one transaction.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -200,25 +201,20 @@ func FuzzCSVCards(f *testing.F) {
 	})
 }
 
-// TestCatalogDataDir: without --data and without a config file the catalog
-// commands use ./data, the simulator's (make run); they always say which.
+// TestCatalogDataDir: the catalog commands find the data dir as `run`
+// does (DataDirHelp): --data, $TINKERBOX_DATA, the config's data_dir, then
+// ./data off the device image (make run's); they always say which.
 func TestCatalogDataDir(t *testing.T) {
-	for _, p := range configSearch() {
-		if !filepath.IsAbs(p) {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			t.Skipf("%s exists on this machine: the default data dir is its data_dir", p)
-		}
-	}
 	ctx := context.Background()
 	wd := t.TempDir()
 	t.Chdir(wd)
 	fixture := filepath.Join(wd, "default-cards.json")
 	os.WriteFile(fixture, []byte(scryfallFixture), 0o644)
+	env := map[string]string{}
 	run := func(args ...string) (string, error) {
 		var stdout, stderr bytes.Buffer
-		err := Catalog(ctx, Options{Stdout: &stdout, Stderr: &stderr}, args)
+		o := Options{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return env[k] }, OnDevice: func() bool { return false }}
+		err := Catalog(ctx, o, args)
 		return stderr.String(), err
 	}
 	out, err := run("import", fixture)
@@ -231,18 +227,48 @@ func TestCatalogDataDir(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(wd, "data", store.FileName)); err != nil {
 		t.Errorf("no database in ./data: %v", err)
 	}
-	if out, _ := run("import-hashes", "--sim", "nope.gz"); !strings.Contains(out, "catalog: data dir data ") || !strings.Contains(out, "--sim") {
+	if out, _ := run("import-hashes", "--sim", "nope.gz"); !strings.Contains(out, "catalog: data dir data ") {
 		t.Errorf("--sim:\n%s", out)
 	}
 	other := filepath.Join(wd, "elsewhere")
 	if out, err := run("export-hashes", "--data", other, filepath.Join(wd, "h.gz")); !strings.Contains(out, "data dir "+other) || err == nil {
 		t.Errorf("--data: %v\n%s", err, out) // an empty catalog has nothing to export
 	}
-	// A config file in the working directory decides, as for `run`.
+	envDir := filepath.Join(wd, "fromenv")
+	env["TINKERBOX_DATA"] = envDir
+	if out, err := run("import", fixture); err != nil || !strings.Contains(out, "data dir "+envDir) || !strings.Contains(out, "$TINKERBOX_DATA") {
+		t.Errorf("TINKERBOX_DATA: %v\n%s", err, out)
+	}
+	if out, _ := run("import", "--data", other, fixture); !strings.Contains(out, "data dir "+other) {
+		t.Errorf("--data does not win over TINKERBOX_DATA:\n%s", out)
+	}
+	delete(env, "TINKERBOX_DATA")
+	// A config file in the working directory decides, as for `run`; its
+	// default /data means the device's partition, so ./data here.
 	cfgDir := filepath.Join(wd, "cfgdata")
 	os.WriteFile(filepath.Join(wd, "tinkerbox.toml"), []byte("[appliance]\ndata_dir = \""+cfgDir+"\"\n"), 0o644)
 	if out, err := run("import", fixture); err != nil || !strings.Contains(out, "data dir "+cfgDir) || !strings.Contains(out, "tinkerbox.toml") {
 		t.Errorf("config: %v\n%s", err, out)
+	}
+	os.WriteFile(filepath.Join(wd, "tinkerbox.toml"), []byte("[appliance]\ndata_dir = \"/data\"\n"), 0o644)
+	if out, err := run("import", fixture); err != nil || !strings.Contains(out, "data dir data ") {
+		t.Errorf("config with /data off the device: %v\n%s", err, out)
+	}
+	os.Remove(filepath.Join(wd, "tinkerbox.toml"))
+	// Flags before or after the file, and -- before a file named like a flag.
+	images := filepath.Join(wd, "imgs")
+	os.Mkdir(images, 0o755)
+	for _, args := range [][]string{
+		{"import", "--images", images, fixture},
+		{"import", fixture, "--images", images},
+		{"import", "--images=" + images, "--", fixture},
+	} {
+		if out, err := run(args...); err != nil || !strings.Contains(out, "imported ") {
+			t.Errorf("%q: %v\n%s", args, err, out)
+		}
+	}
+	if _, err := run("import", "--help"); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("--help: %v", err)
 	}
 	for _, bad := range [][]string{
 		{"images", "--rate", "11"},

@@ -3,23 +3,29 @@ package appliance
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"image"
 	"image/png"
 	"io"
+	"io/fs"
 	"os"
 	"runtime/debug"
-	"time"
 
 	"tinkerbox/drivers/escpos"
+	art "tinkerbox/images/comic"
 	"tinkerbox/scenes/comic"
+	"tinkerbox/scenes/scene"
 )
 
 const comicUsage = `usage:
   tinkerbox comic [--seed N] [--width DOTS] [--pack DIR] --png FILE [--escpos FILE]
-  tinkerbox comic check [--sheet FILE] DIR`
+  tinkerbox comic check [--sheet FILE] DIR
+flags may come before or after DIR; -- ends the flags. The same --seed and pack
+give the same strip, byte for byte: the footer names them (no date).`
 
 // Comic implements `tinkerbox comic`: compose one strip without hardware and
 // write the full-resolution PNG and, optionally, the printer's ESC/POS byte
@@ -51,14 +57,15 @@ func Comic(ctx context.Context, o Options, args []string) error {
 	pngOut := fs.String("png", "", "write the full-resolution strip here (required)")
 	escOut := fs.String("escpos", "", "write the printer byte stream here")
 	fs.StringVar(&o.ConfigPath, "config", o.ConfigPath, "config file (accepted for symmetry; unused)")
-	fs.StringVar(&o.DataDir, "data", o.DataDir, "data directory (accepted for symmetry; unused)")
-	if err := fs.Parse(args); err != nil {
+	fs.StringVar(&o.DataDir, "data", o.DataDir, "accepted for symmetry, unused: the comic command writes only the files named; "+DataDirHelp)
+	pos, err := ParseFlags(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		return UsageError{err}
 	}
-	if *pngOut == "" || fs.NArg() != 0 {
+	if *pngOut == "" || len(pos) != 0 {
 		return UsageError{errors.New("comic: --png FILE is required\n" + comicUsage)}
 	}
 	if *width < 8 || *width > escpos.MaxWidth {
@@ -67,9 +74,17 @@ func Comic(ctx context.Context, o Options, args []string) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if !set["seed"] {
-		*seed = uint64(time.Now().UnixNano())
+		clk := o.Clock
+		if clk == nil {
+			clk = scene.SystemClock{}
+		}
+		*seed = uint64(clk.Now().UnixNano())
 	}
 	pack, err := loadComicPack(*packDir, newLogger(stderr))
+	if err != nil {
+		return err
+	}
+	sum, err := packHash(*packDir)
 	if err != nil {
 		return err
 	}
@@ -77,7 +92,7 @@ func Comic(ctx context.Context, o Options, args []string) error {
 	if err != nil {
 		return err
 	}
-	left, right := fmt.Sprintf("tinkerbox comic seed %d", *seed), time.Now().Format("2006-01-02")
+	left, right := comicFooter(*seed, pack.Name, sum)
 	big := pack.Render(strip, comic.ArchiveSize(strip), left, right)
 	if err := writePNG(*pngOut, big); err != nil {
 		return err
@@ -110,6 +125,43 @@ func Comic(ctx context.Context, o Options, args []string) error {
 	return nil
 }
 
+// comicFooter names what makes the strip reproducible: the seed and the
+// pack (its name and a hash of its files). A date here once made two runs
+// with the same seed differ.
+func comicFooter(seed uint64, pack, sum string) (left, right string) {
+	if pack == "" {
+		pack = "pack"
+	}
+	return fmt.Sprintf("tinkerbox comic seed %d", seed), fmt.Sprintf("pack %s %s", pack, sum)
+}
+
+// packHash is a short hash of every file of the pack in dir ("" = the
+// built-in one), in path order: another drawing, another strip.
+func packHash(dir string) (string, error) {
+	fsys := art.Pack()
+	if dir != "" {
+		fsys = os.DirFS(dir)
+	}
+	h := sha256.New()
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		f, err := fsys.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		fmt.Fprintf(h, "%s\x00", p)
+		_, err = io.Copy(h, f)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("comic: pack hash: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:8], nil
+}
+
 func orNone(s string) string {
 	if s == "" {
 		return "no recurring character"
@@ -120,14 +172,20 @@ func orNone(s string) string {
 func comicCheck(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("tinkerbox comic check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintln(stderr, comicUsage); fs.PrintDefaults() }
 	sheet := fs.String("sheet", "contact-sheet.png", "write the contact sheet here")
-	if err := fs.Parse(args); err != nil {
+	pos, err := ParseFlags(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
 		return UsageError{err}
 	}
-	if fs.NArg() != 1 {
-		return UsageError{errors.New("comic: check needs the pack directory\n" + comicUsage)}
+	if len(pos) != 1 {
+		return UsageError{fmt.Errorf("comic: check needs one pack directory (got %d arguments)\n%s", len(pos), comicUsage)}
 	}
-	pack, probs, err := comic.LoadPack(os.DirFS(fs.Arg(0)))
+	dir := pos[0]
+	pack, probs, err := comic.LoadPack(os.DirFS(dir))
 	for _, p := range probs {
 		fmt.Fprintln(stdout, p)
 	}
@@ -137,7 +195,7 @@ func comicCheck(args []string, stdout, stderr io.Writer) error {
 	if err := writePNG(*sheet, comic.ContactSheet(pack, 6)); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: %d grids, %d images, themes %v; contact sheet -> %s\n", fs.Arg(0), len(pack.Grids), len(pack.Images), pack.Themes(), *sheet)
+	fmt.Fprintf(stdout, "%s: %d grids, %d images, themes %v; contact sheet -> %s\n", dir, len(pack.Grids), len(pack.Images), pack.Themes(), *sheet)
 	if len(probs) > 0 {
 		return fmt.Errorf("comic: check: %d items skipped", len(probs))
 	}
