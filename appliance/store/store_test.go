@@ -244,7 +244,8 @@ func TestCommitsAreDurable(t *testing.T) {
 func TestWriteBurstNeverBusy(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := Open(ctx, dir, fixedNow())
+	at := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	s, err := Open(ctx, dir, func() time.Time { return at }) // called concurrently: no fixedNow
 	if err != nil {
 		t.Fatal(err)
 	}
