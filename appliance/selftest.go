@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"image/color"
 	"io"
 	"log/slog"
 	"os"
@@ -39,11 +41,70 @@ func Selftest(ctx context.Context, o Options) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Device, p.Where, p.Status, p.Detail)
 	}
 	tw.Flush()
+	if o.RecordDir != "" {
+		// Saved on failure too: a probe that failed is what to replay.
+		if err := saveRecording(ctx, b, o); err != nil {
+			return err
+		}
+	}
 	if !b.OK() {
 		return errors.New("selftest: some devices are missing or failed (see the table)")
 	}
-	if o.RecordDir != "" {
-		fmt.Fprintf(o.Stdout, "bus traffic saved in %s\n", o.RecordDir)
+	return nil
+}
+
+// saveRecording writes what the probed devices received and lists it. The
+// simulator's devices are only opened by a probe, which sends them
+// nothing: there the selftest first sends each a test pattern through the
+// same encoders as on hardware (a printed slip, a display frame, every LED
+// on), so the recording holds real ESC/POS bytes and frames.
+func saveRecording(ctx context.Context, b *board.Board, o Options) error {
+	if b.Sim != nil {
+		if err := simTestPattern(ctx, b); err != nil {
+			return fmt.Errorf("selftest: test pattern: %w", err)
+		}
+	}
+	files, err := b.SaveRecording()
+	if err != nil {
+		return err
+	}
+	what := "each I2C probe's bus traffic"
+	if b.Sim != nil {
+		what = "what the simulated devices received (test pattern)"
+	}
+	fmt.Fprintf(o.Stdout, "recorded %s in %s:\n", what, o.RecordDir)
+	tw := tabwriter.NewWriter(o.Stdout, 2, 4, 2, ' ', 0)
+	for _, f := range files {
+		fmt.Fprintf(tw, "  %s\t%s\n", filepath.Join(o.RecordDir, f.File), f.What)
+	}
+	return tw.Flush()
+}
+
+// simTestPattern exercises the simulated printer, display and LEDs.
+func simTestPattern(ctx context.Context, b *board.Board) error {
+	if b.Printer != nil {
+		lines := []string{"tinkerbox selftest", fmt.Sprintf("printer %d dots", b.Printer.Width())}
+		if err := b.Printer.Print(ctx, slip(lines, b.Printer.Width())); err != nil {
+			return err
+		}
+	}
+	if b.Display != nil {
+		frame := image.NewGray(image.Rect(0, 0, scene.DisplayWidth, scene.DisplayHeight))
+		for y := range scene.DisplayHeight {
+			for x := range scene.DisplayWidth {
+				if (x+y)%2 == 0 { // a checkerboard: every LED shows, none is stuck
+					frame.SetGray(x, y, color.Gray{Y: 255})
+				}
+			}
+		}
+		if err := b.Display.Show(frame); err != nil {
+			return err
+		}
+	}
+	for _, n := range b.Lights.Names() {
+		if err := b.Lights.SetLight(n, scene.LightOn); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -24,7 +24,9 @@ type Options struct {
 	Sim   bool
 	Clock scene.Clock
 	Log   *slog.Logger
-	// RecordDir, when set, saves each I2C probe's bus traffic there.
+	// RecordDir, when set, keeps what each probed device received for
+	// SaveRecording (I2C traffic on hardware; printer stream, display and
+	// LEDs in the simulator).
 	RecordDir string
 	// ScanI2C lists every address that answers on the I2C bus (selftest).
 	ScanI2C bool
@@ -75,6 +77,16 @@ type Board struct {
 	halters  []halter // in halt order: motion first, then light, then the rest
 	stopOnce sync.Once
 	cancel   context.CancelFunc
+	rec      *recorder // nil unless Options.RecordDir
+}
+
+// SaveRecording writes what the devices received since Open into
+// Options.RecordDir, with an index, and lists the files written.
+func (b *Board) SaveRecording() ([]Recorded, error) {
+	if b.rec == nil || b.rec.dir == "" {
+		return nil, errors.New("board: nothing recorded (no RecordDir)")
+	}
+	return b.rec.save()
 }
 
 type halter struct {
@@ -96,7 +108,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Board, error)
 	b := &Board{clock: opts.Clock, log: opts.Log, cancel: cancel, Lights: &Lights{lights: map[string]light{}}}
 	var err error
 	if opts.Sim {
-		err = b.openSim(ctx, cfg)
+		err = b.openSim(ctx, cfg, opts.RecordDir)
 	} else {
 		err = b.openReal(ctx, cfg, opts)
 	}

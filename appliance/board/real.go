@@ -1,10 +1,12 @@
 package board
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -66,7 +68,8 @@ func (b *Board) openReal(ctx context.Context, cfg *config.Config, opts Options) 
 			b.addHalterLast("I2C bus", bus.Close)
 		}
 	}
-	rec := recorder{dir: opts.RecordDir}
+	rec := &recorder{dir: opts.RecordDir}
+	b.rec = rec
 	if bus != nil && opts.ScanI2C {
 		b.probe("I2C bus", "i2c "+cfg.I2C.Bus, StatusOK, "answering: "+scanI2C(bus))
 	}
@@ -77,7 +80,7 @@ func (b *Board) openReal(ctx context.Context, cfg *config.Config, opts Options) 
 	b.openServos(cfg, bus, rec)
 	b.openPrinter(cfg)
 	b.openCamera(cfg)
-	return rec.save()
+	return nil
 }
 
 func pin(n int) (gpio.PinIO, error) {
@@ -219,7 +222,7 @@ func (b *Board) openEnviro(cfg *config.Config, bus i2c.Bus) {
 	b.probe("Enviro pHAT", where, StatusOK, detail)
 }
 
-func (b *Board) openServos(cfg *config.Config, bus i2c.Bus, rec recorder) {
+func (b *Board) openServos(cfg *config.Config, bus i2c.Bus, rec *recorder) {
 	s := cfg.Servos
 	if s.Driver == config.ServosNone {
 		b.probe("servos", "-", StatusOff, "servos.driver = \"none\"")
@@ -412,11 +415,15 @@ func (b *Board) addHalterLast(name string, h func() error) {
 	b.halters = append(b.halters, halter{name, h})
 }
 
-// recorder saves each probe's I2C traffic (selftest --record) so it can
-// become a playback test.
+// recorder keeps what each probed device received (selftest --record) so
+// it can become a playback test: the I2C traffic of each probe on
+// hardware; in the simulator, the byte stream the printer decoded (the real
+// ESC/POS encoder's output) and the display and LED states.
 type recorder struct {
-	dir  string
-	recs map[string]*i2ctest.Record
+	dir     string
+	recs    map[string]*i2ctest.Record
+	printer *bytes.Buffer // sim: every byte the simulated printer received
+	sim     *Sim
 }
 
 func (r *recorder) wrap(bus i2c.Bus, name string) i2c.Bus {
@@ -431,22 +438,101 @@ func (r *recorder) wrap(bus i2c.Bus, name string) i2c.Bus {
 	return rec
 }
 
-func (r *recorder) save() error {
-	if r.dir == "" {
+// Recorded is one file of a recording.
+type Recorded struct {
+	File string // name inside the recording dir
+	What string
+}
+
+// IndexFile lists a recording's files, one a line: name, bytes, what.
+const IndexFile = "index.txt"
+
+// save writes the recording and its index into dir (created if missing).
+func (r *recorder) save() ([]Recorded, error) {
+	if err := os.MkdirAll(r.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("board: record: %w", err)
+	}
+	var out []Recorded
+	var notes []string
+	write := func(name, what string, data []byte) error {
+		if err := os.WriteFile(filepath.Join(r.dir, name), data, 0o644); err != nil {
+			return fmt.Errorf("board: record: %w", err)
+		}
+		out = append(out, Recorded{File: name, What: what})
 		return nil
 	}
-	if err := os.MkdirAll(r.dir, 0o755); err != nil {
-		return fmt.Errorf("board: record: %w", err)
+	names := make([]string, 0, len(r.recs))
+	for name := range r.recs {
+		names = append(names, name)
 	}
-	for name, rec := range r.recs {
+	sort.Strings(names)
+	for _, name := range names {
+		rec := r.recs[name]
 		var sb strings.Builder
 		fmt.Fprintf(&sb, "// I2C traffic of the %s probe, for i2ctest.Playback{Ops: ...}\n", name)
 		for _, op := range rec.Ops {
 			fmt.Fprintf(&sb, "{Addr: 0x%02x, W: %#v, R: %#v},\n", op.Addr, op.W, op.R)
 		}
-		if err := os.WriteFile(filepath.Join(r.dir, name+".ops"), []byte(sb.String()), 0o644); err != nil {
-			return fmt.Errorf("board: record: %w", err)
+		what := fmt.Sprintf("I2C traffic of the %s probe: %d transactions", name, len(rec.Ops))
+		if len(rec.Ops) == 0 {
+			what = fmt.Sprintf("I2C traffic of the %s probe: none (disabled in the config)", name)
+		}
+		if err := write(name+".ops", what, []byte(sb.String())); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	if r.sim == nil && len(names) == 0 {
+		notes = append(notes, "# no I2C device was probed: none is enabled in the config, or the bus did not open (see the table)")
+	}
+	if s := r.sim; s != nil {
+		if err := write("printer.escpos", fmt.Sprintf("ESC/POS stream the simulated printer received: %d bytes", r.printer.Len()), r.printer.Bytes()); err != nil {
+			return nil, err
+		}
+		var roll bytes.Buffer
+		if err := s.Printer.WritePNG(&roll); err != nil {
+			return nil, fmt.Errorf("board: record: %w", err)
+		}
+		if err := write("printer.png", fmt.Sprintf("the paper roll it printed: %d rows", s.Printer.Rows()), roll.Bytes()); err != nil {
+			return nil, err
+		}
+		var fr strings.Builder
+		frame := s.Display.Frame()
+		fmt.Fprintf(&fr, "# scroll display %dx%d, brightness %d; one row a line, hex per LED (brightness applied)\n", frame.Rect.Dx(), frame.Rect.Dy(), s.Display.Brightness())
+		for y := range frame.Rect.Dy() {
+			row := frame.Pix[y*frame.Stride : y*frame.Stride+frame.Rect.Dx()]
+			fmt.Fprintf(&fr, "% x\n", row)
+		}
+		if err := write("display.txt", "the frame the simulated display shows", []byte(fr.String())); err != nil {
+			return nil, err
+		}
+		var leds strings.Builder
+		ledNames := make([]string, 0, len(s.LEDs))
+		for n := range s.LEDs {
+			ledNames = append(ledNames, n)
+		}
+		sort.Strings(ledNames)
+		for _, n := range ledNames {
+			st := s.LEDs[n].State()
+			fmt.Fprintf(&leds, "%s %s\n", n, st.Mode)
+		}
+		if err := write("leds.txt", "each simulated LED's mode", []byte(leds.String())); err != nil {
+			return nil, err
+		}
+	}
+	var idx strings.Builder
+	idx.WriteString("# tinkerbox selftest --record: file, bytes, what it holds\n")
+	for _, n := range notes {
+		idx.WriteString(n + "\n")
+	}
+	for _, f := range out {
+		st, err := os.Stat(filepath.Join(r.dir, f.File))
+		if err != nil {
+			return nil, fmt.Errorf("board: record: %w", err)
+		}
+		fmt.Fprintf(&idx, "%s\t%d\t%s\n", f.File, st.Size(), f.What)
+	}
+	if err := os.WriteFile(filepath.Join(r.dir, IndexFile), []byte(idx.String()), 0o644); err != nil {
+		return nil, fmt.Errorf("board: record: %w", err)
+	}
+	return append(out, Recorded{File: IndexFile, What: "this list"}), nil
 }

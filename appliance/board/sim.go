@@ -1,8 +1,10 @@
 package board
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 
 	"tinkerbox/appliance/config"
 	"tinkerbox/drivers/escpos"
@@ -35,7 +37,7 @@ type Sim struct {
 // openSim builds the simulator: every device present, driven by the same
 // encoders and owners as on hardware (the printer gets real ESC/POS bytes,
 // the camera owner supervises the synthetic camera).
-func (b *Board) openSim(ctx context.Context, cfg *config.Config) error {
+func (b *Board) openSim(ctx context.Context, cfg *config.Config, recordDir string) error {
 	s := &Sim{
 		Display: sim.NewDisplay(),
 		LEDs:    map[string]*sim.LED{},
@@ -60,7 +62,13 @@ func (b *Board) openSim(ctx context.Context, cfg *config.Config) error {
 	}
 	b.probe("status LEDs", "simulated ready/busy/warn", StatusOK, "")
 
-	pr, err := escpos.New(s.Printer, printerOpts(cfg))
+	var link io.Writer = s.Printer
+	if recordDir != "" {
+		rec := &recordingPrinter{Printer: s.Printer}
+		b.rec = &recorder{dir: recordDir, printer: &rec.got, sim: s}
+		link = rec
+	}
+	pr, err := escpos.New(link, printerOpts(cfg))
 	if err != nil {
 		return fmt.Errorf("board: printer: %w", err)
 	}
@@ -105,6 +113,19 @@ func (b *Board) openSim(ctx context.Context, cfg *config.Config) error {
 	b.addHalter("camera", b.Camera.Halt)
 	b.addHalter("buttons", s.Buttons.Halt)
 	return nil
+}
+
+// recordingPrinter keeps a copy of the stream the simulated printer
+// receives; embedding keeps its status replies (Read) and busy line.
+type recordingPrinter struct {
+	*sim.Printer
+	got bytes.Buffer
+}
+
+func (r *recordingPrinter) Write(p []byte) (int, error) {
+	n, err := r.Printer.Write(p)
+	r.got.Write(p[:n])
+	return n, err
 }
 
 // simCardLight stands in for the Enviro white LEDs; the simulated camera is
