@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"periph.io/x/conn/v3/gpio"
