@@ -116,7 +116,11 @@ func stderrOf(o Options) io.Writer {
 	return o.Stderr
 }
 
-// Print dithers and prints one image file.
+// Print dithers and prints one image file. When an appliance runs on the
+// same data dir, the image goes to its printer through the control socket
+// (the simulator's roll with --sim, the real printer's queue on hardware)
+// rather than a second writer on the device; otherwise it is printed here,
+// in --sim on a one-off simulated printer saved as <data>/sim-roll.png.
 func Print(ctx context.Context, o Options, file string) error {
 	log := newLogger(o.Stderr)
 	if o.Clock == nil {
@@ -134,6 +138,26 @@ func Print(ctx context.Context, o Options, file string) error {
 	if err != nil {
 		return err
 	}
+	dataDir := cfg.Appliance.DataDir
+	stdout := o.Stdout
+	if stdout == nil {
+		stdout = os.Stdout
+	}
+	msg, err := printViaControl(ctx, dataDir, filepath.Base(file), o.Sim, img)
+	var refused *controlRefused
+	switch {
+	case err == nil:
+		fmt.Fprintf(stdout, "%s: sent to the tinkerbox running on data dir %s: %s\n", file, dataDir, msg)
+		return nil
+	case errors.As(err, &refused) && o.Sim:
+		fmt.Fprintf(stdout, "%v; printing on a one-off simulated printer instead\n", err)
+	case errors.Is(err, errNoAppliance):
+		if o.Sim {
+			fmt.Fprintf(stdout, "no tinkerbox is running on data dir %s (%s): printing on a one-off simulated printer\n", dataDir, o.dataWhy)
+		}
+	default:
+		return err
+	}
 	b, err := board.Open(ctx, cfg, board.Options{Sim: o.Sim, Clock: o.Clock, Log: log})
 	if err != nil {
 		return err
@@ -146,19 +170,20 @@ func Print(ctx context.Context, o Options, file string) error {
 		return err
 	}
 	if b.Sim != nil {
-		out := filepath.Join(cfg.Appliance.DataDir, "sim-roll.png")
-		if err := os.MkdirAll(cfg.Appliance.DataDir, 0o755); err != nil {
-			return err
+		if err := checkDataDir(dataDir, o.dataWhy); err != nil {
+			return fmt.Errorf("print: %w", err)
 		}
+		out := filepath.Join(dataDir, "sim-roll.png")
 		w, err := os.Create(out)
 		if err != nil {
-			return err
+			return fmt.Errorf("print: %w", err)
 		}
 		defer w.Close()
 		if err := b.Sim.Printer.WritePNG(w); err != nil {
-			return err
+			return fmt.Errorf("print: %w", err)
 		}
-		fmt.Fprintf(o.Stdout, "printed on the simulated printer: %s\n", out)
+		fmt.Fprintf(stdout, "printed on the one-off simulated printer; the roll is in %s\n", out)
 	}
 	return nil
 }
+
