@@ -186,4 +186,3 @@ func Print(ctx context.Context, o Options, file string) error {
 	}
 	return nil
 }
-
