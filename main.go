@@ -116,8 +116,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "comic":
 		err = appliance.Comic(ctx, o, args) // parses its own flags
 	case "catalog":
+		// Only the flags before the subcommand: Catalog parses the rest,
+		// which may come before or after its files.
 		if err = fs.Parse(args); err == nil {
 			err = appliance.Catalog(ctx, o, fs.Args())
+		} else if !errors.Is(err, flag.ErrHelp) {
+			err = appliance.UsageError{Err: err}
 		}
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "tinkerbox", version)

@@ -73,7 +73,9 @@ func TestHelpStatesDataDirRule(t *testing.T) {
 		}
 	}
 	var out, errb bytes.Buffer
-	if code := run([]string{"run", "extra"}, &out, &errb); code != 2 {
-		t.Errorf("run extra: exit %d, want 2", code)
+	for _, args := range [][]string{{"run", "extra"}, {"run", "--bogus"}, {"print", "x.png", "--bogus"}, {"catalog", "--bogus"}, {"comic", "check", "d", "--bogus"}} {
+		if code := run(args, &out, &errb); code != 2 {
+			t.Errorf("%q: exit %d, want 2 (bad usage)", args, code)
+		}
 	}
 }
