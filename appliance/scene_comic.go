@@ -196,5 +196,6 @@ func (g *comicGallery) removeComic(ctx context.Context, n int64) error {
 	if err := g.a.store.DeleteComic(ctx, n); err != nil {
 		return err
 	}
+	g.a.printQueue().Invalidate() // its queued prints went with it
 	return comic.RemoveArchive(g.a.comicDir(), n)
 }

@@ -206,3 +206,42 @@ func TestStripFileBeforeRow(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Len answers from its count while only the queue adds jobs, and reads
+// the store again once told jobs left it.
+func TestQueueLenFollowsTheStore(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := newMemStore()
+	n := archivedStrip(t, st, dir)
+	q := NewQueue(st, dir, 5)
+	for range 2 {
+		if _, err := q.Reprint(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sl, err := q.Reserve(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := q.Len(ctx); l != 3 {
+		t.Fatalf("Len = %d, want 3 (2 jobs, 1 slot)", l)
+	}
+	jobs, _ := st.PendingPrints(ctx)
+	if err := st.PrintDone(ctx, jobs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	q.Invalidate()
+	if l, _ := q.Len(ctx); l != 2 {
+		t.Fatalf("Len after a print = %d, want 2", l)
+	}
+	if _, err := sl.Enqueue(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := q.Len(ctx); l != 2 {
+		t.Fatalf("Len after the slot's job = %d, want 2", l)
+	}
+	if got, _ := st.PendingPrints(ctx); len(got) != 2 {
+		t.Fatalf("%d jobs in the store, want 2", len(got))
+	}
+}

@@ -295,6 +295,11 @@ type Queue struct {
 
 	mu       sync.Mutex
 	reserved int // slots taken by strips being composed
+	// jobs caches the store's job count for Len, which the web's state
+	// stream asks ten times a second per viewer; valid is cleared when jobs
+	// leave the store behind the queue's back (printed, strip deleted).
+	jobs  int
+	valid bool
 }
 
 // NewQueue returns the gate for st's print queue; dir is the archive.
@@ -309,19 +314,44 @@ func NewQueue(st Store, dir string, max int) *Queue {
 func (q *Queue) Max() int { return q.max }
 
 // Len is the number of jobs waiting plus the strips being composed for
-// the printer: what the limit counts.
+// the printer: what the limit counts. It reads the store only when jobs
+// may have left it since the last look.
 func (q *Queue) Len(ctx context.Context) (int, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.valid {
+		return q.jobs + q.reserved, nil
+	}
 	return q.length(ctx)
 }
 
+// Invalidate tells the queue jobs left the store without it (a print done,
+// a strip deleted with its jobs): the next Len reads the store again.
+func (q *Queue) Invalidate() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.valid = false
+}
+
+// length counts from the store (the limit is always checked against it);
+// q.mu held.
 func (q *Queue) length(ctx context.Context) (int, error) {
 	jobs, err := q.st.PendingPrints(ctx)
 	if err != nil {
+		q.valid = false
 		return 0, err
 	}
+	q.jobs, q.valid = len(jobs), true
 	return len(jobs) + q.reserved, nil
+}
+
+// added records a job added through the queue; q.mu held.
+func (q *Queue) added(err error) {
+	if err != nil {
+		q.valid = false // it may or may not be in
+	} else if q.valid {
+		q.jobs++
+	}
 }
 
 // room fails with ErrQueueFull when the queue is at its limit; q.mu held.
@@ -365,7 +395,9 @@ func (sl *Slot) Enqueue(ctx context.Context, n int64) (int64, error) {
 	}
 	sl.used = true
 	q.reserved-- // the job takes the slot's place in the count
-	return q.st.EnqueuePrint(ctx, n)
+	id, err := q.st.EnqueuePrint(ctx, n)
+	q.added(err)
+	return id, err
 }
 
 // Release gives an unused slot back (the strip failed); a no-op after
@@ -404,7 +436,9 @@ func (q *Queue) Reprint(ctx context.Context, n int64) (int64, error) {
 	if err := q.room(ctx); err != nil {
 		return 0, err
 	}
-	return q.st.EnqueuePrint(ctx, n)
+	id, err := q.st.EnqueuePrint(ctx, n)
+	q.added(err)
+	return id, err
 }
 
 // NewStrip composes a strip from seed, archives it and queues its print.
@@ -620,6 +654,7 @@ func (s *Scene) worker(ctx context.Context, wake <-chan struct{}, stat chan<- st
 				if err := s.store.PrintDone(ctx, job.ID); err != nil {
 					s.log.Error("comic: print queue", "err", err)
 				}
+				s.queue.Invalidate()
 				continue
 			}
 		}
@@ -649,6 +684,7 @@ func (s *Scene) worker(ctx context.Context, wake <-chan struct{}, stat chan<- st
 		if err := s.store.PrintDone(ctx, job.ID); err != nil {
 			s.log.Error("comic: print queue", "err", err)
 		}
+		s.queue.Invalidate()
 		s.log.Info("comic: printed", "comic", job.Comic)
 		report(status{printed: job.Comic})
 	}
