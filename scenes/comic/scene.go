@@ -472,7 +472,13 @@ func (s *Scene) NewStrip(ctx context.Context, seed uint64) (int64, error) {
 	// rather than keep a Pi Zero's memory for the next press.
 	debug.FreeOSMemory()
 	if err == nil {
-		err = s.store.AddComic(ctx, rec)
+		// Written is worth indexing even if the scene is stopping.
+		err = s.store.AddComic(context.WithoutCancel(ctx), rec)
+		if err != nil {
+			if _, cerr := s.store.Comic(context.WithoutCancel(ctx), n); cerr == nil {
+				err = nil // committed, though the answer was an error: the files stay
+			}
+		}
 	}
 	if err != nil {
 		return 0, errors.Join(err, RemoveArchive(s.opts.Dir, n))
