@@ -233,6 +233,18 @@ func Run(ctx context.Context, o Options) (err error) {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(served) }()
 
+	// `tinkerbox print` reaches this appliance's printer through the data
+	// dir's control socket (see control.go); without it the appliance
+	// still runs, and the command prints on its own. Ready before the
+	// "is running" line, so a script that waits for it can print.
+	if ln, path, err := listenControl(cfg.Appliance.DataDir); err != nil {
+		log.Warn("control socket: `tinkerbox print` will not reach this appliance", "err", err)
+	} else {
+		defer os.Remove(path)
+		defer ln.Close()
+		cs := &controlServer{printer: b.Printer, sim: o.Sim, record: a.record, log: log}
+		go cs.serve(ctx, ln)
+	}
 	a.password = generated
 	out := o.Stdout
 	if out == nil {
@@ -247,17 +259,6 @@ func Run(ctx context.Context, o Options) (err error) {
 	}
 	st.LogEvent(ctx, "info", "appliance", "started "+o.Version)
 
-	// `tinkerbox print` reaches this appliance's printer through the data
-	// dir's control socket (see control.go); without it the appliance
-	// still runs, and the command prints on its own.
-	if ln, path, err := listenControl(cfg.Appliance.DataDir); err != nil {
-		log.Warn("control socket: `tinkerbox print` will not reach this appliance", "err", err)
-	} else {
-		defer os.Remove(path)
-		defer ln.Close()
-		cs := &controlServer{printer: b.Printer, sim: o.Sim, record: a.record, log: log}
-		go cs.serve(ctx, ln)
-	}
 	go a.pumpButtons(ctx)
 	go a.recordBarometer(ctx)
 	go a.camera.idle(ctx)
