@@ -180,10 +180,15 @@ func Catalog(ctx context.Context, o Options, args []string) error {
 		return err
 	}
 	dataDir := cfg.Appliance.DataDir
+	stderr := stderrOf(o)
+	if who, err := actAsDataOwner(dataDir); err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	} else if who != "" {
+		fmt.Fprintf(stderr, "catalog: running as the owner of %s (%s), so the appliance can still write what the import adds\n", dataDir, who)
+	}
 	if err := checkDataDir(dataDir, o.dataWhy); err != nil {
 		return fmt.Errorf("catalog: %w", err)
 	}
-	stderr := stderrOf(o)
 	fmt.Fprintf(stderr, "catalog: data dir %s (database %s; from %s)\n", dataDir, filepath.Join(dataDir, store.FileName), o.dataWhy)
 	st, err := store.Open(ctx, dataDir, nil)
 	if err != nil {
