@@ -128,7 +128,7 @@ func (f catalogFlags) only(sub string, allowed ...string) error {
 }
 
 // Catalog runs `tinkerbox catalog import|images|export-hashes|import-hashes|identify`.
-func Catalog(ctx context.Context, o Options, args []string) error {
+func Catalog(ctx context.Context, o Options, args []string) (err error) {
 	if len(args) == 0 {
 		return UsageError{errors.New("catalog: " + catalogUsage)}
 	}
@@ -181,13 +181,18 @@ func Catalog(ctx context.Context, o Options, args []string) error {
 	}
 	dataDir := cfg.Appliance.DataDir
 	stderr := stderrOf(o)
-	if who, err := actAsDataOwner(dataDir); err != nil {
-		return fmt.Errorf("catalog: %w", err)
-	} else if who != "" {
-		fmt.Fprintf(stderr, "catalog: running as the owner of %s (%s), so the appliance can still write what the import adds\n", dataDir, who)
-	}
 	if err := checkDataDir(dataDir, o.dataWhy); err != nil {
 		return fmt.Errorf("catalog: %w", err)
+	}
+	if giveBack := dataOwner(dataDir); giveBack != nil {
+		// Before the store opens, so it runs after the store has closed.
+		defer func() {
+			n, gerr := giveBack()
+			if n > 0 {
+				fmt.Fprintf(stderr, "catalog: gave %d files back to the owner of %s, so the appliance can write them\n", n, dataDir)
+			}
+			err = errors.Join(err, gerr)
+		}()
 	}
 	fmt.Fprintf(stderr, "catalog: data dir %s (database %s; from %s)\n", dataDir, filepath.Join(dataDir, store.FileName), o.dataWhy)
 	st, err := store.Open(ctx, dataDir, nil)

@@ -2,5 +2,5 @@
 
 package appliance
 
-// actAsDataOwner does nothing where there are no Unix owners.
-func actAsDataOwner(string) (string, error) { return "", nil }
+// dataOwner has nothing to do where there are no Unix owners.
+func dataOwner(string) func() (int, error) { return nil }

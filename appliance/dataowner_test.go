@@ -45,7 +45,7 @@ func TestCatalogImportAsRootKeepsTheDataOwner(t *testing.T) {
 	if err != nil {
 		t.Fatalf("catalog import: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "running as the owner of") {
+	if !strings.Contains(string(out), "files back to the owner of") {
 		t.Errorf("the import did not say whose files it writes:\n%s", out)
 	}
 	n := 0
