@@ -54,7 +54,11 @@ func TestKillTrials(t *testing.T) {
 	}
 	data := t.TempDir()
 	cfg := filepath.Join(t.TempDir(), "tinkerbox.toml")
-	if err := os.WriteFile(cfg, []byte("[appliance]\nscenes = [\"comic\", \"barometer\"]\ndefault_scene = \"comic\"\n"), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte("[appliance]\nscenes = [\"comic\", \"barometer\"]\ndefault_scene = \"comic\"\n"+
+		// Room for the reprints and the presses of all trials: jobs outlive a
+		// kill, and a full queue would refuse the presses that make strips
+		// (the limit itself is TestConcurrentReprintsNeverExceedTheQueue's).
+		"[comic]\nqueue = 50\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	scans := seedScans(t, data)
@@ -352,6 +356,7 @@ func drive(url string, acks *ackLog, seed uint64, after <-chan struct{}, d time.
 					acks.n++
 					acks.mu.Unlock()
 				}
+				pace(50 * time.Millisecond)
 			}
 		})
 	}
