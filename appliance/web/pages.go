@@ -21,11 +21,39 @@ type loginData struct {
 	Error   string
 }
 
-type panelData struct {
+// Frame is what the shared page frame needs: the "head" and "nav" templates
+// in head.html. Every signed-in page's data embeds it, so a template reads
+// .Name, .Version, .CSRF, .Page and .Sim:
+//
+//	type myPage struct {
+//		Frame
+//		Things []Thing
+//	}
+//	s.render(w, http.StatusOK, "my.html", myPage{Frame: s.Frame(r, "barometer"), …})
+//
+// and the template starts with
+//
+//	<head>{{template "head" .}}<title>…</title>…</head>
+//	<body><header class="topbar">{{template "nav" .}}</header>
+//
+// page is one of the nav's keys: "panel", "comics", "barometer", "spycam",
+// "cards" (it gets aria-current="page"); "" marks none.
+type Frame struct {
 	Name    string
 	Version string
 	CSRF    string
-	State   State
+	Page    string
+	Sim     bool
+}
+
+// Frame fills the page frame for a signed-in request.
+func (s *Server) Frame(r *http.Request, page string) Frame {
+	return Frame{Name: s.name, Version: s.version, CSRF: authFrom(r.Context()).csrf, Page: page, Sim: s.app.State().Sim}
+}
+
+type panelData struct {
+	Frame
+	State State
 }
 
 // safeNext keeps the post-login redirect on this site: a local absolute path
@@ -141,7 +169,8 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) panel(w http.ResponseWriter, r *http.Request) {
-	s.render(w, http.StatusOK, "panel.html", panelData{
-		Name: s.name, Version: s.version, CSRF: authFrom(r.Context()).csrf, State: s.app.State(),
-	})
+	st := s.app.State()
+	f := s.Frame(r, "panel")
+	f.Sim = st.Sim
+	s.render(w, http.StatusOK, "panel.html", panelData{Frame: f, State: st})
 }

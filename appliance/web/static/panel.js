@@ -3,33 +3,20 @@
 'use strict';
 (() => {
   const $ = (id) => document.getElementById(id);
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const LONG_MS = 1000;
 
   let last = null; // last rendered state
 
-  // ---- talking to the server ----
+  // ---- talking to the server (live.js) ----
+
+  const tb = window.tinkerbox;
 
   async function post(url, body) {
-    let res;
-    try {
-      res = await fetch(url, {
-        method: 'POST',
-        credentials: 'same-origin',
-        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
-        body: JSON.stringify(body),
-      });
-    } catch (e) {
-      toast('The appliance is not answering.');
-      return;
-    }
-    if (res.status === 401) { toLogin(); return; }
-    const data = await res.json().catch(() => ({}));
-    if (!res.ok) { toast(data.error || res.statusText); return; }
-    render(data); // immediate feedback; the stream confirms
+    const r = await tb.post(url, body);
+    if (r.status === 401) return;
+    if (!r.ok) { toast(r.status === 0 ? r.data.error : (r.data.error || 'failed')); return; }
+    render(r.data); // immediate feedback; the stream confirms
   }
-
-  function toLogin() { location.href = '/login?next=' + encodeURIComponent(location.pathname); }
 
   function press(button, kind) { post('/api/buttons/' + button, { press: kind }); }
 
@@ -42,45 +29,12 @@
     toastTimer = setTimeout(() => { t.hidden = true; }, 4000);
   }
 
-  // ---- live stream ----
-
-  let es = null;
-  let backoff = 1000;
-  function setConn(state, text) {
-    $('conn').dataset.state = state;
-    $('conn-text').textContent = text;
-  }
-  function connect() {
-    es = new EventSource('/api/state/stream');
-    es.addEventListener('open', () => { backoff = 1000; setConn('live', 'live'); });
-    es.addEventListener('state', (e) => { setConn('live', 'live'); render(JSON.parse(e.data)); });
-    es.addEventListener('events', (e) => renderEvents(JSON.parse(e.data)));
-    es.addEventListener('error', () => {
-      setConn('offline', 'reconnecting');
-      // EventSource retries network errors itself but gives up on an HTTP
-      // error (say, an expired session): then we check and retry ourselves.
-      if (es.readyState === EventSource.CLOSED) {
-        es.close();
-        setTimeout(reconnect, backoff);
-        backoff = Math.min(backoff * 2, 15000);
-      }
-    });
-  }
-  async function reconnect() {
-    try {
-      const res = await fetch('/api/state', { credentials: 'same-origin' });
-      if (res.status === 401) { toLogin(); return; }
-    } catch (e) { /* offline: try the stream again anyway */ }
-    connect();
-  }
-
   // ---- rendering ----
 
   function render(s) {
     if (!s || typeof s !== 'object') return;
     const prev = last;
     last = s;
-    $('sim-badge').hidden = !s.sim;
     $('paper-wrap').hidden = !s.sim; // only the simulator has a roll to show
     renderScene(s, prev);
     renderLEDs(s.leds || {});
@@ -195,7 +149,7 @@
     const started = performance.now();
     try {
       const res = await fetch('/snapshot.jpg', { credentials: 'same-origin', cache: 'no-store' });
-      if (res.status === 401) { toLogin(); return; }
+      if (res.status === 401) { tb.toLogin(); return; }
       if (res.ok) {
         const url = URL.createObjectURL(await res.blob());
         const img = $('camera');
@@ -310,5 +264,6 @@
     .then((r) => (r.ok ? r.json() : null))
     .then((list) => { if (list) renderEvents(list); })
     .catch(() => {});
-  connect();
+  tb.onState(render);
+  tb.onEvents(renderEvents);
 })();
