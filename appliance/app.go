@@ -86,6 +86,10 @@ func (a *app) State() web.State {
 		st := c.Stats()
 		s.Camera = web.CameraState{Online: true, FPS: st.FPS, Width: st.Width, Height: st.Height, Frames: st.Frames, Error: st.LastError}
 	}
+	s.Help = web.Help{A: ls.Help.A, ALong: ls.Help.ALong, Lights: ls.Help.Lights}
+	if ls.Next != "" && ls.Next != ls.Scene {
+		s.Help.B = "next scene: " + ls.Next
+	}
 	if ls.LastError != "" {
 		s.Extra = map[string]any{"scene_error": ls.LastError, "scene_restarts": ls.Restarts}
 	}
@@ -126,6 +130,11 @@ func (a *app) roll() web.Roll {
 		return nil
 	}
 	return a.board.Sim.Printer
+}
+
+// reporter is the event log as a scene sees it: its reports carry its name.
+func (a *app) reporter(source string) scene.Reporter {
+	return scene.ReporterFunc(func(level, msg string) { a.record(level, source, msg) })
 }
 
 func (a *app) record(level, source, msg string) {
@@ -194,7 +203,11 @@ func slip(lines []string, width int) image.Image {
 
 // announce scrolls a scene's name once across the display before it starts;
 // on the first start of a new appliance the generated password comes first,
-// so a maker without a console still learns it.
+// so a maker without a console still learns it. The font's scroller is
+// cyclic (the text's start comes back in at the end of a cycle), so the text
+// is padded with a display's width of blanks and scrolled until it is fully
+// off: the announcement ends on a blank display, never on a clipped "sPy",
+// and a scene that draws nothing leaves it blank.
 func (a *app) announce(ctx context.Context, name string) {
 	d := a.board.Display
 	if d == nil {
@@ -203,22 +216,38 @@ func (a *app) announce(ctx context.Context, name string) {
 	if a.password != "" && a.pwShown.CompareAndSwap(false, true) {
 		name = "admin password " + a.password + "   " + name
 	}
-	sc := font.NewScroller(font.Font5x7(), name, scene.DisplayWidth, scene.DisplayHeight)
+	face := font.Font5x7()
 	frame := image.NewGray(image.Rect(0, 0, scene.DisplayWidth, scene.DisplayHeight))
-	steps, step := sc.Len(), 35*time.Millisecond
-	if sc.Fits() {
-		steps, step = 1, 800*time.Millisecond
+	defer d.Show(image.NewGray(frame.Rect)) // blank, whatever happened
+	width := face.Measure(name)
+	if width <= scene.DisplayWidth {
+		font.NewScroller(face, name, scene.DisplayWidth, scene.DisplayHeight).Frame(0, frame)
+		if d.Show(frame) == nil {
+			a.pause(ctx, 800*time.Millisecond)
+		}
+		return
 	}
-	for i := 0; i < steps; i++ {
+	padded := name
+	for face.Measure(padded)-width < scene.DisplayWidth {
+		padded += " "
+	}
+	sc := font.NewScroller(face, padded, scene.DisplayWidth, scene.DisplayHeight)
+	// Step width puts the text's last column just off the left edge.
+	for i := 0; i <= width; i++ {
 		sc.Frame(i, frame)
-		if err := d.Show(frame); err != nil {
+		if d.Show(frame) != nil || !a.pause(ctx, 35*time.Millisecond) {
 			return
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-a.clock.After(step):
-		}
+	}
+}
+
+// pause waits d on the appliance's clock; false when ctx ended first.
+func (a *app) pause(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-a.clock.After(d):
+		return true
 	}
 }
 

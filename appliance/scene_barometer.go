@@ -48,6 +48,7 @@ func (a *app) barometerScene() (scene.Scene, error) {
 	a.resumeSimWeather(context.Background())
 	o := a.barometerOpts()
 	o.Recorded = true // a.recordBarometer samples whichever scene is on
+	o.Reporter = a.reporter(barometer.Name)
 	a.baro = barometer.New(a.board.Env, a.board.Display, a.board.Lights, a.store, a.clock, o)
 	return a.baro, nil
 }

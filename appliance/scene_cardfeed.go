@@ -94,6 +94,7 @@ func (a *app) cardfeedScene() (scene.Scene, error) {
 	o.EmptyPulses, o.Condition = cf.EmptyPulses, cf.Condition
 	o.RejectDir = filepath.Join(a.cfg.Appliance.DataDir, "rejects")
 	o.Log = a.log
+	o.Reporter = a.reporter(cardfeed.Name)
 	var feedServo, sorter scene.Servo
 	if feed != nil {
 		feedServo = feed

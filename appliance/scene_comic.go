@@ -52,6 +52,7 @@ func (a *app) comicScene() (scene.Scene, error) {
 		}
 		l.scene = comic.New(pack, a.board.Printer, a.board.Display, a.board.Lights, a.store, a.clock, &comic.Opts{
 			Dir: a.comicDir(), QueueMax: a.cfg.Comic.Queue, Queue: a.printQueue(), PackErr: err, Log: a.log,
+			Reporter: a.reporter(comic.Name),
 		})
 		// Checking the pack decoded every drawing once; give that memory
 		// back now rather than whenever the scavenger gets to it.
@@ -69,6 +70,16 @@ type lazyComic struct {
 }
 
 func (l *lazyComic) Name() string { return comic.Name }
+
+// Help implements scene.Helper: the scene's own, once its pack is loaded.
+func (l *lazyComic) Help() scene.Help {
+	select {
+	case <-l.ready:
+		return l.scene.Help()
+	default:
+		return scene.Help{A: "nothing yet: the art pack is loading"}
+	}
+}
 
 func (l *lazyComic) Run(ctx context.Context, events <-chan scene.Event) error {
 	select {

@@ -59,6 +59,10 @@ type Status struct {
 	Scenes    []string
 	Restarts  int    // restarts of the current scene since it was chosen
 	LastError string // the current scene's last failure
+	Next      string // the scene B switches to
+	// Help is the current scene's own word on its buttons and lights (zero
+	// when it does not implement scene.Helper).
+	Help scene.Help
 }
 
 // New checks the scene list and returns a loop ready to Run.
@@ -135,8 +139,16 @@ func (l *Loop) Switch(name string) error {
 // Status reports the running scene.
 func (l *Loop) Status() Status {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	return Status{Scene: l.current, Scenes: l.Names(), Restarts: l.restarts, LastError: l.lastErr}
+	st := Status{Scene: l.current, Scenes: l.Names(), Restarts: l.restarts, LastError: l.lastErr}
+	l.mu.Unlock()
+	// Outside the lock: Help is the scene's code, with locks of its own.
+	if i := l.index(st.Scene); i >= 0 {
+		st.Next = l.scenes[(i+1)%len(l.scenes)].Name()
+		if h, ok := l.scenes[i].(scene.Helper); ok {
+			st.Help = h.Help()
+		}
+	}
+	return st
 }
 
 // Names lists the scenes in order.

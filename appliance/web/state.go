@@ -18,7 +18,17 @@ type State struct {
 	Printer PrinterState   `json:"printer"`
 	Camera  CameraState    `json:"camera"`
 	Sim     bool           `json:"sim"`
+	Help    Help           `json:"help"`
 	Extra   map[string]any `json:"extra,omitempty"` // scene-specific bits
+}
+
+// Help is what the buttons do in the running scene now and what its lights
+// mean (light name → meaning), for the front panel.
+type Help struct {
+	A      string            `json:"a"`
+	ALong  string            `json:"a_long"`
+	B      string            `json:"b"`
+	Lights map[string]string `json:"lights"`
 }
 
 // LED is one status light.

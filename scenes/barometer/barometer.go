@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"periph.io/x/conn/v3/physic"
+
+	"tinkerbox/scenes/scene"
 )
 
 // Name of the scene in the config and the UI.
@@ -82,6 +84,9 @@ type Opts struct {
 	// for as long as it runs), so history has no holes while other scenes
 	// are on: Run then only reads the store.
 	Recorded bool
+	// Reporter gets storm watches, warnings and gales as they rise, and the
+	// all-clear, for the event log; nil: none.
+	Reporter scene.Reporter
 }
 
 // DefaultOpts samples once a minute at sea level in the northern hemisphere

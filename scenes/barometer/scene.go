@@ -50,6 +50,7 @@ type Scene struct {
 
 	mu     sync.Mutex
 	status Status
+	warned Level // the level last reported to the event log
 }
 
 // New returns the scene. display and lights may be nil (missing hardware);
@@ -193,6 +194,11 @@ func (s *Scene) Record(ctx context.Context) error {
 		if err := s.record(ctx, &compacted); err != nil {
 			return err
 		}
+		if s.opts.Reporter != nil {
+			if rep, err := s.view.Report(ctx); err == nil {
+				s.noteLevel(rep)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -253,6 +259,7 @@ func (s *Scene) refresh(ctx context.Context, st *state) error {
 // with it so a new rise alarms again.
 func (s *Scene) updateAlarm(st *state) {
 	lvl := st.report.Level
+	s.noteLevel(st.report)
 	st.ackLevel = min(st.ackLevel, lvl)
 	st.alarm = lvl > LevelNone && lvl > st.ackLevel
 	mode := scene.LightOff
@@ -267,6 +274,52 @@ func (s *Scene) updateAlarm(st *state) {
 		s.setLight(scene.LightWarn, mode)
 	}
 	s.setStatus(func(x *Status) { x.Alarm, x.Acknowledged = st.alarm, st.ackLevel })
+}
+
+// noteLevel reports a warning level that rose above the last one reported,
+// and the all-clear once it is gone; Run and Record both call it, so the log
+// has the warnings whichever scene is on.
+func (s *Scene) noteLevel(r Report) {
+	if !r.Valid || s.opts.Reporter == nil {
+		return
+	}
+	s.mu.Lock()
+	prev := s.warned
+	s.warned = r.Level
+	s.mu.Unlock()
+	hpa := float64(r.Change3h) / float64(HPa)
+	switch {
+	case r.Level > prev:
+		lvl := scene.LevelWarn
+		if r.Level == LevelGale {
+			lvl = scene.LevelError
+		}
+		s.opts.Reporter.Report(lvl, fmt.Sprintf("%s: pressure %+.1f hPa in 3 h", levelWords(r.Level), hpa))
+	case r.Level == LevelNone && prev > LevelNone:
+		s.opts.Reporter.Report(scene.LevelInfo, fmt.Sprintf("all clear: pressure %+.1f hPa in 3 h", hpa))
+	}
+}
+
+func levelWords(l Level) string {
+	switch l {
+	case LevelGale:
+		return "gale warning"
+	case LevelWarning:
+		return "storm warning"
+	}
+	return "storm watch"
+}
+
+// Help implements scene.Helper.
+func (s *Scene) Help() scene.Help {
+	return scene.Help{
+		A:     "next view (pressure, trend, sparklines)",
+		ALong: "acknowledge a flashing warning",
+		Lights: map[string]string{
+			scene.LightReady: "on: sampling",
+			scene.LightWarn:  "on: storm watch or warning; fast blink: a new one, hold A to acknowledge",
+		},
+	}
 }
 
 // setLight sets a status light; a missing light is not the scene's failure

@@ -94,6 +94,9 @@ type Opts struct {
 	RejectMaxBytes int64
 	Recent         int          // scans kept for the web page
 	Log            *slog.Logger // nil: discard
+	// Reporter gets jams, an empty stack and a missing feeder for the
+	// event log; nil: none.
+	Reporter scene.Reporter
 	// Defaults for the collection.
 	Finish, Lang, Condition string
 }
@@ -245,6 +248,7 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 	if s.feed == nil || s.sorter == nil || s.camera == nil || s.recog == nil {
 		s.setState(Stopped, "no feeder: needs the feed and sorter servos, the camera and a catalog")
 		s.setLight(scene.LightWarn, scene.LightBlinkFast)
+		scene.Report(s.opts.Reporter, scene.LevelError, "no feeder: needs the feed and sorter servos, the camera and a catalog")
 		// Stay up (the loop would only restart us) and say why.
 		for ctx.Err() == nil {
 			s.idle(ctx, events, func() {})
@@ -267,9 +271,11 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 			case errors.Is(err, errJam):
 				s.halt()
 				s.setState(Jammed, "jam: the card under the lens did not change; clear it and press A")
+				scene.Report(s.opts.Reporter, scene.LevelWarn, "jam: the card under the lens did not move; clear it and press A")
 			case errors.Is(err, errEmpty):
 				s.halt()
 				s.setState(Empty, "stack empty: load cards and press A")
+				scene.Report(s.opts.Reporter, scene.LevelWarn, fmt.Sprintf("stack empty: load cards and press A (%d fed so far)", s.Status().Stats.Cards))
 			default:
 				return err
 			}
@@ -279,6 +285,26 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 			}
 		}
 	}
+}
+
+// Help implements scene.Helper: what A does depends on the machine's state.
+func (s *Scene) Help() scene.Help {
+	h := scene.Help{Lights: map[string]string{
+		scene.LightReady: "on: stopped, ready to feed",
+		scene.LightBusy:  "blinking: feeding and identifying cards",
+		scene.LightWarn:  "fast blink: jam, empty stack or no feeder",
+	}}
+	switch s.State() {
+	case Running:
+		h.A = "stop feeding"
+	case Jammed:
+		h.A = "start again, once the jammed card is cleared"
+	case Empty:
+		h.A = "start again, once cards are loaded"
+	default:
+		h.A = "start feeding"
+	}
+	return h
 }
 
 // State is the machine's state.

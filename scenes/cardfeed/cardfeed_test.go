@@ -7,6 +7,7 @@ import (
 	"image/jpeg"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -332,4 +333,55 @@ func FuzzParseDeckList(f *testing.F) {
 			}
 		}
 	})
+}
+
+type reportLog struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (r *reportLog) Report(level, msg string) {
+	r.mu.Lock()
+	r.list = append(r.list, level+": "+msg)
+	r.mu.Unlock()
+}
+
+func (r *reportLog) get() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.list...)
+}
+
+// TestJamAndEmptyReported: the event log hears of a jam and of an empty
+// stack, and A's help follows the machine's state.
+func TestJamAndEmptyReported(t *testing.T) {
+	r, s, _ := newRig(t, []int{3})
+	rep := &reportLog{}
+	s.opts.Reporter = rep
+	r.onScan = func(n int) {
+		r.mu.Lock()
+		r.jammed = true
+		r.mu.Unlock()
+	}
+	events, until, stop := run(t, s, r.clk)
+	defer stop()
+	until("idle", func() bool { return s.State() == Stopped })
+	if h := s.Help(); h.A != "start feeding" {
+		t.Errorf("help while stopped: A = %q", h.A)
+	}
+	press(events)
+	until("jam", func() bool { return s.State() == Jammed })
+	if h := s.Help(); !strings.Contains(h.A, "jammed") {
+		t.Errorf("help while jammed: A = %q", h.A)
+	}
+	r.mu.Lock()
+	r.jammed = false
+	r.mu.Unlock()
+	r.onScan = nil
+	press(events)
+	until("empty", func() bool { return s.State() == Empty })
+	got := rep.get()
+	if len(got) != 2 || !strings.HasPrefix(got[0], "warn: jam:") || !strings.HasPrefix(got[1], "warn: stack empty: load cards") {
+		t.Fatalf("reports = %q, want a jam then an empty stack", got)
+	}
 }

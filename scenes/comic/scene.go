@@ -84,6 +84,9 @@ type Opts struct {
 	// PackErr is shown on the display when the pack is unusable (nil pack).
 	PackErr error
 	Log     *slog.Logger
+	// Reporter gets what the maker must not miss: strips printed, a printer
+	// that fails (once per fault, not per retry), a queue full. nil: none.
+	Reporter scene.Reporter
 }
 
 // DefaultOpts: 5 queued presses, retries from 2 s up to a minute.
@@ -145,6 +148,23 @@ func New(pack *Pack, printer scene.Printer, display scene.Display, lights scene.
 	}
 	return &Scene{pack: pack, printer: printer, display: display, lights: lights, store: st, clock: clock,
 		opts: o, log: log, queue: q, fresh: make(chan freshStrip, 8)}
+}
+
+// Help implements scene.Helper.
+func (s *Scene) Help() scene.Help {
+	if s.pack == nil {
+		return scene.Help{A: "nothing: the art pack could not be loaded (see the event log)",
+			Lights: map[string]string{scene.LightWarn: "on: the art pack is unusable"}}
+	}
+	return scene.Help{
+		A:     "compose and print a new strip",
+		ALong: "reprint the last strip",
+		Lights: map[string]string{
+			scene.LightReady: "on: ready to print",
+			scene.LightBusy:  "blinking: composing or printing",
+			scene.LightWarn:  "fast blink: the printer failed (retrying)",
+		},
+	}
 }
 
 // Name implements scene.Scene.
@@ -267,6 +287,7 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 				s.log.Warn("comic: "+ev.Command, "err", err)
 				if errors.Is(err, ErrQueueFull) {
 					txt.set("queue full")
+					scene.Report(s.opts.Reporter, scene.LevelWarn, "print queue full: press refused until a strip prints")
 				}
 			}
 			poke()
@@ -669,6 +690,9 @@ func (s *Scene) worker(ctx context.Context, wake <-chan struct{}, stat chan<- st
 			return // the job stays queued for the next run
 		}
 		if err != nil {
+			if !faulted {
+				scene.Report(s.opts.Reporter, scene.LevelError, fmt.Sprintf("printer failed on strip #%d: %v; retrying", job.Comic, err))
+			}
 			faulted = true
 			if ferr := s.store.PrintFailed(ctx, job.ID, err.Error()); ferr != nil {
 				s.log.Error("comic: print queue", "err", ferr)
@@ -692,6 +716,7 @@ func (s *Scene) worker(ctx context.Context, wake <-chan struct{}, stat chan<- st
 		}
 		s.queue.Invalidate()
 		s.log.Info("comic: printed", "comic", job.Comic)
+		scene.Report(s.opts.Reporter, scene.LevelInfo, fmt.Sprintf("printed strip #%d", job.Comic))
 		report(status{printed: job.Comic})
 	}
 }

@@ -159,3 +159,47 @@ type Servo interface {
 	// Halt stops the pulses: the servo goes limp.
 	Halt() error
 }
+
+// Event-log levels, as the log stores them.
+const (
+	LevelInfo  = "info"
+	LevelWarn  = "warn"
+	LevelError = "error"
+)
+
+// Reporter writes what a maker must not miss to the appliance's event log
+// (a strip printed, a jam, an empty stack, a gale warning, motion). The
+// appliance gives each scene one that names the scene as the source; the
+// front panel shows the log and the browser can notify on warn and error.
+// Report must not block for long: scenes call it from their loops.
+type Reporter interface {
+	Report(level, message string)
+}
+
+// ReporterFunc adapts a function to Reporter.
+type ReporterFunc func(level, message string)
+
+// Report implements Reporter.
+func (f ReporterFunc) Report(level, message string) { f(level, message) }
+
+// Report sends message to r, if there is one: a scene built without a
+// reporter (tests, the CLI) reports nothing.
+func Report(r Reporter, level, message string) {
+	if r != nil {
+		r.Report(level, message)
+	}
+}
+
+// Help says what the buttons do in a scene right now and what its lights
+// mean, for the front panel. Empty fields are unused.
+type Help struct {
+	A      string            `json:"a"`                // A short press
+	ALong  string            `json:"a_long,omitempty"` // A held for a second
+	Lights map[string]string `json:"lights,omitempty"` // light name (LightReady, …) → meaning
+}
+
+// Helper is implemented by scenes that explain themselves. Help is called
+// from other goroutines (the web server) while the scene runs.
+type Helper interface {
+	Help() Help
+}

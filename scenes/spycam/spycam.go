@@ -90,6 +90,18 @@ type Scene struct {
 	log      *slog.Logger
 }
 
+// Help implements scene.Helper.
+func (s *Scene) Help() scene.Help {
+	h := scene.Help{A: "take a snapshot"}
+	if s.opts.Indicator {
+		h.Lights = map[string]string{scene.LightBusy: "on: recording motion"}
+	}
+	if s.opts.NoMotion {
+		h.A = "take a snapshot (motion detection is off)"
+	}
+	return h
+}
+
 // New returns the scene. lights may be nil; a nil camera or store leaves the
 // scene idle with an event saying why (the stream needs neither).
 func New(camera scene.Camera, lights scene.Lights, captures CaptureStore, clock scene.Clock, opts Opts) *Scene {
@@ -296,7 +308,9 @@ func (r *run) startRecording(ctx context.Context, f scene.Frame, changed float64
 		}
 		r.stopped = time.Time{}
 	}
-	r.logEvent(ctx, "info", fmt.Sprintf("motion: %.1f %% of the picture changed; recording", changed*100))
+	// warn, not info: motion is what a spy-cam's maker wants to be told of
+	// (the browser notifies on warn and error).
+	r.logEvent(ctx, "warn", fmt.Sprintf("motion: %.1f %% of the picture changed; recording", changed*100))
 	r.recording, r.event, r.index = true, f.At, -1
 	// The ring ends with f itself: pre-motion frames, then the motion frame.
 	for _, p := range r.ring {

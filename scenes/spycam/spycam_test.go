@@ -196,7 +196,7 @@ func TestMotionCaptureWithPreFrames(t *testing.T) {
 	if !frames[0].At.Equal(t0.Add(4*200*time.Millisecond)) || !frames[2].At.Equal(motionAt) {
 		t.Fatalf("pre-frames at %v..%v, want the two frames before the motion and the motion frame", frames[0].At, frames[2].At)
 	}
-	if len(events) != 2 || !strings.HasPrefix(events[0], "info: motion:") || events[1] != "info: motion capture ended: 16 frames" {
+	if len(events) != 2 || !strings.HasPrefix(events[0], "warn: motion:") || events[1] != "info: motion capture ended: 16 frames" {
 		t.Fatalf("events = %q", events)
 	}
 	// Dark by default: a spy-cam never lights up.
