@@ -181,6 +181,29 @@ func (s *Server) routes() {
 	s.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API endpoint")
 	}))
+	// Any other path: an HTML page (the API above stays JSON).
+	s.mux.HandleFunc("/", s.notFound)
+}
+
+// notFound is the HTML 404. It is open, like the login page, so a mistyped
+// address says "not found" rather than asking to sign in; a signed-in
+// browser gets the page frame with the nav.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if !safeMethod(r.Method) {
+		closeUnread(w, r)
+		http.NotFound(w, r)
+		return
+	}
+	data := struct {
+		Frame
+		Path string
+	}{Frame: Frame{Name: s.name, Version: s.version}, Path: r.URL.Path}
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if csrf, ok := s.sess.lookup(c.Value); ok {
+			data.CSRF, data.Sim = csrf, s.app.State().Sim
+		}
+	}
+	s.render(w, http.StatusNotFound, "404.html", data)
 }
 
 // secure sets the headers every response carries. The CSP forbids inline

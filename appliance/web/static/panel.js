@@ -37,10 +37,22 @@
     last = s;
     $('paper-wrap').hidden = !s.sim; // only the simulator has a roll to show
     renderScene(s, prev);
+    renderHelp(s.help || {});
     renderLEDs(s.leds || {});
     renderDisplay(s.display);
-    renderPrinter(s.printer || {});
+    renderPrinter(s.printer || {}, s.scene);
     renderCamera(s.camera || {});
+  }
+
+  // What the buttons do and the lights mean in the running scene.
+  function renderHelp(h) {
+    $('help-a').textContent = h.a || '—';
+    $('help-a-long').textContent = h.a_long || 'nothing in this scene';
+    $('help-b').textContent = h.b || 'next scene';
+    const lights = h.lights || {};
+    for (const el of document.querySelectorAll('[data-legend]')) {
+      el.textContent = lights[el.dataset.legend] || 'not used in this scene';
+    }
   }
 
   function renderScene(s, prev) {
@@ -104,9 +116,14 @@
     }
   }
 
-  function renderPrinter(p) {
+  function renderPrinter(p, sceneName) {
     $('printer-status').textContent = p.online ? (p.status || 'ready') : (p.status || 'offline');
-    $('printer-queue').textContent = String(p.queue || 0);
+    const q = p.queue || 0;
+    $('printer-queue').textContent = String(q);
+    // Strips wait in the queue until the comic scene runs its printer.
+    const note = $('queue-note');
+    note.hidden = q === 0 || sceneName === 'comic';
+    note.textContent = q + (q === 1 ? ' strip waits' : ' strips wait') + ': they print when the comic scene runs.';
     $('printer-width').textContent = (p.width || 0) + ' dots';
     const roll = $('roll');
     if (!p.rows) {
@@ -184,7 +201,9 @@
       t.dateTime = ev.at;
       t.textContent = isNaN(at) ? '' : at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
       const lvl = document.createElement('span');
-      lvl.className = 'lvl lvl-' + (['info', 'warn', 'error'].includes(ev.level) ? ev.level : 'info');
+      const level = ['info', 'warn', 'error'].includes(ev.level) ? ev.level : 'info';
+      li.className = 'ev-' + level;
+      lvl.className = 'lvl lvl-' + level;
       lvl.textContent = ev.level || 'info';
       const src = document.createElement('span');
       src.className = 'src';
@@ -264,6 +283,12 @@
     .then((r) => (r.ok ? r.json() : null))
     .then((list) => { if (list) renderEvents(list); })
     .catch(() => {});
+  // Offline: the last picture stays, marked stale by base.css; nothing that
+  // reads as live (fps, a moving camera) is kept up.
+  tb.onOffline(() => {
+    cam.online = false;
+    $('camera-meta').textContent = 'offline';
+  });
   tb.onState(render);
   tb.onEvents(renderEvents);
 })();
