@@ -3,6 +3,8 @@ package appliance
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,5 +162,82 @@ func TestBrowserPages(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// startSimOn runs the simulator on listen (host:port) like startSim; stop
+// ends it and waits.
+func startSimOn(t *testing.T, data, listen string) (*syncBuffer, func() error) {
+	t.Helper()
+	t.Setenv("TINKERBOX_PASSWORD", "")
+	out := &syncBuffer{seen: make(chan struct{}, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{Sim: true, DataDir: data, Listen: listen, Version: "test", Stdout: out, Stderr: io.Discard})
+	}()
+	t.Cleanup(cancel)
+	deadline := time.After(20 * time.Second) // hang guard
+	for !urlRE.MatchString(out.String()) {
+		select {
+		case <-out.seen:
+		case err := <-done:
+			t.Fatalf("Run returned early: %v\n%s", err, out)
+		case <-deadline:
+			t.Fatalf("no URL printed:\n%s", out)
+		}
+	}
+	return out, func() error { cancel(); return <-done }
+}
+
+// TestBrowserScenePageRestart: a scene page (the barometer) shows the
+// appliance offline while it is down, and goes to the login page, coming
+// back to itself, when it restarts (no session survives a restart).
+func TestBrowserScenePageRestart(t *testing.T) {
+	ctx := webtest.Browser(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // the simulator listens here, twice
+	data := t.TempDir()
+	out, stop := startSimOn(t, data, addr)
+	m := pwRE.FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no generated password:\n%s", out)
+	}
+	base := "http://" + addr
+	tctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	poll := func(what, js string) {
+		t.Helper()
+		if _, err := chromedp.Run(tctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+			where, _ := chromedp.Run(tctx, chromedp.Evaluate[string](`location.href + ' ' + (document.getElementById('conn') || {}).textContent`))
+			t.Fatalf("%s: %v (page: %s)", what, err, where)
+		}
+	}
+	if err := webtest.Login(tctx, base, m[1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(tctx, chromedp.Navigate(base+"/barometer")); err != nil {
+		t.Fatal(err)
+	}
+	poll("live", `document.getElementById('conn') !== null && document.getElementById('conn').dataset.state === 'live'`)
+	if err := stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	poll("offline", `document.body.classList.contains('offline') && document.getElementById('conn-text').textContent.startsWith('offline · last seen ')`)
+	if _, stop2 := startSimOn(t, data, addr); stop2 != nil {
+		defer stop2()
+	}
+	lctx, lcancel := context.WithTimeout(tctx, 30*time.Second)
+	defer lcancel()
+	if err := chromedp.Do(lctx, chromedp.WaitVisible(chromedp.ID("password"))); err != nil {
+		t.Fatalf("after the restart the barometer page did not go to the login page: %v", err)
+	}
+	where, _ := chromedp.Run(tctx, chromedp.Evaluate[string](`location.pathname + location.search`))
+	if where != "/login?next=%2Fbarometer" {
+		t.Errorf("login page at %q, want /login?next=%%2Fbarometer", where)
 	}
 }

@@ -56,11 +56,21 @@ func loadAxe() (string, error) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return "", fmt.Errorf("webtest: axe cache: %w", err)
 		}
+		// Packed into a fresh directory, then renamed: an interrupted
+		// download never leaves a broken tarball in the cache.
+		tmp, err := os.MkdirTemp(dir, "pack-")
+		if err != nil {
+			return "", fmt.Errorf("webtest: axe cache: %w", err)
+		}
+		defer os.RemoveAll(tmp)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, "npm", "pack", "--silent", "axe-core@"+AxeVersion, "--pack-destination", dir)
+		cmd := exec.CommandContext(ctx, "npm", "pack", "--silent", "axe-core@"+AxeVersion, "--pack-destination", tmp)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return "", fmt.Errorf("npm pack axe-core@%s (is the npm registry reachable?): %v: %s", AxeVersion, err, strings.TrimSpace(string(out)))
+		}
+		if err := os.Rename(filepath.Join(tmp, filepath.Base(tgz)), tgz); err != nil {
+			return "", fmt.Errorf("webtest: axe cache: %w", err)
 		}
 	}
 	f, err := os.Open(tgz)
