@@ -94,5 +94,18 @@ func (a *app) mountBarometer(srv *web.Server) {
 	if sb := a.board.Sim; sb != nil && sb.Weather != nil {
 		sim = sb.Weather
 	}
-	srv.MountBarometer(barometer.NewView(a.store, o.Stamp, o), o.AltitudeM, sim)
+	every := o.Interval // samples come this often, in the stamps' time
+	if sim != nil {
+		every *= simSpeedup
+	}
+	srv.MountBarometer(baroView{barometer.NewView(a.store, o.Stamp, o), every}, o.AltitudeM, sim)
 }
+
+// baroView tells the page how often samples come (web.BarometerClock), so
+// it can say when they stopped.
+type baroView struct {
+	*barometer.View
+	every time.Duration
+}
+
+func (v baroView) SampleEvery() time.Duration { return v.every }

@@ -37,6 +37,7 @@ type cardRig struct {
 	camera *sim.Camera
 	demo   map[string]cards.Card
 	log    func(msg string, args ...any)
+	send   func(scene.Event) error // the scene loop's Send
 	// seeded closes once the demo catalog is in the store (seeding draws
 	// and hashes every demo card: done in the background so the appliance
 	// answers at once); seedErr is set before.
@@ -62,7 +63,13 @@ func (h *indexHolder) Identify(frame image.Image) (recog.Match, error) {
 // LEDs; in simulation the feed wheel moves a virtual stack of demo cards
 // that the simulated camera shows.
 func (a *app) cardfeedScene() (scene.Scene, error) {
-	r := &cardRig{store: a.store, index: &indexHolder{}, demo: map[string]cards.Card{}, log: a.log.Info, seeded: make(chan struct{})}
+	r := &cardRig{store: a.store, index: &indexHolder{}, demo: map[string]cards.Card{}, log: a.log.Info, seeded: make(chan struct{}),
+		send: func(ev scene.Event) error {
+			if a.loop == nil {
+				return errors.New("appliance: no scene loop")
+			}
+			return a.loop.Send(ev)
+		}}
 	go func() {
 		defer close(r.seeded)
 		r.seedErr = seedDemoCatalog(context.Background(), a.store)
@@ -92,7 +99,7 @@ func (a *app) cardfeedScene() (scene.Scene, error) {
 	o := cardfeed.DefaultOpts()
 	o.FeedPulse, o.Settle, o.JamTimeout = cf.FeedPulse.Duration, cf.Settle.Duration, cf.JamTimeout.Duration
 	o.EmptyPulses, o.Condition = cf.EmptyPulses, cf.Condition
-	o.RejectDir = filepath.Join(a.cfg.Appliance.DataDir, "rejects")
+	o.RejectDir = a.rejectDir()
 	o.Log = a.log
 	o.Reporter = a.reporter(cardfeed.Name)
 	var feedServo, sorter scene.Servo
@@ -151,6 +158,13 @@ func (r *cardRig) load() {
 		ids = append(ids, demo[rnd.IntN(len(demo))].ID)
 	}
 	r.stack.Load(ids...)
+}
+
+func (a *app) rejectDir() string { return filepath.Join(a.cfg.Appliance.DataDir, "rejects") }
+
+// Command implements web.CardFeed: "start" or "stop" as a scene command.
+func (r *cardRig) Command(name string) error {
+	return r.send(scene.Event{Kind: scene.KindCommand, Command: name})
 }
 
 // Inject implements web.CardSim.
@@ -226,7 +240,7 @@ func (a *app) mountCardfeed(srv *web.Server, scenes []scene.Scene) {
 			}
 		}
 	}
-	srv.MountCards(feed, a.store, simInj, faces)
+	srv.MountCards(feed, a.store, simInj, faces, a.rejectDir())
 }
 
 func demoByID(id string) (cards.Card, bool) {

@@ -121,12 +121,13 @@ func (g *comicGallery) ComicFile(n int64) string { return comic.ArchiveFile(g.a.
 // Reprint queues the strip through the print queue's gate and wakes the
 // scene's print worker (if the comic scene is not running, the job prints
 // when it next runs). A strip whose archive file is missing is refused.
-func (g *comicGallery) Reprint(ctx context.Context, n int64) error {
-	if _, err := g.a.printQueue().Reprint(ctx, n); err != nil {
+func (g *comicGallery) Reprint(ctx context.Context, n int64) (int64, error) {
+	job, err := g.a.printQueue().Reprint(ctx, n)
+	if err != nil {
 		if errors.Is(err, comic.ErrQueueFull) {
-			return fmt.Errorf("%w: %w", web.ErrComicQueueFull, err)
+			return 0, fmt.Errorf("%w: %w", web.ErrComicQueueFull, err)
 		}
-		return err
+		return 0, err
 	}
 	if g.a.loop != nil {
 		if err := g.a.loop.Send(scene.Event{Kind: scene.KindCommand, Command: comic.CommandWake}); err != nil {
@@ -134,7 +135,40 @@ func (g *comicGallery) Reprint(ctx context.Context, n int64) error {
 		}
 	}
 	g.a.record("info", comic.Name, fmt.Sprintf("strip #%d queued for reprint from the web", n))
-	return nil
+	return job, nil
+}
+
+// PrintNew asks the comic scene for a new strip, as A does. The queue is
+// checked first so a full one is refused with an answer; the scene's own
+// Reserve still enforces the limit (the one place it is counted).
+func (g *comicGallery) PrintNew(ctx context.Context) error {
+	q := g.a.printQueue()
+	n, err := q.Len(ctx)
+	if err != nil {
+		return err
+	}
+	if n >= q.Max() {
+		return fmt.Errorf("%w (%d waiting)", web.ErrComicQueueFull, n)
+	}
+	if g.a.loop == nil {
+		return errors.New("comic: no scene loop")
+	}
+	// A command, not a press: were the scene to change meanwhile, another
+	// scene ignores it instead of doing its own A.
+	return g.a.loop.Send(scene.Event{Kind: scene.KindCommand, Command: comic.CommandPrint})
+}
+
+// PrintQueue lists the print jobs, next to print first.
+func (g *comicGallery) PrintQueue(ctx context.Context) ([]web.PrintJob, int, error) {
+	jobs, err := g.a.store.PendingPrints(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]web.PrintJob, len(jobs))
+	for i, j := range jobs {
+		out[i] = web.PrintJob{ID: j.ID, Strip: j.Comic, Attempts: j.Attempts, LastError: j.LastError}
+	}
+	return out, g.a.printQueue().Max(), nil
 }
 
 // dropUnfinishedComics tidies the archive after a power cut or a kill,

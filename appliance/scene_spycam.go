@@ -1,6 +1,7 @@
 package appliance
 
 import (
+	"errors"
 	"path/filepath"
 
 	"tinkerbox/appliance/store"
@@ -50,5 +51,21 @@ func (a *app) mountSpycam(srv *web.Server) {
 		srv.MountSpycam(nil)
 		return
 	}
-	srv.MountSpycam(caps)
+	srv.MountSpycam(spycamWeb{Captures: caps, a: a})
+}
+
+// spycamWeb is the capture directory for the page, which can also ask the
+// running spy-cam scene for a snapshot.
+type spycamWeb struct {
+	*store.Captures
+	a *app
+}
+
+// Snapshot implements web.SpycamSnapshotter: a command, which another
+// scene ignores.
+func (s spycamWeb) Snapshot() error {
+	if s.a.loop == nil {
+		return errors.New("appliance: no scene loop")
+	}
+	return s.a.loop.Send(scene.Event{Kind: scene.KindCommand, Command: "snapshot"})
 }

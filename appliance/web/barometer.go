@@ -22,6 +22,19 @@ type BarometerSource interface {
 	History(ctx context.Context, span time.Duration, points int) ([]barometer.Point, error)
 }
 
+// BarometerClock is what a BarometerSource may also tell: the time its
+// samples are stamped with (the simulator's, in simulation) and how often
+// one comes, so the page can say readings stopped instead of showing a
+// frozen one.
+type BarometerClock interface {
+	Now() time.Time
+	SampleEvery() time.Duration
+}
+
+// baroStaleAfter is how many sample intervals without a reading make the
+// reading stale ("paused").
+const baroStaleAfter = 5
+
 // WeatherSim is the simulator's weather (sim.Weather); nil on hardware.
 type WeatherSim interface {
 	SetScenario(name string) error
@@ -82,18 +95,23 @@ func celsiusOf(t physic.Temperature) float64 {
 
 // baroJSON is GET /api/barometer.
 type baroJSON struct {
-	Valid         bool               `json:"valid"`
-	At            *time.Time         `json:"at"`
-	PressureHPa   float64            `json:"pressure_hpa"`
-	SeaLevelHPa   float64            `json:"sea_level_hpa"`
-	TemperatureC  float64            `json:"temperature_c"`
-	Tendency      baroTendency       `json:"tendency"`
-	Warning       string             `json:"warning"` // none, watch, warning, gale
-	Forecast      barometer.Forecast `json:"forecast"`
-	Sensor        baroSensor         `json:"sensor"`
-	Scenario      string             `json:"scenario,omitempty"`  // simulation only
-	Simulated     bool               `json:"simulated,omitempty"` // At is the simulator's accelerated time
-	ScenarioNames []string           `json:"scenarios,omitempty"`
+	Valid        bool               `json:"valid"`
+	At           *time.Time         `json:"at"`
+	PressureHPa  float64            `json:"pressure_hpa"`
+	SeaLevelHPa  float64            `json:"sea_level_hpa"`
+	TemperatureC float64            `json:"temperature_c"`
+	Tendency     baroTendency       `json:"tendency"`
+	Warning      string             `json:"warning"` // none, watch, warning, gale
+	Forecast     barometer.Forecast `json:"forecast"`
+	Sensor       baroSensor         `json:"sensor"`
+	// Stale: no new reading for several sample intervals (sampling stopped).
+	Stale bool `json:"stale"`
+	// Thresholds are the sea-level pressures at which the fall since 3 h
+	// ago would raise each warning level; null until the tendency is known.
+	Thresholds    *baroThresholds `json:"thresholds"`
+	Scenario      string          `json:"scenario,omitempty"`  // simulation only
+	Simulated     bool            `json:"simulated,omitempty"` // At is the simulator's accelerated time
+	ScenarioNames []string        `json:"scenarios,omitempty"`
 }
 
 type baroTendency struct {
@@ -103,6 +121,13 @@ type baroTendency struct {
 	HPa1h     float64 `json:"hpa_1h"`
 	Term      string  `json:"term"` // Met Office term
 	Trend     string  `json:"trend"`
+}
+
+type baroThresholds struct {
+	From    float64 `json:"from_hpa"` // sea-level pressure 3 h before the reading
+	Watch   float64 `json:"watch_hpa"`
+	Warning float64 `json:"warning_hpa"`
+	Gale    float64 `json:"gale_hpa"`
 }
 
 type baroSensor struct {
@@ -126,6 +151,14 @@ func (b *baroHandlers) reportJSON(r barometer.Report) baroJSON {
 	if r.Valid {
 		at := r.At.UTC()
 		j.At = &at
+		if c, ok := b.src.(BarometerClock); ok && c.SampleEvery() > 0 {
+			j.Stale = c.Now().Sub(r.At) > baroStaleAfter*c.SampleEvery()
+		}
+		if r.TendencyKnown {
+			// The falls barometer.Warn compares: 1.6, 3.6 and 6 hPa in 3 h.
+			from := j.SeaLevelHPa - j.Tendency.HPa3h
+			j.Thresholds = &baroThresholds{From: round(from, 1), Watch: round(from-1.6, 1), Warning: round(from-3.6, 1), Gale: round(from-6, 1)}
+		}
 	} else {
 		j.TemperatureC = 0
 	}
@@ -291,15 +324,16 @@ type baroChart struct {
 }
 
 type baroPage struct {
-	Name, Version, CSRF string
-	Report              baroJSON
-	Range               string
-	Ranges              []baroRange
-	Chart               baroChart
-	Sim                 bool
-	Scenario            string
-	Scenarios           []string
-	Error               string
+	Frame
+	Scene      sceneInfo
+	Report     baroJSON
+	Range      string
+	Ranges     []baroRange
+	Chart      baroChart
+	SimWeather bool
+	Scenario   string
+	Scenarios  []string
+	Error      string
 }
 
 func (b *baroHandlers) page(w http.ResponseWriter, r *http.Request) {
@@ -314,7 +348,8 @@ func (b *baroHandlers) page(w http.ResponseWriter, r *http.Request) {
 	if !found {
 		key = "24h"
 	}
-	d := baroPage{Name: b.s.name, Version: b.s.version, CSRF: authFrom(r.Context()).csrf, Range: key, Sim: b.sim != nil}
+	d := baroPage{Frame: b.s.Frame(r, "barometer"), Range: key, SimWeather: b.sim != nil,
+		Scene: b.s.sceneInfo(barometer.Name, "barometer")}
 	for _, rg := range baroRanges {
 		d.Ranges = append(d.Ranges, baroRange{Key: rg.Key, Label: rg.Label, Current: rg.Key == key})
 	}

@@ -10,6 +10,9 @@ import (
 	"image/png"
 	"math"
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -24,6 +27,9 @@ type CardFeed interface {
 	// UpdateRules applies change to the current rules atomically and
 	// returns the result (a partial update never races another).
 	UpdateRules(change func(cardfeed.Rules) cardfeed.Rules) cardfeed.Rules
+	// Command sends "start" or "stop" to the scene loop: a command, which
+	// another scene ignores, never a press of A.
+	Command(name string) error
 }
 
 // CardStore is the card data (*store.Store).
@@ -45,9 +51,9 @@ type CardSim interface {
 type CardFaces func(id string) image.Image
 
 // MountCards registers the card feeder page and API. feed, sim and faces
-// may be nil.
-func (s *Server) MountCards(feed CardFeed, st CardStore, sim CardSim, faces CardFaces) {
-	c := &cardHandlers{s: s, feed: feed, st: st, sim: sim, faces: faces}
+// may be nil; rejectDir holds the photos of rejected cards ("" = none).
+func (s *Server) MountCards(feed CardFeed, st CardStore, sim CardSim, faces CardFaces, rejectDir string) {
+	c := &cardHandlers{s: s, feed: feed, st: st, sim: sim, faces: faces, rejects: rejectDir}
 	s.Handle("GET /cards", http.HandlerFunc(c.page))
 	s.Handle("GET /api/cards", http.HandlerFunc(c.api))
 	s.Handle("GET /api/cards/export.csv", http.HandlerFunc(c.export))
@@ -56,29 +62,85 @@ func (s *Server) MountCards(feed CardFeed, st CardStore, sim CardSim, faces Card
 	s.Handle("POST /api/cards/correct", http.HandlerFunc(c.correct))
 	s.Handle("POST /api/cards/rules", http.HandlerFunc(c.rules))
 	s.Handle("POST /api/cards/sim", http.HandlerFunc(c.simAction))
+	s.Handle("POST /api/cards/feed", http.HandlerFunc(c.feedAction))
+	s.Handle("GET /api/cards/rejects/{name}", http.HandlerFunc(c.rejectPhoto))
 }
 
 type cardHandlers struct {
-	s     *Server
-	feed  CardFeed
-	st    CardStore
-	sim   CardSim
-	faces CardFaces
+	s       *Server
+	feed    CardFeed
+	st      CardStore
+	sim     CardSim
+	faces   CardFaces
+	rejects string
 }
 
 type cardsPage struct {
-	Name, Version, CSRF string
-	Sim                 bool
+	Frame
+	Scene    sceneInfo
+	SimStack bool // the card stack is simulated: the page offers its faults
 }
 
 func (c *cardHandlers) page(w http.ResponseWriter, r *http.Request) {
-	c.s.render(w, http.StatusOK, "cards.html", cardsPage{Name: c.s.name, Version: c.s.version, CSRF: authFrom(r.Context()).csrf, Sim: c.sim != nil})
+	c.s.render(w, http.StatusOK, "cards.html", cardsPage{Frame: c.s.Frame(r, "cards"),
+		Scene: c.s.sceneInfo(cardfeed.Name, "card feeder"), SimStack: c.sim != nil})
+}
+
+// scanJSON is a scan as the page shows it: the reject photo as a URL (never
+// a path on the device) and the verdict in plain words.
+type scanJSON struct {
+	cardfeed.Scan
+	Image   string `json:"image,omitempty"` // hides the scan's file path
+	Photo   string `json:"photo,omitempty"`
+	Verdict string `json:"verdict"`
+}
+
+// rejectName is the only file name a reject photo has (cardfeed's
+// saveReject): anything else, ../ included, is refused.
+var rejectName = regexp.MustCompile(`^[0-9]{8}-[0-9]{6}\.[0-9]{3}\.jpg$`)
+
+func (c *cardHandlers) scanOut(sc cardfeed.Scan) scanJSON {
+	sc.Price = price(sc.Price)
+	out := scanJSON{Scan: sc, Verdict: scanVerdict(sc)}
+	if c.rejects != "" && sc.Image != "" {
+		if base := filepath.Base(sc.Image); rejectName.MatchString(base) {
+			out.Photo = "/api/cards/rejects/" + base
+		}
+	}
+	return out
+}
+
+// scanVerdict says in plain words what the recogniser decided; its reasons
+// ("differs in 78 of 512 bits") are for the log.
+func scanVerdict(sc cardfeed.Scan) string {
+	r := sc.Reason
+	if sc.Accepted {
+		if strings.HasPrefix(r, "printing uncertain") {
+			return "Recognised; the exact printing is uncertain (several look alike)"
+		}
+		return "Recognised"
+	}
+	switch {
+	case r == "empty catalog":
+		return "Not recognised — the catalog is empty: import one first"
+	case strings.HasPrefix(r, "unsure"):
+		if sc.Name != "" {
+			return "Not sure — it could be " + sc.Name + ", but another card looks almost as close"
+		}
+		return "Not sure — two catalog cards look almost alike"
+	case strings.Contains(r, "colours differ"):
+		if sc.Name != "" {
+			return "Not recognised — it looks like " + sc.Name + ", but the colours do not match"
+		}
+		return "Not recognised — the colours match no catalog card"
+	}
+	return "Not recognised — no catalog card looks close enough"
 }
 
 // cardsJSON is GET /api/cards.
 type cardsJSON struct {
 	Feed       *cardfeed.Status  `json:"feed"` // null: the scene is not in this build's scene list
-	Recent     []cardfeed.Scan   `json:"recent"`
+	Recent     []scanJSON        `json:"recent"`
 	Collection []store.OwnedCard `json:"collection"`
 	Cards      int               `json:"cards"`       // copies owned
 	TotalValue float64           `json:"total_value"` // USD
@@ -97,7 +159,8 @@ func (c *cardHandlers) api(w http.ResponseWriter, r *http.Request) {
 		st := c.feed.Status()
 		out.Feed = &st
 	}
-	if out.Recent, err = c.st.RecentScans(ctx, 20); err == nil {
+	var recent []cardfeed.Scan
+	if recent, err = c.st.RecentScans(ctx, 20); err == nil {
 		if out.Collection, err = c.st.Collection(ctx); err == nil {
 			out.Catalog.All, out.Catalog.Hashed, err = c.st.CatalogSize(ctx)
 		}
@@ -113,19 +176,18 @@ func (c *cardHandlers) api(w http.ResponseWriter, r *http.Request) {
 		out.Cards += o.Qty
 		out.TotalValue += float64(o.Qty) * o.Price
 	}
-	for i := range out.Recent {
-		out.Recent[i].Price = price(out.Recent[i].Price)
+	out.Recent = make([]scanJSON, len(recent))
+	for i, sc := range recent {
+		out.Recent[i] = c.scanOut(sc)
 	}
 	if out.Feed != nil {
 		for i := range out.Feed.Recent {
 			out.Feed.Recent[i].Price = price(out.Feed.Recent[i].Price)
+			out.Feed.Recent[i].Image = "" // a path on the device
 		}
 	}
 	out.TotalValue = math.Round(out.TotalValue*100) / 100
 	out.Sim = c.sim != nil
-	if out.Recent == nil {
-		out.Recent = []cardfeed.Scan{}
-	}
 	if out.Collection == nil {
 		out.Collection = []store.OwnedCard{}
 	}
@@ -320,8 +382,7 @@ func (c *cardHandlers) correct(w http.ResponseWriter, r *http.Request) {
 		c.s.log.Error("web: cards correct", "err", err)
 		writeError(w, http.StatusInternalServerError, "the correction could not be saved")
 	default:
-		sc.Price = price(sc.Price)
-		writeJSON(w, http.StatusOK, sc)
+		writeJSON(w, http.StatusOK, c.scanOut(sc))
 	}
 }
 
@@ -381,4 +442,57 @@ func (c *cardHandlers) simAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"done": body.Action})
+}
+
+// feedAction starts or stops the feeder: {"action":"start"|"stop"}, only
+// while the card feeder scene runs.
+func (c *cardHandlers) feedAction(w http.ResponseWriter, r *http.Request) {
+	body, err := decodeObject[struct {
+		Action string `json:"action"`
+	}](w, r)
+	if err != nil {
+		writeBodyError(w, err)
+		return
+	}
+	if body.Action != "start" && body.Action != "stop" {
+		writeError(w, http.StatusBadRequest, `want {"action": "start"} or {"action": "stop"}`)
+		return
+	}
+	if c.feed == nil {
+		writeError(w, http.StatusConflict, "the card feeder scene is not configured")
+		return
+	}
+	if !c.s.requireScene(w, cardfeed.Name, "the card feeder") {
+		return
+	}
+	if err := c.feed.Command(body.Action); err != nil {
+		c.s.log.Warn("web: cards feed", "action", body.Action, "err", err)
+		writeError(w, http.StatusServiceUnavailable, "the appliance is busy: try again")
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"requested": body.Action})
+}
+
+// rejectPhoto serves a rejected card's photo from the reject directory, by
+// its exact file name only.
+func (c *cardHandlers) rejectPhoto(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if c.rejects == "" || !rejectName.MatchString(name) {
+		writeError(w, http.StatusNotFound, "no such photo")
+		return
+	}
+	f, err := os.Open(filepath.Join(c.rejects, name))
+	if err != nil {
+		writeError(w, http.StatusNotFound, "no such photo (the oldest are removed to keep within the quota)")
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		writeError(w, http.StatusNotFound, "no such photo")
+		return
+	}
+	w.Header().Set("Content-Type", "image/jpeg")
+	w.Header().Set("Cache-Control", "private, max-age=86400") // a photo never changes
+	http.ServeContent(w, r, "", st.ModTime(), f)
 }

@@ -92,7 +92,7 @@ func (b *badPriceStore) CorrectScan(ctx context.Context, id int64, card string) 
 // never a 500 and never "+Inf".
 func TestCardsBadPricesServeAsUnknown(t *testing.T) {
 	f := newFixture(t)
-	f.srv.MountCards(&fakeFeed{}, &badPriceStore{}, nil, func(string) image.Image { return nil })
+	f.srv.MountCards(&fakeFeed{}, &badPriceStore{}, nil, func(string) image.Image { return nil }, "")
 	for _, path := range []string{"/api/cards", "/api/cards/search?q=big", "/api/cards/export.csv?format=moxfield",
 		"/api/cards/export.csv?format=deckbox", "/api/cards/export.csv?format=tcgplayer"} {
 		w := f.do(basic(req("GET", path, "")))

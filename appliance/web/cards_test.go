@@ -43,7 +43,15 @@ func (f *fakeCardStore) SearchCatalog(ctx context.Context, q string, n int) ([]s
 
 func (f *fakeCardStore) CatalogSize(ctx context.Context) (int, int, error) { return 10, 8, nil }
 
-type fakeFeed struct{ rules cardfeed.Rules }
+type fakeFeed struct {
+	rules    cardfeed.Rules
+	commands []string
+}
+
+func (f *fakeFeed) Command(name string) error {
+	f.commands = append(f.commands, name)
+	return nil
+}
 
 func (f *fakeFeed) Status() cardfeed.Status {
 	return cardfeed.Status{State: cardfeed.Jammed, Reason: "jam", Stats: cardfeed.Stats{Cards: 4, PerMinute: 61}}
@@ -71,7 +79,7 @@ func cardsFixture(t *testing.T, sim CardSim) (*fixture, *fakeCardStore, *fakeFee
 			return image.NewRGBA(image.Rect(0, 0, 4, 4))
 		}
 		return nil
-	})
+	}, t.TempDir())
 	return f, st, feed
 }
 

@@ -18,22 +18,125 @@ type ComicGallery interface {
 	Comics(ctx context.Context) ([]store.Comic, error)
 	// ComicFile is the archive PNG's path for strip n.
 	ComicFile(n int64) string
-	Reprint(ctx context.Context, n int64) error
+	// Reprint queues strip n and returns its print job's id.
+	Reprint(ctx context.Context, n int64) (int64, error)
 	DeleteComic(ctx context.Context, n int64) error
+	// PrintNew asks the running comic scene for a new strip, through the
+	// print queue's one gate (ErrComicQueueFull when it is at its limit).
+	PrintNew(ctx context.Context) error
+	// PrintQueue lists the jobs waiting, oldest (next to print) first, and
+	// the queue's limit.
+	PrintQueue(ctx context.Context) (jobs []PrintJob, max int, err error)
+}
+
+// PrintJob is one print waiting in the comic queue.
+type PrintJob struct {
+	ID        int64  `json:"id"`
+	Strip     int64  `json:"strip"`
+	Position  int    `json:"position"` // 1: prints next
+	Attempts  int    `json:"attempts"`
+	LastError string `json:"last_error,omitempty"`
+}
+
+// printQueueJSON is GET /api/comics/queue.
+type printQueueJSON struct {
+	Count int        `json:"count"`
+	Max   int        `json:"max"`
+	Jobs  []PrintJob `json:"jobs"`
+	// Running: the comic scene runs, so queued jobs print now; otherwise
+	// they wait until it runs again.
+	Running bool   `json:"running"`
+	Scene   string `json:"scene"` // the scene that runs
 }
 
 type comicPage struct {
-	Name    string
-	Version string
-	CSRF    string
+	Frame
+	Scene sceneInfo
+}
+
+// sceneInfo tells a scene page whether its scene runs.
+type sceneInfo struct {
+	Name    string // the page's scene
+	Label   string // how the page names it
+	Current string // the scene that runs
+	Running bool
+}
+
+func (s *Server) sceneInfo(name, label string) sceneInfo {
+	cur := s.app.State().Scene
+	return sceneInfo{Name: name, Label: label, Current: cur, Running: cur == name}
+}
+
+// sceneRefusal is the 409 of a scene action while another scene runs.
+type sceneRefusal struct {
+	Error   string `json:"error"`
+	Scene   string `json:"scene"`   // the scene the action needs
+	Current string `json:"current"` // the scene that runs
+}
+
+// requireScene answers 409 unless scene name runs: a scene action sent to
+// whatever runs did something else (A on /cards printed a comic). what
+// names the scene in the message ("the card feeder").
+func (s *Server) requireScene(w http.ResponseWriter, name, what string) bool {
+	cur := s.app.State().Scene
+	if cur == name {
+		return true
+	}
+	writeJSON(w, http.StatusConflict, sceneRefusal{
+		Error: fmt.Sprintf("%s is not running (%s is): switch to %s first", what, cur, name),
+		Scene: name, Current: cur,
+	})
+	return false
+}
+
+func (s *Server) printQueue(ctx context.Context, g ComicGallery) (printQueueJSON, error) {
+	jobs, max, err := g.PrintQueue(ctx)
+	if err != nil {
+		return printQueueJSON{}, err
+	}
+	if jobs == nil {
+		jobs = []PrintJob{}
+	}
+	for i := range jobs {
+		jobs[i].Position = i + 1
+	}
+	cur := s.app.State().Scene
+	return printQueueJSON{Count: len(jobs), Max: max, Jobs: jobs, Running: cur == comic.Name, Scene: cur}, nil
 }
 
 // MountComic adds the comic gallery: the page /comics, the list
-// /api/comics, the archive PNGs /comics/{n}.png (?download=1 to save), and
-// POST /api/comics/{n}/reprint, DELETE /api/comics/{n}.
+// /api/comics, the archive PNGs /comics/{n}.png (?download=1 to save),
+// POST /api/comics/{n}/reprint, DELETE /api/comics/{n}, the print queue
+// GET /api/comics/queue and POST /api/comics/print (a new strip; only while
+// the comic scene runs).
 func (s *Server) MountComic(g ComicGallery) {
 	s.Handle("GET /comics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.render(w, http.StatusOK, "comic.html", comicPage{Name: s.name, Version: s.version, CSRF: authFrom(r.Context()).csrf})
+		s.render(w, http.StatusOK, "comic.html", comicPage{Frame: s.Frame(r, "comics"), Scene: s.sceneInfo(comic.Name, "comic")})
+	}))
+	s.Handle("GET /api/comics/queue", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, err := s.printQueue(r.Context(), g)
+		if err != nil {
+			s.log.Error("web: print queue", "err", err)
+			writeError(w, http.StatusInternalServerError, "the print queue could not be read")
+			return
+		}
+		writeJSON(w, http.StatusOK, q)
+	}))
+	s.Handle("POST /api/comics/print", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct{}
+		if err := decodeBody(w, r, &body); err != nil {
+			writeBodyError(w, err)
+			return
+		}
+		// Only the scene composes strips: its art pack is loaded when it runs.
+		if !s.requireScene(w, comic.Name, "the comic scene") {
+			return
+		}
+		if err := g.PrintNew(r.Context()); err != nil {
+			s.comicError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusAccepted, map[string]any{"requested": "new strip"})
 	}))
 	s.Handle("GET /api/comics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		list, err := g.Comics(r.Context())
@@ -73,13 +176,25 @@ func (s *Server) MountComic(g ComicGallery) {
 			writeError(w, http.StatusBadRequest, "bad strip number")
 			return
 		}
-		if err := g.Reprint(r.Context(), n); err != nil {
+		job, err := g.Reprint(r.Context(), n)
+		if err != nil {
 			s.comicError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusAccepted, map[string]any{"queued": n})
+		// Where the reprint is, so the page can say so rather than wait
+		// silently (e.g. for the comic scene to run).
+		out := map[string]any{"queued": n}
+		if q, err := s.printQueue(r.Context(), g); err == nil {
+			out["queue"], out["running"] = q.Count, q.Running
+			for _, j := range q.Jobs {
+				if j.ID == job {
+					out["position"] = j.Position
+				}
+			}
+		}
+		writeJSON(w, http.StatusAccepted, out)
 	}))
-	s.Handle("DELETE /api/comics/{n}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	del := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, ok := comicNumber(r.PathValue("n"))
 		if !ok {
 			writeError(w, http.StatusBadRequest, "bad strip number")
@@ -90,7 +205,9 @@ func (s *Server) MountComic(g ComicGallery) {
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"deleted": n})
-	}))
+	})
+	s.Handle("DELETE /api/comics/{n}", del)
+	s.Handle("POST /api/comics/{n}/delete", del) // for pages, which post JSON
 }
 
 // ErrComicQueueFull is what a gallery returns when the print queue is full.
@@ -101,7 +218,7 @@ func (s *Server) comicError(w http.ResponseWriter, err error) {
 	case errors.Is(err, store.ErrNoComic):
 		writeError(w, http.StatusNotFound, "no such strip")
 	case errors.Is(err, ErrComicQueueFull):
-		writeError(w, http.StatusConflict, "the print queue is full: wait for the printer")
+		writeError(w, http.StatusConflict, "the print queue is full: wait for the printer to catch up")
 	case errors.Is(err, comic.ErrNoArchive):
 		// Refused rather than accepted and then dropped by the printer.
 		writeError(w, http.StatusGone, "this strip's archive file is missing: it cannot be reprinted")

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"archive/zip"
 	"context"
 	"errors"
 	"io"
@@ -8,11 +9,13 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"tinkerbox/appliance/store"
 	"tinkerbox/scenes/scene"
+	"tinkerbox/scenes/spycam"
 )
 
 // MJPEG stream settings.
@@ -32,6 +35,34 @@ const (
 type SpycamCaptures interface {
 	CaptureGroups(ctx context.Context, n int) ([]store.CaptureGroup, error)
 	OpenCapture(name string) (*os.File, error)
+}
+
+// SpycamCaptureEditor is what the value given to MountSpycam may also do:
+// list a capture's frames and delete a capture (*store.Captures does).
+type SpycamCaptureEditor interface {
+	CaptureFiles(id string) ([]string, error)
+	DeleteCapture(id string) (int, error)
+}
+
+// SpycamSnapshotter takes a snapshot capture through the running spy-cam
+// scene; the value given to MountSpycam may implement it.
+type SpycamSnapshotter interface {
+	Snapshot() error
+}
+
+// captureJSON is a capture group with the ID its download, playback and
+// delete use.
+type captureJSON struct {
+	store.CaptureGroup
+	ID string `json:"id"`
+}
+
+func capturesJSON(gs []store.CaptureGroup) []captureJSON {
+	out := make([]captureJSON, len(gs))
+	for i, g := range gs {
+		out[i] = captureJSON{CaptureGroup: g, ID: store.CaptureID(g)}
+	}
+	return out
 }
 
 // SpycamStats is what GET /api/spycam returns.
@@ -55,10 +86,10 @@ type spycamWeb struct {
 }
 
 type spycamData struct {
-	Name     string
-	Version  string
-	CSRF     string
-	Captures []store.CaptureGroup
+	Frame
+	Scene    sceneInfo
+	Captures []captureJSON
+	CanEdit  bool // captures can be deleted and downloaded as a zip
 }
 
 // MountSpycam adds the spy-cam: the live MJPEG stream /stream.mjpg, the page
@@ -75,7 +106,119 @@ func (s *Server) mountSpycam(captures SpycamCaptures, writeTimeout time.Duration
 	s.Handle("GET /api/spycam", http.HandlerFunc(v.stats))
 	s.Handle("GET /api/spycam/captures", http.HandlerFunc(v.list))
 	s.Handle("GET /spycam/captures/{name}", http.HandlerFunc(v.file))
+	s.Handle("POST /api/spycam/snapshot", http.HandlerFunc(v.snapshot))
+	s.Handle("DELETE /api/spycam/captures/{id}", http.HandlerFunc(v.remove))
+	s.Handle("POST /api/spycam/captures/{id}/delete", http.HandlerFunc(v.remove))
 	return v
+}
+
+func (v *spycamWeb) editor() SpycamCaptureEditor {
+	e, _ := v.captures.(SpycamCaptureEditor)
+	return e
+}
+
+// snapshot saves a snapshot capture; only the spy-cam scene takes them.
+func (v *spycamWeb) snapshot(w http.ResponseWriter, r *http.Request) {
+	var body struct{}
+	if err := decodeBody(w, r, &body); err != nil {
+		writeBodyError(w, err)
+		return
+	}
+	snap, ok := v.captures.(SpycamSnapshotter)
+	if !ok {
+		writeError(w, http.StatusNotFound, "this appliance saves no captures")
+		return
+	}
+	if !v.s.requireScene(w, spycam.Name, "the spy-cam") {
+		return
+	}
+	if err := snap.Snapshot(); err != nil {
+		v.s.log.Warn("web: spycam snapshot", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "the appliance is busy: try again")
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"requested": "snapshot"})
+}
+
+// remove deletes one capture (all its frames).
+func (v *spycamWeb) remove(w http.ResponseWriter, r *http.Request) {
+	var body struct{}
+	if err := decodeBody(w, r, &body); err != nil {
+		writeBodyError(w, err)
+		return
+	}
+	e := v.editor()
+	if e == nil {
+		writeError(w, http.StatusNotFound, "no captures")
+		return
+	}
+	id := r.PathValue("id")
+	n, err := e.DeleteCapture(id)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		writeError(w, http.StatusNotFound, "no such capture")
+	case err != nil:
+		v.s.log.Error("web: spycam delete", "id", id, "err", err)
+		writeError(w, http.StatusInternalServerError, "the capture could not be deleted completely")
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"deleted": id, "frames": n})
+	}
+}
+
+// zip sends capture id's frames as one zip file (stored, not compressed:
+// JPEGs do not shrink), written as it is read.
+func (v *spycamWeb) zip(w http.ResponseWriter, r *http.Request, id string) {
+	e := v.editor()
+	if e == nil {
+		writeError(w, http.StatusNotFound, "no captures")
+		return
+	}
+	names, err := e.CaptureFiles(id)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			writeError(w, http.StatusNotFound, "no such capture")
+			return
+		}
+		v.s.log.Error("web: spycam zip", "err", err)
+		writeError(w, http.StatusInternalServerError, "list capture")
+		return
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", `attachment; filename="tinkerbox-`+id+`.zip"`)
+	zw := zip.NewWriter(w)
+	for _, name := range names {
+		if err := v.zipFile(zw, name); err != nil {
+			// Headers are gone: a cut-off zip is what the client sees.
+			v.s.log.Warn("web: spycam zip", "file", name, "err", err)
+			return
+		}
+	}
+	if err := zw.Close(); err != nil {
+		v.s.log.Debug("web: spycam zip", "err", err)
+	}
+}
+
+func (v *spycamWeb) zipFile(zw *zip.Writer, name string) error {
+	f, err := v.captures.OpenCapture(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	hdr, err := zip.FileInfoHeader(info)
+	if err != nil {
+		return err
+	}
+	hdr.Name, hdr.Method = name, zip.Store
+	dst, err := zw.CreateHeader(hdr)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(dst, f)
+	return err
 }
 
 func (v *spycamWeb) groups(ctx context.Context) ([]store.CaptureGroup, error) {
@@ -91,7 +234,7 @@ func (v *spycamWeb) page(w http.ResponseWriter, r *http.Request) {
 		v.s.log.Error("web: spycam captures", "err", err)
 	}
 	v.s.render(w, http.StatusOK, "spycam.html", spycamData{
-		Name: v.s.name, Version: v.s.version, CSRF: authFrom(r.Context()).csrf, Captures: g,
+		Frame: v.s.Frame(r, "spycam"), Scene: v.s.sceneInfo(spycam.Name, "spy-cam"), Captures: capturesJSON(g), CanEdit: v.editor() != nil,
 	})
 }
 
@@ -110,12 +253,16 @@ func (v *spycamWeb) list(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "list captures: "+err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, g)
+	writeJSON(w, http.StatusOK, capturesJSON(g))
 }
 
 func (v *spycamWeb) file(w http.ResponseWriter, r *http.Request) {
 	if v.captures == nil {
 		writeError(w, http.StatusNotFound, "no captures")
+		return
+	}
+	if id, ok := strings.CutSuffix(r.PathValue("name"), ".zip"); ok {
+		v.zip(w, r, id)
 		return
 	}
 	f, err := v.captures.OpenCapture(r.PathValue("name"))

@@ -397,7 +397,7 @@ func TestSpycamStatsAndCaptures(t *testing.T) {
 
 	name := "20260314T150926.200Z-motion-0000.jpg"
 	page := f.do(basic(req("GET", "/spycam", "")))
-	if !strings.Contains(page.Body.String(), `href="/spycam/captures/`+name+`"`) || !strings.Contains(page.Body.String(), "3 frames") {
+	if !strings.Contains(page.Body.String(), `src="/spycam/captures/`+name+`"`) || !strings.Contains(page.Body.String(), "3 frames") {
 		t.Fatalf("page does not list the capture:\n%s", page.Body)
 	}
 	var groups []store.CaptureGroup

@@ -1,120 +1,343 @@
-// tinkerbox card feeder page: polls /api/cards, shows the camera, sends
-// corrections, rules and simulator faults.
+// tinkerbox card feeder page. Live updates come from the shared stream
+// (tinkerbox.onState): when the State changes, /api/cards is fetched again
+// (at most once a second) and the tables are updated in place, row by row,
+// so nothing being typed or focused is replaced.
+'use strict';
 (() => {
-  'use strict';
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const $ = (id) => document.getElementById(id);
-  const toast = (msg) => { const t = $('toast'); t.textContent = msg; t.hidden = false; setTimeout(() => { t.hidden = true; }, 3000); };
-  // A lost session goes to the login page (the server never asks a browser
-  // for Basic credentials).
-  const toLogin = () => { location.href = '/login?next=' + encodeURIComponent(location.pathname); };
-  const post = async (url, body) => {
-    const res = await fetch(url, { method: 'POST', credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body: JSON.stringify(body) });
-    if (res.status === 401) { toLogin(); throw new Error('Signed out'); }
-    const data = await res.json().catch(() => ({}));
-    if (!res.ok) throw new Error(data.error || res.statusText);
-    return data;
+  let toastTimer = 0;
+  const toast = (msg) => {
+    const t = $('toast');
+    t.textContent = msg;
+    t.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { t.hidden = true; }, 4000);
   };
+  // The scene-status strip (the same in every scene page's script): whether
+  // the page's scene runs, from the live State, and "switch to it".
+  function sceneStatus(onChange) {
+    const box = document.getElementById('scene-status');
+    const want = box.dataset.scene;
+    const label = box.dataset.label;
+    const text = document.getElementById('scene-status-text');
+    const sw = document.getElementById('scene-switch');
+    let current = box.dataset.current;
+    sw.addEventListener('click', async () => {
+      sw.disabled = true;
+      const r = await tinkerbox.post('/api/scene', { name: want });
+      sw.disabled = false;
+      if (!r.ok) toast(r.data.error);
+    });
+    tinkerbox.onState((s) => {
+      if (s.scene === current) return;
+      current = s.scene;
+      const running = s.scene === want;
+      box.dataset.running = String(running);
+      box.dataset.current = current;
+      text.textContent = running ? 'The ' + label + ' scene is running.' : 'The ' + label + ' scene is not running (' + current + ' is).';
+      sw.hidden = running;
+      onChange(running, current);
+    });
+  }
+  const sceneRunning = () => document.getElementById('scene-status').dataset.running === 'true';
+
   const money = (p) => (p > 0 ? '$' + p.toFixed(2) : '—');
-  const pct = (v) => Math.round(v * 100) + '%';
-  const cell = (tr, text) => { const td = document.createElement('td'); td.textContent = text; tr.appendChild(td); return td; };
-  let fixScan = 0;
+  const pct = (v) => Math.round(v * 100) + ' %';
+  const setText = (el, text) => { if (el.textContent !== text) el.textContent = text; };
+
+  // ---- last identified: one <tr> per scan, kept by id ----
+  const rows = new Map(); // scan id -> {tr, cells, key}
+  let fixOpen = null; // {id, tr}
+
+  function scanCells(s) {
+    if (!s.accepted) {
+      // A reject has no price or confidence worth showing: only what it
+      // looked like to the recogniser, in plain words, and its photo.
+      return { card: s.verdict, set: '', price: '—', conf: '—', bin: String(s.bin) };
+    }
+    const name = s.verdict === 'Recognised' ? s.name : s.name + ' — ' + s.verdict.toLowerCase();
+    return {
+      card: name,
+      set: s.set ? s.set.toUpperCase() + ' ' + s.number : '',
+      price: money(s.price),
+      conf: pct(Math.min(s.name_confidence, s.printing_confidence || s.name_confidence)),
+      bin: String(s.bin),
+    };
+  }
+
+  function td(label, cls) {
+    const c = document.createElement('td');
+    c.dataset.label = label;
+    if (cls) c.className = cls;
+    return c;
+  }
+
+  function newRow(s) {
+    const tr = document.createElement('tr');
+    tr.dataset.id = s.id;
+    const cells = { pic: td('', 'pic'), card: td('Card'), set: td('Set'), price: td('Price'), conf: td('Confidence'), bin: td('Bin'), fix: td('', 'fix') };
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'btn btn-small';
+    b.textContent = 'Correct';
+    b.setAttribute('aria-label', 'Correct scan #' + s.id);
+    b.addEventListener('click', () => openFix(s.id, tr, b));
+    cells.fix.appendChild(b);
+    tr.append(cells.pic, cells.card, cells.set, cells.price, cells.conf, cells.bin, cells.fix);
+    return { tr, cells, key: '' };
+  }
+
+  function fillPicture(cell, s) {
+    cell.replaceChildren();
+    const when = new Date(s.at).toLocaleString();
+    if (s.photo) {
+      const a = document.createElement('a');
+      a.href = s.photo;
+      a.className = 'photo-link';
+      const img = document.createElement('img');
+      img.src = s.photo; img.loading = 'lazy';
+      img.alt = 'Photo of the card that was not recognised, ' + when;
+      a.appendChild(img);
+      a.addEventListener('click', (ev) => {
+        ev.preventDefault();
+        $('cards-photo-img').src = s.photo;
+        $('cards-photo-img').alt = img.alt;
+        $('cards-photo').showModal();
+      });
+      cell.appendChild(a);
+    } else if (s.card_id && s.accepted) {
+      const img = document.createElement('img');
+      img.src = '/api/cards/face/' + encodeURIComponent(s.card_id) + '.png';
+      img.alt = ''; img.loading = 'lazy';
+      cell.appendChild(img);
+    }
+  }
 
   function renderRecent(recent) {
     const body = $('cards-recent');
-    body.replaceChildren();
+    const seen = new Set();
+    let prev = null;
     for (const s of recent) {
-      const tr = document.createElement('tr');
-      if (!s.accepted) tr.className = 'reject';
-      const td = document.createElement('td');
-      if (s.card_id) { const img = document.createElement('img'); img.src = '/api/cards/face/' + encodeURIComponent(s.card_id) + '.png'; img.alt = ''; img.loading = 'lazy'; td.appendChild(img); }
-      tr.appendChild(td);
-      cell(tr, s.accepted ? s.name : '? ' + (s.name || '') + ' — ' + (s.reason || 'rejected'));
-      cell(tr, s.set ? s.set.toUpperCase() + ' ' + s.number : '');
-      cell(tr, money(s.price));
-      cell(tr, pct(s.name_confidence));
-      cell(tr, pct(s.printing_confidence));
-      cell(tr, String(s.bin));
-      const b = document.createElement('button');
-      b.type = 'button'; b.className = 'btn btn-small'; b.textContent = 'Fix';
-      b.addEventListener('click', () => { fixScan = s.id; $('cards-fix-scan').textContent = '#' + s.id; $('cards-fix').hidden = false; $('cards-fix-q').value = s.name || ''; $('cards-fix-q').focus(); search(); });
-      tr.appendChild(document.createElement('td')).appendChild(b);
-      body.appendChild(tr);
+      seen.add(s.id);
+      let r = rows.get(s.id);
+      if (!r) { r = newRow(s); rows.set(s.id, r); }
+      const key = JSON.stringify(s);
+      if (r.key !== key) {
+        r.key = key;
+        r.tr.classList.toggle('reject', !s.accepted);
+        const c = scanCells(s);
+        for (const k of ['card', 'set', 'price', 'conf', 'bin']) setText(r.cells[k], c[k]);
+        fillPicture(r.cells.pic, s);
+      }
+      // Keep order newest first; move only what is out of place (a focused
+      // button or an open correction stays put).
+      const want = prev ? nextRowAfter(prev) : body.firstElementChild;
+      if (want !== r.tr) body.insertBefore(r.tr, want);
+      prev = r.tr;
+      if (fixOpen && fixOpen.id === s.id && r.tr.nextElementSibling !== fixOpen.tr) body.insertBefore(fixOpen.tr, r.tr.nextElementSibling);
+      if (fixOpen && fixOpen.id === s.id) prev = fixOpen.tr;
     }
+    for (const [id, r] of rows) {
+      if (!seen.has(id)) { r.tr.remove(); rows.delete(id); if (fixOpen && fixOpen.id === id) closeFix(); }
+    }
+    $('cards-recent-empty').hidden = recent.length > 0;
+  }
+  const nextRowAfter = (tr) => tr.nextElementSibling;
+
+  // The correction form opens right under its row.
+  function openFix(id, tr, opener) {
+    if (fixOpen && fixOpen.id === id) { closeFix(); return; }
+    closeFix();
+    const row = document.createElement('tr');
+    row.className = 'fix-row';
+    const cell = document.createElement('td');
+    cell.colSpan = 7;
+    const form = document.createElement('form');
+    form.className = 'cards-fix';
+    const qid = 'fix-q-' + id, pid = 'fix-pick-' + id;
+    const ql = document.createElement('label'); ql.htmlFor = qid; ql.textContent = 'Search the catalog';
+    const q = document.createElement('input'); q.id = qid; q.type = 'search'; q.autocomplete = 'off'; q.minLength = 2; q.placeholder = 'card name';
+    const pl = document.createElement('label'); pl.htmlFor = pid; pl.textContent = 'It is';
+    const pick = document.createElement('select'); pick.id = pid;
+    const save = document.createElement('button'); save.type = 'submit'; save.className = 'btn btn-small btn-primary'; save.textContent = 'Save correction';
+    const cancel = document.createElement('button'); cancel.type = 'button'; cancel.className = 'btn btn-small'; cancel.textContent = 'Cancel';
+    cancel.addEventListener('click', () => { closeFix(); opener.focus(); });
+    form.append(ql, q, pl, pick, save, cancel);
+    cell.appendChild(form);
+    row.appendChild(cell);
+    tr.after(row);
+    fixOpen = { id, tr: row };
+    let seq = 0;
+    const search = async () => {
+      const text = q.value.trim();
+      if (text.length < 2) return;
+      const mine = ++seq;
+      const res = await fetch('/api/cards/search?q=' + encodeURIComponent(text), { credentials: 'same-origin' }).catch(() => null);
+      if (!res || !res.ok || mine !== seq) return;
+      const opts = (await res.json()).map((c) => {
+        const o = document.createElement('option');
+        o.value = c.id;
+        o.textContent = c.name + ' (' + c.set.toUpperCase() + ' ' + c.number + ', ' + c.lang + ')';
+        return o;
+      });
+      pick.replaceChildren(...opts);
+    };
+    q.addEventListener('input', search);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      if (!pick.value) { toast('Search for the card first, then pick it.'); return; }
+      const r = await tinkerbox.post('/api/cards/correct', { scan: id, card: pick.value });
+      if (!r.ok) { toast(r.data.error); return; }
+      toast('Scan #' + id + ' corrected to ' + (r.data.name || pick.value) + '.');
+      closeFix();
+      opener.focus();
+      refresh(true);
+    });
+    const r = rows.get(id);
+    if (r) { try { const s = JSON.parse(r.key); if (s.accepted) q.value = s.name || ''; } catch (e) { /* no prefill */ } }
+    q.focus();
+    search();
   }
 
+  function closeFix() {
+    if (fixOpen) fixOpen.tr.remove();
+    fixOpen = null;
+  }
+
+  // ---- collection: one <tr> per owned printing ----
+  const owned = new Map();
   function renderCollection(cs) {
     const body = $('cards-collection');
-    body.replaceChildren();
+    const seen = new Set();
+    let prev = null;
     for (const c of cs) {
-      const tr = document.createElement('tr');
-      [String(c.qty), c.name, c.set.toUpperCase(), c.number, c.finish, c.lang, c.condition, money(c.price)].forEach((t) => cell(tr, t));
-      body.appendChild(tr);
+      const id = [c.card_id, c.finish, c.lang, c.condition].join('|');
+      seen.add(id);
+      let r = owned.get(id);
+      if (!r) {
+        const tr = document.createElement('tr');
+        const cells = ['Qty', 'Name', 'Set', 'No.', 'Finish', 'Lang', 'Cond.', 'Each'].map((l) => { const x = td(l); tr.appendChild(x); return x; });
+        r = { tr, cells };
+        owned.set(id, r);
+      }
+      [String(c.qty), c.name, c.set.toUpperCase(), c.number, c.finish, c.lang, c.condition, money(c.price)].forEach((t, i) => setText(r.cells[i], t));
+      const want = prev ? prev.nextElementSibling : body.firstElementChild;
+      if (want !== r.tr) body.insertBefore(r.tr, want);
+      prev = r.tr;
     }
+    for (const [id, r] of owned) if (!seen.has(id)) { r.tr.remove(); owned.delete(id); }
   }
 
-  async function refresh() {
+  // ---- the feeder ----
+  const thresholdInput = $('cards-threshold');
+  let thresholdFilled = false;
+  function renderFeed(f) {
+    setText($('cards-state'), f ? f.state : 'not configured');
+    setText($('cards-reason'), f ? f.reason : 'The card feeder scene is not in this appliance\'s scene list.');
+    const banner = $('cards-banner');
+    const bad = f && (f.state === 'jammed' || f.state === 'empty');
+    banner.hidden = !bad;
+    if (bad) setText(banner, f.state === 'jammed' ? 'Jammed: ' + f.reason : 'Stack empty: ' + f.reason);
+    if (f) {
+      setText($('cards-count'), String(f.stats.cards));
+      setText($('cards-rate'), String(f.stats.per_minute));
+      setText($('cards-unknown'), String(f.stats.unknown));
+      if (!thresholdFilled && document.activeElement !== thresholdInput) { thresholdInput.value = f.threshold; thresholdFilled = true; }
+    }
+    feedButtons(f);
+  }
+  let feedState = null;
+  function feedButtons(f) {
+    if (f !== undefined) feedState = f;
+    const on = sceneRunning();
+    const st = feedState ? feedState.state : '';
+    $('cards-start').disabled = !feedState;
+    $('cards-stop').disabled = !feedState;
+    $('cards-start').hidden = on && st === 'running';
+    $('cards-stop').hidden = !on || st !== 'running';
+  }
+
+  let lastText = '';
+  let busy = false;
+  let again = false;
+  let last = 0;
+  async function refresh(force) {
+    if (busy) { again = true; return; }
+    busy = true;
+    last = Date.now();
     try {
       const res = await fetch('/api/cards', { credentials: 'same-origin', cache: 'no-store' });
-      if (res.status === 401) { toLogin(); return; }
+      if (res.status === 401) { tinkerbox.toLogin(); return; }
       if (!res.ok) throw new Error(res.statusText);
-      const d = await res.json();
-      const f = d.feed;
-      $('cards-state').textContent = f ? f.state : 'scene not configured';
-      $('cards-reason').textContent = f ? f.reason : '';
-      const banner = $('cards-banner');
-      banner.hidden = !f || (f.state !== 'jammed' && f.state !== 'empty');
-      banner.textContent = f ? f.reason : '';
-      if (f) { $('cards-count').textContent = f.stats.cards; $('cards-rate').textContent = f.stats.per_minute; $('cards-unknown').textContent = f.stats.unknown; }
-      renderRecent(d.recent);
-      renderCollection(d.collection);
-      $('cards-owned').textContent = d.cards;
-      $('cards-value').textContent = d.total_value.toFixed(2);
-      $('cards-catalog').textContent = '· catalog: ' + d.catalog.all + ' printings, ' + d.catalog.recognisable + ' recognisable';
-    } catch (e) { $('cards-state').textContent = 'offline'; }
-  }
-
-  async function search() {
-    const q = $('cards-fix-q').value.trim();
-    if (q.length < 2) return;
-    const res = await fetch('/api/cards/search?q=' + encodeURIComponent(q), { credentials: 'same-origin' });
-    if (!res.ok) return;
-    const pick = $('cards-fix-pick');
-    pick.replaceChildren();
-    for (const c of await res.json()) {
-      const o = document.createElement('option');
-      o.value = c.id; o.textContent = c.name + ' (' + c.set.toUpperCase() + ' ' + c.number + ', ' + c.lang + ')';
-      pick.appendChild(o);
+      const text = await res.text();
+      if (force || text !== lastText) {
+        lastText = text;
+        const d = JSON.parse(text);
+        renderFeed(d.feed);
+        renderRecent(d.recent);
+        renderCollection(d.collection);
+        setText($('cards-owned'), String(d.cards));
+        setText($('cards-value'), d.total_value.toFixed(2));
+        setText($('cards-catalog'), '· catalog: ' + d.catalog.all + ' printings, ' + d.catalog.recognisable + ' recognisable');
+      }
+    } catch (e) {
+      /* offline: live.js shows it; the next State brings a retry */
+    } finally {
+      busy = false;
+      if (again) { again = false; setTimeout(refresh, 1000); }
     }
   }
 
-  $('cards-fix-q').addEventListener('input', search);
-  $('cards-fix').addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    try { await post('/api/cards/correct', { scan: fixScan, card: $('cards-fix-pick').value }); $('cards-fix').hidden = true; toast('Corrected'); refresh(); } catch (e) { toast(e.message); }
+  // At most one fetch a second while States arrive (the display and LEDs
+  // change with every card).
+  let pending = 0;
+  function onChange() {
+    if (pending) return;
+    const wait = Math.max(0, 1000 - (Date.now() - last));
+    pending = setTimeout(() => { pending = 0; refresh(); }, wait);
+  }
+
+  const view = $('cards-view');
+  function camera(on) {
+    // The live stream only while the feeder runs: the camera shows the card
+    // under the lens then, and the stream costs a connection.
+    if (on) { if (!view.getAttribute('src')) view.src = '/stream.mjpg'; }
+    else view.removeAttribute('src');
+    view.hidden = !on;
+    $('cards-view-off').hidden = on;
+  }
+
+  sceneStatus((on) => { camera(on); feedButtons(); });
+  let seenState = '';
+  tinkerbox.onState((s) => {
+    const sig = JSON.stringify([s.scene, s.leds, s.display.pixels]);
+    if (sig === seenState) return;
+    seenState = sig;
+    onChange();
   });
+  tinkerbox.onOnline(() => refresh());
+
+  async function feed(action) {
+    const r = await tinkerbox.post('/api/cards/feed', { action });
+    if (!r.ok) { toast(r.data.error); return; }
+    toast(action === 'start' ? 'Feeding…' : 'Stopping…');
+    refresh();
+  }
+  $('cards-start').addEventListener('click', () => feed('start'));
+  $('cards-stop').addEventListener('click', () => feed('stop'));
   $('cards-rules').addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    try { const r = await post('/api/cards/rules', { deck: $('cards-deck').value, threshold: parseFloat($('cards-threshold').value) || 0 }); toast('Rules: ' + r.deck_cards + ' deck cards, value from $' + r.threshold); } catch (e) { toast(e.message); }
-  });
-  $('cards-start').addEventListener('click', async () => {
-    try { await post('/api/buttons/A', { press: 'short' }); } catch (e) { toast(e.message); }
+    const r = await tinkerbox.post('/api/cards/rules', { deck: $('cards-deck').value, threshold: parseFloat(thresholdInput.value) || 0 });
+    if (!r.ok) { toast(r.data.error); return; }
+    toast('Rules applied: ' + r.data.deck_cards + ' deck cards, value bin from $' + r.data.threshold + '.');
   });
   document.querySelectorAll('[data-sim]').forEach((b) => b.addEventListener('click', async () => {
-    try { await post('/api/cards/sim', { action: b.dataset.sim }); toast(b.textContent); } catch (e) { toast(e.message); }
+    const r = await tinkerbox.post('/api/cards/sim', { action: b.dataset.sim });
+    toast(r.ok ? 'Simulator: ' + b.textContent : r.data.error);
+    refresh();
   }));
 
-  // The live view: a fresh snapshot each second (the camera runs while watched).
-  const view = $('cards-view');
-  let url = '';
-  async function snap() {
-    try {
-      const res = await fetch('/snapshot.jpg', { credentials: 'same-origin', cache: 'no-store' });
-      if (res.ok) { const u = URL.createObjectURL(await res.blob()); view.src = u; if (url) URL.revokeObjectURL(url); url = u; }
-    } catch (e) { /* camera offline: keep the last picture */ }
-  }
-  refresh(); snap();
-  setInterval(refresh, 1500);
-  setInterval(snap, 1000);
+  camera(sceneRunning());
+  feedButtons(null);
+  refresh();
 })();

@@ -1,15 +1,50 @@
 // tinkerbox spy-cam page: the live MJPEG stream in an <img>, with a
 // snapshot-refresh fallback for browsers that stop or never play the stream
-// (iOS shows only its first frame), fullscreen, live stats and the capture list.
+// (iOS shows only its first frame), fullscreen, the camera's figures from the
+// live State, snapshots, and the captures: played as clips, downloaded as a
+// zip of their JPEG frames, deleted.
+'use strict';
 (() => {
-  'use strict';
   const $ = (id) => document.getElementById(id);
   const live = $('live');
   const view = $('view');
   const state = { mode: 'stream', stats: null, still: 0, lastHash: '', snapURL: '', snapBusy: false, forced: false };
-
-  function toLogin() { location.href = '/login?next=' + encodeURIComponent('/spycam'); }
-
+  let toastTimer = 0;
+  function toast(msg) {
+    const t = $('toast');
+    t.textContent = msg;
+    t.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { t.hidden = true; }, 4500);
+  }
+  const toLogin = () => tinkerbox.toLogin();
+  // The scene-status strip (the same in every scene page's script): whether
+  // the page's scene runs, from the live State, and "switch to it".
+  function sceneStatus(onChange) {
+    const box = document.getElementById('scene-status');
+    const want = box.dataset.scene;
+    const label = box.dataset.label;
+    const text = document.getElementById('scene-status-text');
+    const sw = document.getElementById('scene-switch');
+    let current = box.dataset.current;
+    sw.addEventListener('click', async () => {
+      sw.disabled = true;
+      const r = await tinkerbox.post('/api/scene', { name: want });
+      sw.disabled = false;
+      if (!r.ok) toast(r.data.error);
+    });
+    tinkerbox.onState((s) => {
+      if (s.scene === current) return;
+      current = s.scene;
+      const running = s.scene === want;
+      box.dataset.running = String(running);
+      box.dataset.current = current;
+      text.textContent = running ? 'The ' + label + ' scene is running.' : 'The ' + label + ' scene is not running (' + current + ' is).';
+      sw.hidden = running;
+      onChange(running, current);
+    });
+  }
+  const sceneRunning = () => document.getElementById('scene-status').dataset.running === 'true';
   // iPhone/iPad (iPadOS reports itself as a Mac with touch).
   const iOS = /iPad|iPhone|iPod/.test(navigator.userAgent) ||
     (navigator.platform === 'MacIntel' && navigator.maxTouchPoints > 1);
@@ -77,62 +112,153 @@
     if (state.mode === 'stream') setTimeout(() => { if (state.mode === 'stream') setMode(state.forced ? 'stream' : 'snapshot'); }, 1000);
   });
 
-  async function pollStats() {
+
+  // The camera's figures come with every State; the viewer count (not in
+  // the State) is fetched at most every 3 s while States arrive.
+  let statsAt = 0;
+  async function fetchViewers() {
+    statsAt = Date.now();
     try {
       const res = await fetch('/api/spycam', { credentials: 'same-origin', cache: 'no-store' });
       if (res.status === 401) { toLogin(); return; }
-      if (res.ok) {
-        const s = await res.json();
-        state.stats = s;
-        $('stat-res').textContent = s.width && s.height ? s.width + '×' + s.height : '–';
-        $('stat-fps').textContent = (s.fps || 0).toFixed(1);
-        $('stat-viewers').textContent = String(s.viewers);
-        $('spy-offline').hidden = !!s.online;
-      }
-    } catch (e) { /* next round */ }
+      if (res.ok) $('stat-viewers').textContent = String((await res.json()).viewers);
+    } catch (e) { /* offline: live.js shows it */ }
   }
+  tinkerbox.onState((s) => {
+    const c = s.camera || {};
+    state.stats = c;
+    $('stat-res').textContent = c.width && c.height ? c.width + '×' + c.height : '–';
+    $('stat-fps').textContent = (c.fps || 0).toFixed(1);
+    $('spy-offline').hidden = !!c.online;
+    if (Date.now() - statsAt > 3000) fetchViewers();
+  });
 
-  function renderCaptures(list) {
+  sceneStatus((on) => { $('spy-motion').hidden = on; });
+
+  $('snap').addEventListener('click', async () => {
+    const b = $('snap');
+    b.disabled = true;
+    const r = await tinkerbox.post('/api/spycam/snapshot', {});
+    b.disabled = false;
+    if (!r.ok) { toast(r.data.error); return; }
+    toast('Snapshot taken: it appears in the captures.');
+    loadCaptures();
+  });
+
+  // ---- captures ----
+  const editable = $('captures').dataset.edit === 'true';
+  let list = [];
+  function renderCaptures() {
     const ol = $('captures');
-    ol.textContent = '';
-    if (!Array.isArray(list) || list.length === 0) {
+    if (list.length === 0) {
       const li = document.createElement('li');
       li.className = 'empty';
-      li.textContent = 'No captures yet. Motion and button A save them here.';
-      ol.appendChild(li);
+      li.textContent = 'No captures yet. Motion and snapshots save them here.';
+      ol.replaceChildren(li);
       return;
     }
-    for (const c of list) {
+    ol.replaceChildren(...list.map((c) => {
       const li = document.createElement('li');
-      const a = document.createElement('a');
-      a.href = '/spycam/captures/' + encodeURIComponent(c.files[0]);
+      li.dataset.id = c.id;
+      const when = new Date(c.event).toLocaleString();
+      const frames = c.files.length + (c.files.length === 1 ? ' frame' : ' frames');
+      const play = document.createElement('button');
+      play.type = 'button';
+      play.className = 'cap-play';
+      play.setAttribute('aria-label', (c.files.length > 1 ? 'Play ' : 'View ') + c.kind + ' capture of ' + when + ', ' + frames);
       const img = document.createElement('img');
       img.loading = 'lazy'; img.alt = ''; img.width = 160; img.height = 120;
-      img.src = a.href;
-      a.appendChild(img);
+      img.src = '/spycam/captures/' + encodeURIComponent(c.files[0]);
+      play.appendChild(img);
+      play.addEventListener('click', () => openPlayer(c));
       const kind = document.createElement('span');
       kind.className = 'cap-kind'; kind.textContent = c.kind;
       const t = document.createElement('time');
-      t.dateTime = c.event; t.textContent = new Date(c.event).toLocaleString();
+      t.dateTime = c.event; t.textContent = when;
       const n = document.createElement('span');
-      n.className = 'cap-frames'; n.textContent = c.files.length + (c.files.length === 1 ? ' frame' : ' frames');
-      li.append(a, kind, t, n);
-      ol.appendChild(li);
-    }
+      n.className = 'cap-frames'; n.textContent = frames;
+      li.append(play, kind, t, n);
+      return li;
+    }));
   }
   let capturesSeen = '';
-  async function pollCaptures() {
+  async function loadCaptures() {
     try {
       const res = await fetch('/api/spycam/captures', { credentials: 'same-origin', cache: 'no-store' });
-      if (res.ok) {
-        const text = await res.text();
-        if (text !== capturesSeen) {
-          if (capturesSeen !== '') renderCaptures(JSON.parse(text));
-          capturesSeen = text;
-        }
-      }
-    } catch (e) { /* next round */ }
+      if (res.status === 401) { toLogin(); return; }
+      if (!res.ok) return;
+      const text = await res.text();
+      if (text === capturesSeen) return;
+      capturesSeen = text;
+      list = JSON.parse(text);
+      renderCaptures();
+    } catch (e) { /* offline */ }
   }
+  // New captures are logged (motion, snapshots): a new spy-cam event in the
+  // log is the cue to list them again.
+  let lastEvent = -1;
+  tinkerbox.onEvents((evs) => {
+    const top = (evs || []).find((e) => e.source === 'spycam');
+    const id = top ? top.id : 0;
+    if (lastEvent >= 0 && id !== lastEvent) loadCaptures();
+    lastEvent = id;
+  });
+
+  // ---- the player: a capture's JPEG frames shown one after another ----
+  const FPS = 10;
+  const player = { c: null, frames: [], i: 0, timer: 0, playing: false };
+  const pimg = $('player-img');
+  function showFrame(i) {
+    const p = player;
+    p.i = i;
+    pimg.src = p.frames[i].src;
+    $('player-seek').value = String(i);
+    $('player-pos').textContent = (i + 1) + ' / ' + p.frames.length;
+    $('player-frame').href = p.frames[i].src;
+    $('player-frame').download = p.c.files[i];
+  }
+  function tick() {
+    const p = player;
+    if (!p.playing) return;
+    const next = (p.i + 1) % p.frames.length;
+    // Wait for a frame still loading rather than show a blank.
+    if (!p.frames[next].complete) { p.timer = setTimeout(tick, 50); return; }
+    showFrame(next);
+    p.timer = setTimeout(tick, 1000 / FPS);
+  }
+  function setPlaying(on) {
+    player.playing = on && player.frames.length > 1;
+    clearTimeout(player.timer);
+    $('player-play').textContent = player.playing ? 'Pause' : 'Play';
+    $('player-play').disabled = player.frames.length <= 1;
+    if (player.playing) player.timer = setTimeout(tick, 1000 / FPS);
+  }
+  function openPlayer(c) {
+    player.c = c;
+    // Preload every frame (a capture is at most 150 small JPEGs).
+    player.frames = c.files.map((f) => { const im = new Image(); im.src = '/spycam/captures/' + encodeURIComponent(f); return im; });
+    $('player-h').textContent = (c.kind === 'motion' ? 'Motion' : 'Snapshot') + ' · ' + new Date(c.event).toLocaleString();
+    pimg.alt = c.kind + ' capture of ' + new Date(c.event).toLocaleString();
+    $('player-seek').max = String(c.files.length - 1);
+    $('player-zip').href = '/spycam/captures/' + encodeURIComponent(c.id) + '.zip';
+    $('player-zip').hidden = !editable;
+    $('player-delete').hidden = !editable;
+    showFrame(0);
+    $('player').showModal();
+    setPlaying(true);
+  }
+  $('player-play').addEventListener('click', () => setPlaying(!player.playing));
+  $('player-seek').addEventListener('input', () => { setPlaying(false); showFrame(Number($('player-seek').value)); });
+  $('player').addEventListener('close', () => { setPlaying(false); player.frames = []; });
+  $('player-delete').addEventListener('click', async () => {
+    const c = player.c;
+    if (!c || !confirm('Delete this capture (' + c.files.length + ' frames)?')) return;
+    const r = await tinkerbox.post('/api/spycam/captures/' + encodeURIComponent(c.id) + '/delete', {});
+    if (!r.ok) { toast(r.data.error); return; }
+    $('player').close();
+    toast('Capture deleted.');
+    loadCaptures();
+  });
 
   $('fullscreen').addEventListener('click', () => {
     if (document.fullscreenElement || view.classList.contains('pseudo-full')) {
@@ -166,9 +292,6 @@
   });
 
   if (iOS) setMode('snapshot');
-  pollStats();
-  pollCaptures();
-  setInterval(pollStats, 2000);
-  setInterval(pollCaptures, 10000);
-  setInterval(watchdog, 2000);
+  loadCaptures();
+  setInterval(watchdog, 2000); // looks at the picture on screen, asks the server nothing
 })();
