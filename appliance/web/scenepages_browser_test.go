@@ -173,6 +173,16 @@ func TestBrowserScenePages(t *testing.T) {
 			if e := errs.take(); len(e) > 0 {
 				t.Errorf("%s: console errors: %v", where, e)
 			}
+			if *screenshots != "" {
+				png, err := chromedp.Run(tctx, chromedp.FullScreenshot(100))
+				if err != nil {
+					t.Fatal(err)
+				}
+				name := fmt.Sprintf("%s-%d.png", strings.TrimPrefix(p.path, "/"), size.w)
+				if err := os.WriteFile(filepath.Join(*screenshots, name), png, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
 	}
 	// The barometer's chart is drawn at its shown size on a phone: its
