@@ -141,6 +141,7 @@
       if (!seen.has(id)) { r.tr.remove(); rows.delete(id); if (fixOpen && fixOpen.id === id) closeFix(); }
     }
     $('cards-recent-empty').hidden = recent.length > 0;
+    $('cards-recent').closest('table').hidden = recent.length === 0;
   }
   const nextRowAfter = (tr) => tr.nextElementSibling;
 
@@ -226,6 +227,7 @@
       prev = r.tr;
     }
     for (const [id, r] of owned) if (!seen.has(id)) { r.tr.remove(); owned.delete(id); }
+    $('cards-collection').closest('table').hidden = cs.length === 0;
   }
 
   // ---- the feeder ----
@@ -307,9 +309,12 @@
     $('cards-view-off').hidden = on;
   }
 
-  sceneStatus((on) => { camera(on); feedButtons(); });
+  sceneStatus((on) => { camera(on); feedButtons(); refresh(); });
+  // Scans only happen while the feeder scene runs: other scenes' States
+  // (their display, their lights) are no reason to look.
   let seenState = '';
   tinkerbox.onState((s) => {
+    if (s.scene !== document.getElementById('scene-status').dataset.scene) return;
     const sig = JSON.stringify([s.scene, s.leds, s.display.pixels]);
     if (sig === seenState) return;
     seenState = sig;
