@@ -102,6 +102,10 @@ func (a *app) SwitchScene(name string) error { return a.loop.Switch(name) }
 // Press implements web.App. In simulation the press goes through the
 // simulated buttons, exactly like a finger on the real ones.
 func (a *app) Press(button string, p scene.Press) error {
+	if button == web.ChordAB {
+		// A 5 s hold of both is one event for the loop, simulated or not.
+		return a.loop.Send(scene.Event{Kind: scene.KindPress, Button: web.ChordAB, Press: scene.Long})
+	}
 	if sb := a.board.Sim; sb != nil {
 		return sb.Buttons.Press(button, p.String())
 	}

@@ -50,4 +50,12 @@ func TestBrowserButtonB(t *testing.T) {
 		got, _ := chromedp.Run(ctx, chromedp.TextContent(chromedp.ID("scene-name")))
 		t.Fatalf("after clicking B the page shows %q, want cardfeed: %v", got, err)
 	}
+	// The A+B hold, which a mouse cannot do on the drawn buttons, has its
+	// own button: the appliance logs where to reach it.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("btn-chord"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := poll(`[...document.querySelectorAll('#events .msg')].some((m) => m.textContent.startsWith('A+B: open http://'))`); err != nil {
+		t.Fatalf("A+B left no event in the log: %v", err)
+	}
 }

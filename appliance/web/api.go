@@ -106,10 +106,14 @@ func (s *Server) apiScene(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.app.State())
 }
 
+// ChordAB is A and B held together for 5 s (show the address and the
+// password hint); POST /api/buttons/A+B does it in one request.
+const ChordAB = "A+B"
+
 func (s *Server) apiButton(w http.ResponseWriter, r *http.Request) {
 	button := strings.ToUpper(r.PathValue("button"))
-	if button != scene.ButtonA && button != scene.ButtonB {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no button %q; the buttons are A and B", r.PathValue("button")))
+	if button != scene.ButtonA && button != scene.ButtonB && button != ChordAB {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no button %q; the buttons are A, B and the chord A+B", r.PathValue("button")))
 		return
 	}
 	var req struct {

@@ -56,3 +56,14 @@ func TestPanelFrame(t *testing.T) {
 		t.Errorf("%d aria-current marks, want 1", strings.Count(b, "aria-current"))
 	}
 }
+
+// TestChordButton: POST /api/buttons/A+B is the 5 s hold of both buttons.
+func TestChordButton(t *testing.T) {
+	f := newFixture(t)
+	if w := f.do(basic(req("POST", "/api/buttons/A+B", `{"press":"long"}`))); w.Code != http.StatusOK {
+		t.Fatalf("POST /api/buttons/A+B = %d %s", w.Code, w.Body)
+	}
+	if got := f.app.pressLog(); len(got) != 1 || got[0] != "A+B:long" {
+		t.Errorf("presses = %v, want [A+B:long]", got)
+	}
+}

@@ -255,6 +255,7 @@
       }
     });
   }
+  $('btn-chord').addEventListener('click', () => press('A+B', 'long'));
   wireButton($('btn-a'), 'A');
   wireButton($('btn-b'), 'B');
 
