@@ -122,12 +122,28 @@ func TestBrowserPages(t *testing.T) {
 		}
 	}
 
+	// TINKERBOX_SCREENSHOTS=DIR saves every page at every size, to look at.
+	shoot := func(page, size string) {
+		t.Helper()
+		dir := os.Getenv("TINKERBOX_SCREENSHOTS")
+		if dir == "" {
+			return
+		}
+		png, err := chromedp.Run(tctx, chromedp.FullScreenshot(100))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, page+"-"+size+".png"), png, 0o644)
+		}
+		if err != nil {
+			t.Errorf("screenshot: %v", err)
+		}
+	}
 	for _, sz := range browserSizes {
 		viewport(sz.w, sz.h, sz.scheme)
 		if err := chromedp.Do(tctx, chromedp.Navigate(base+"/login"), chromedp.WaitVisible(chromedp.ID("password"))); err != nil {
 			t.Fatal(err)
 		}
 		check("login", "/login", sz.name)
+		shoot("login", sz.name)
 	}
 	if err := webtest.Login(tctx, base, m[1]); err != nil {
 		t.Fatal(err)
@@ -152,15 +168,7 @@ func TestBrowserPages(t *testing.T) {
 				t.Logf("%s at %s is %d px wider than the window", p.name, sz.name, wide)
 			}
 			check(p.name, p.path, sz.name)
-			if dir := os.Getenv("TINKERBOX_SCREENSHOTS"); dir != "" {
-				png, err := chromedp.Run(tctx, chromedp.FullScreenshot(100))
-				if err == nil {
-					err = os.WriteFile(filepath.Join(dir, p.name+"-"+sz.name+".png"), png, 0o644)
-				}
-				if err != nil {
-					t.Errorf("screenshot: %v", err)
-				}
-			}
+			shoot(p.name, sz.name)
 		}
 	}
 }
