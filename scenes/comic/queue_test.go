@@ -245,3 +245,42 @@ func TestQueueLenFollowsTheStore(t *testing.T) {
 		t.Fatalf("%d jobs in the store, want 2", len(got))
 	}
 }
+
+// stoppingStore cancels the scene's context once a strip's number is
+// reserved: the scene is switched away while the strip is composed.
+type stoppingStore struct {
+	*memStore
+	stop context.CancelFunc
+}
+
+func (s stoppingStore) ReserveComic(ctx context.Context) (int64, error) {
+	n, err := s.memStore.ReserveComic(ctx)
+	s.stop()
+	return n, err
+}
+
+// EnqueuePrint refuses a cancelled context, as database/sql does.
+func (s stoppingStore) EnqueuePrint(ctx context.Context, n int64) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return s.memStore.EnqueuePrint(ctx, n)
+}
+
+// A strip asked for and archived is queued even when the scene stops while
+// it is made; it was once archived and never printed.
+func TestStripQueuedWhenTheSceneStopsMidway(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	st := stoppingStore{memStore: newMemStore(), stop: cancel}
+	s := New(defaultPack(t), nil, nil, nil, st, fakeclock.New(time.Unix(0, 0)), &Opts{Dir: dir, QueueMax: 2})
+	n, err := s.NewStrip(ctx, 7)
+	if err != nil {
+		t.Fatalf("strip %d: %v", n, err)
+	}
+	jobs, err := st.PendingPrints(context.Background())
+	if err != nil || len(jobs) != 1 || jobs[0].Comic != n {
+		t.Fatalf("pending prints %+v, %v; want strip %d queued", jobs, err, n)
+	}
+}

@@ -511,7 +511,9 @@ func (s *Scene) NewStrip(ctx context.Context, seed uint64) (int64, error) {
 		default: // the worker re-reads the archive instead
 		}
 	}
-	if _, err := slot.Enqueue(ctx, n); err != nil {
+	// Asked for and archived: queued even if the scene is stopping (a
+	// scene switch mid-compose), so it prints when the comic scene runs.
+	if _, err := slot.Enqueue(context.WithoutCancel(ctx), n); err != nil {
 		return n, err
 	}
 	s.log.Info("comic: strip archived and queued", "n", n, "seed", seed, "theme", strip.Theme, "grid", strip.Grid.ID)
