@@ -7,7 +7,6 @@ import (
 	"image"
 	"iter"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"tinkerbox/appliance/web"
 	"tinkerbox/drivers/sim"
 	"tinkerbox/images/cards"
+	"tinkerbox/images/imgdecode"
 	"tinkerbox/scenes/cardfeed"
 	"tinkerbox/scenes/cardfeed/recog"
 	"tinkerbox/scenes/scene"
@@ -200,12 +200,8 @@ func (r *cardRig) face(id string) image.Image {
 	if err != nil || c.Image == "" || strings.Contains(c.Image, "://") {
 		return nil
 	}
-	f, err := os.Open(c.Image)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
+	// A reference image from an imported catalog: bounded like every decode.
+	img, err := imgdecode.ReadFile(c.Image, imgdecode.Photo())
 	if err != nil {
 		return nil
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"tinkerbox/images/font"
+	"tinkerbox/images/imgdecode"
 	"tinkerbox/scenes/scene"
 )
 
@@ -732,12 +733,8 @@ func errIf(b bool) error {
 
 // ReadArchive loads an archived strip.
 func ReadArchive(dir string, n int64) (image.Image, error) {
-	f, err := os.Open(ArchiveFile(dir, n))
-	if err != nil {
-		return nil, fmt.Errorf("comic: archive: %w", err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
+	// Bounded like every decode: the archive folder is the maker's to edit.
+	img, err := imgdecode.ReadFile(ArchiveFile(dir, n), imgdecode.Photo())
 	if err != nil {
 		return nil, fmt.Errorf("comic: archive: strip %d: %w", n, err)
 	}
