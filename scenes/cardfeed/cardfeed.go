@@ -2,6 +2,12 @@
 // cards one by one under the camera; each is identified offline (package
 // recog), priced, logged to the collection and sorted into one of four bins.
 // Jams and an empty stack stop the machine safely until A is pressed.
+//
+// The camera sees only the top card on the lens bed, so a double feed (two
+// cards pushed at once) cannot be seen: the second card drops unscanned. When
+// the maker says how many cards the stack holds (the "start" command's Arg),
+// the scene compares that count with the cards scanned when the stack runs
+// empty and reports the difference as double feeds.
 package cardfeed
 
 import (
@@ -15,6 +21,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -94,8 +101,8 @@ type Opts struct {
 	RejectMaxBytes int64
 	Recent         int          // scans kept for the web page
 	Log            *slog.Logger // nil: discard
-	// Reporter gets jams, an empty stack and a missing feeder for the
-	// event log; nil: none.
+	// Reporter gets jams, an empty stack, double feeds and a missing
+	// feeder for the event log; nil: none.
 	Reporter scene.Reporter
 	// Defaults for the collection.
 	Finish, Lang, Condition string
@@ -132,6 +139,21 @@ type Stats struct {
 	Running   string  `json:"running"` // time spent feeding
 }
 
+// MaxStack is the largest stack count the scene accepts: no hopper holds
+// more, so a bigger number is a typo.
+const MaxStack = 10000
+
+// StackCount is the count the maker gave at start against the cards the
+// camera saw since.
+type StackCount struct {
+	Loaded  int `json:"loaded"`
+	Scanned int `json:"scanned"`
+	// Unscanned is known once the stack ran empty: cards that went through
+	// without being seen, probably double feeds.
+	Unscanned int  `json:"unscanned"`
+	Done      bool `json:"done"` // the stack ran empty: the figures are final
+}
+
 // Status is the scene as the web page shows it.
 type Status struct {
 	State  State   `json:"state"`
@@ -140,6 +162,11 @@ type Status struct {
 	Recent []Scan  `json:"recent"` // newest first
 	Deck   int     `json:"deck_cards"`
 	Value  float64 `json:"threshold"`
+	// Stack is nil when no count was given for the stack being fed.
+	Stack *StackCount `json:"stack,omitempty"`
+	// DoubleFeed is the last double-feed (or miscount) warning, kept until
+	// the next start so the page still shows it after the event.
+	DoubleFeed string `json:"double_feed,omitempty"`
 }
 
 // Scene is the card feeder.
@@ -163,6 +190,11 @@ type Scene struct {
 	unknown int
 	running time.Duration
 	since   time.Time // start of the current running spell
+	// The stack count: nil without one; counted until the stack runs empty.
+	count      *StackCount
+	overCount  bool   // more cards came than the count: reported once
+	doubleFeed string // see Status.DoubleFeed
+	nextCount  int    // the count the pending start command carried
 
 	// Feeder memory, owned by Run.
 	seq        uint64
@@ -230,6 +262,11 @@ func (s *Scene) Status() Status {
 	st := Status{State: s.state, Reason: s.reason, Recent: append([]Scan{}, s.recent...),
 		Deck: len(s.rules.Deck), Value: s.rules.Threshold}
 	st.Stats = Stats{Cards: s.cards, Unknown: s.unknown, Running: run.Round(time.Second).String()}
+	if s.count != nil {
+		c := *s.count
+		st.Stack = &c
+	}
+	st.DoubleFeed = s.doubleFeed
 	if run > 0 {
 		st.Stats.PerMinute = math.Round(float64(s.cards)/run.Minutes()*10) / 10
 	}
@@ -274,8 +311,16 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 				scene.Report(s.opts.Reporter, scene.LevelWarn, "jam: the card under the lens did not move; clear it and press A")
 			case errors.Is(err, errEmpty):
 				s.halt()
-				s.setState(Empty, "stack empty: load cards and press A")
+				double := s.checkCount()
+				reason := "stack empty: load cards and press A"
+				if double != "" {
+					reason = double + "; load cards and press A"
+				}
+				s.setState(Empty, reason)
 				scene.Report(s.opts.Reporter, scene.LevelWarn, fmt.Sprintf("stack empty: load cards and press A (%d fed so far)", s.Status().Stats.Cards))
+				if double != "" {
+					scene.Report(s.opts.Reporter, scene.LevelWarn, double)
+				}
 			default:
 				return err
 			}
@@ -292,7 +337,7 @@ func (s *Scene) Help() scene.Help {
 	h := scene.Help{Lights: map[string]string{
 		scene.LightReady: "on: stopped, ready to feed",
 		scene.LightBusy:  "blinking: feeding and identifying cards",
-		scene.LightWarn:  "fast blink: jam, empty stack or no feeder",
+		scene.LightWarn:  "fast blink: jam, empty stack (or cards missed by a double feed) or no feeder",
 	}}
 	switch s.State() {
 	case Running:
@@ -344,6 +389,19 @@ func (s *Scene) setState(st State, reason string) {
 
 func (s *Scene) start() {
 	s.haveLast, s.misses = false, 0
+	s.mu.Lock()
+	switch {
+	case s.nextCount > 0:
+		// A count starts a new stack.
+		s.count, s.overCount = &StackCount{Loaded: s.nextCount}, false
+	case s.count != nil && s.count.Done:
+		// Cards loaded after an empty stack, without a count: unknown.
+		s.count = nil
+	}
+	// Without a count, a start after a jam or a stop goes on counting the
+	// same stack.
+	s.nextCount, s.doubleFeed = 0, ""
+	s.mu.Unlock()
 	s.changed = s.clock.Now()
 	s.setState(Running, "feeding")
 }
@@ -366,14 +424,56 @@ func (s *Scene) idle(ctx context.Context, events <-chan scene.Event, start func(
 }
 
 // handle applies an event; it reports whether it was the start/stop action.
+// A start command's Arg is the number of cards in the stack (optional).
 func (s *Scene) handle(ev scene.Event) bool {
 	switch ev.Kind {
 	case scene.KindPress:
 		return ev.Button == scene.ButtonA && ev.Press == scene.Short
 	case scene.KindCommand:
-		return ev.Command == "start" && s.State() != Running || ev.Command == "stop" && s.State() == Running
+		if ev.Command == "start" && s.State() != Running {
+			n := 0
+			if ev.Arg != "" {
+				var err error
+				if n, err = strconv.Atoi(ev.Arg); err != nil || n <= 0 || n > MaxStack {
+					// Feed anyway: a bad count only loses the check.
+					s.opts.Log.Warn("cardfeed: start: bad stack count, not counting", "arg", ev.Arg)
+					n = 0
+				}
+			}
+			s.mu.Lock()
+			s.nextCount = n
+			s.mu.Unlock()
+			return true
+		}
+		return ev.Command == "stop" && s.State() == Running
 	}
 	return false
+}
+
+// checkCount closes the stack's count when it ran empty and returns the
+// double-feed warning, or "" when every card loaded was seen (or there was
+// no count).
+func (s *Scene) checkCount() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.count
+	if c == nil || c.Done {
+		return ""
+	}
+	c.Done = true
+	// No card seen at all is an unloaded hopper, not double feeds; more
+	// seen than loaded was reported when it happened.
+	if c.Scanned == 0 || c.Scanned >= c.Loaded {
+		return ""
+	}
+	c.Unscanned = c.Loaded - c.Scanned
+	guess := "probably a double feed"
+	if c.Unscanned > 1 {
+		guess = "probably double feeds"
+	}
+	s.doubleFeed = fmt.Sprintf("double feed: %d cards loaded, %d scanned: %d went through unscanned, %s — check the bins",
+		c.Loaded, c.Scanned, c.Unscanned, guess)
+	return s.doubleFeed
 }
 
 // wait sleeps d on the clock; A (or a stop command) ends it with errStop.
@@ -506,7 +606,20 @@ func (s *Scene) sort(ctx context.Context, events <-chan scene.Event, m recog.Mat
 	if len(s.recent) > s.opts.Recent {
 		s.recent = s.recent[:s.opts.Recent]
 	}
+	var over string
+	if c := s.count; c != nil && !c.Done {
+		c.Scanned++
+		if c.Scanned > c.Loaded && !s.overCount {
+			// The count was wrong: the check at the end would mean nothing.
+			s.overCount = true
+			s.doubleFeed = fmt.Sprintf("stack count: %d cards loaded, but card %d just came — the count was off, so double feeds cannot be checked for this stack", c.Loaded, c.Scanned)
+			over = s.doubleFeed
+		}
+	}
 	s.mu.Unlock()
+	if over != "" {
+		scene.Report(s.opts.Reporter, scene.LevelWarn, over)
+	}
 	s.show()
 
 	target := s.opts.BinAngles[sc.Bin-1]
@@ -656,6 +769,9 @@ func (s *Scene) show() {
 		text = "JAM"
 	case Empty:
 		text = "END"
+		if s.count != nil && s.count.Unscanned > 0 {
+			text = "DBL" // cards missed: check the bins
+		}
 	case Stopped:
 		text = "A"
 	}

@@ -24,22 +24,24 @@ import (
 // 200 ms (unless jammed), a sorter, a camera that shows the card on the lens
 // bed, and a store.
 type rig struct {
-	t      *testing.T
-	clk    *fakeclock.Clock
-	mu     sync.Mutex
-	photos [][]byte // JPEG per stack position
-	empty  []byte
-	hopper []int // positions still in the hopper
-	lens   int   // position on the lens bed, -1 none
-	jammed bool
-	out    map[int]physic.Angle // position -> sorter angle when it dropped
-	speed  float64
-	since  time.Time
-	angle  physic.Angle
-	halts  int
-	seq    uint64
-	scans  []Scan
-	onScan func(n int)
+	t       *testing.T
+	clk     *fakeclock.Clock
+	mu      sync.Mutex
+	photos  [][]byte // JPEG per stack position
+	empty   []byte
+	hopper  []int // positions still in the hopper
+	lens    int   // position on the lens bed, -1 none
+	under   []int // positions under it after a double feed (the camera sees only the top)
+	doubles int   // double feeds still to come
+	jammed  bool
+	out     map[int]physic.Angle // position -> sorter angle when it dropped
+	speed   float64
+	since   time.Time
+	angle   physic.Angle
+	halts   int
+	seq     uint64
+	scans   []Scan
+	onScan  func(n int)
 }
 
 func (r *rig) SetSpeed(v float64) error {
@@ -50,9 +52,17 @@ func (r *rig) SetSpeed(v float64) error {
 		if r.lens >= 0 {
 			r.out[r.lens] = r.angle
 		}
-		r.lens = -1
+		for _, p := range r.under {
+			r.out[p] = r.angle
+		}
+		r.lens, r.under = -1, nil
 		if len(r.hopper) > 0 {
 			r.lens, r.hopper = r.hopper[0], r.hopper[1:]
+		}
+		// A double feed: the second card lies under the first, unseen.
+		if r.doubles > 0 && len(r.hopper) > 0 {
+			r.doubles--
+			r.under, r.hopper = append(r.under, r.hopper[0]), r.hopper[1:]
 		}
 	}
 	r.speed, r.since = v, now
