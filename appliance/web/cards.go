@@ -32,6 +32,13 @@ type CardFeed interface {
 	Command(name string) error
 }
 
+// CardStackFeed is a feeder that can be told how many cards the stack
+// holds when it starts (the wiring's cardfeed rig): the scene compares that
+// count with the cards it scans to tell double feeds.
+type CardStackFeed interface {
+	StartStack(cards int) error
+}
+
 // CardStore is the card data (*store.Store).
 type CardStore interface {
 	RecentScans(ctx context.Context, n int) ([]cardfeed.Scan, error)
@@ -44,6 +51,12 @@ type CardStore interface {
 // CardSim is the simulated card stack; nil on hardware.
 type CardSim interface {
 	Inject(action string) error // "jam", "unjam", "double", "load"
+}
+
+// CardSimHopper is a simulated stack that knows how many cards its hopper
+// holds: "load" answers with that count, for the page's stack field.
+type CardSimHopper interface {
+	Hopper() int
 }
 
 // CardFaces draws a catalog card's face for the page (demo cards), or
@@ -441,14 +454,23 @@ func (c *cardHandlers) simAction(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"done": body.Action})
+	out := map[string]any{"done": body.Action}
+	if h, ok := c.sim.(CardSimHopper); ok && body.Action == "load" {
+		// The simulator knows its count: the page offers it for Start, so
+		// an injected double feed is caught.
+		out["stack"] = h.Hopper()
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // feedAction starts or stops the feeder: {"action":"start"|"stop"}, only
-// while the card feeder scene runs.
+// while the card feeder scene runs. A start may say how many cards the
+// stack holds, {"action":"start","stack":60}, so the scene can tell double
+// feeds; without it the scene does not count.
 func (c *cardHandlers) feedAction(w http.ResponseWriter, r *http.Request) {
 	body, err := decodeObject[struct {
 		Action string `json:"action"`
+		Stack  *int   `json:"stack"` // a fraction or a string fails to decode: 400
 	}](w, r)
 	if err != nil {
 		writeBodyError(w, err)
@@ -458,6 +480,16 @@ func (c *cardHandlers) feedAction(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, `want {"action": "start"} or {"action": "stop"}`)
 		return
 	}
+	if n := body.Stack; n != nil {
+		if body.Action != "start" {
+			writeError(w, http.StatusBadRequest, "stack: only with start")
+			return
+		}
+		if *n < 1 || *n > cardfeed.MaxStack {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("stack: the number of cards in the stack, 1 to %d", cardfeed.MaxStack))
+			return
+		}
+	}
 	if c.feed == nil {
 		writeError(w, http.StatusConflict, "the card feeder scene is not configured")
 		return
@@ -465,12 +497,23 @@ func (c *cardHandlers) feedAction(w http.ResponseWriter, r *http.Request) {
 	if !c.s.requireScene(w, cardfeed.Name, "the card feeder") {
 		return
 	}
-	if err := c.feed.Command(body.Action); err != nil {
+	out := map[string]any{"requested": body.Action}
+	if body.Stack != nil {
+		sf, ok := c.feed.(CardStackFeed)
+		if !ok {
+			writeError(w, http.StatusNotImplemented, "this feeder cannot take a stack count: start without one")
+			return
+		}
+		err, out["stack"] = sf.StartStack(*body.Stack), *body.Stack
+	} else {
+		err = c.feed.Command(body.Action)
+	}
+	if err != nil {
 		c.s.log.Warn("web: cards feed", "action", body.Action, "err", err)
 		writeError(w, http.StatusServiceUnavailable, "the appliance is busy: try again")
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"requested": body.Action})
+	writeJSON(w, http.StatusAccepted, out)
 }
 
 // rejectPhoto serves a rejected card's photo from the reject directory, by

@@ -53,6 +53,12 @@ func (f *fakeFeed) Command(name string) error {
 	return nil
 }
 
+// StartStack implements CardStackFeed.
+func (f *fakeFeed) StartStack(n int) error {
+	f.commands = append(f.commands, fmt.Sprint("start:", n))
+	return nil
+}
+
 func (f *fakeFeed) Status() cardfeed.Status {
 	return cardfeed.Status{State: cardfeed.Jammed, Reason: "jam", Stats: cardfeed.Stats{Cards: 4, PerMinute: 61}}
 }
@@ -180,5 +186,94 @@ func TestCardsCorrectRulesSim(t *testing.T) {
 	}
 	if w := fs.do(basic(req("POST", "/api/cards/sim", `{"action":"explode"}`))); w.Code != http.StatusBadRequest {
 		t.Fatalf("sim bad action: %d", w.Code)
+	}
+}
+
+// plainFeed is a feeder that cannot take a stack count.
+type plainFeed struct{ inner *fakeFeed }
+
+func (p plainFeed) Status() cardfeed.Status { return p.inner.Status() }
+func (p plainFeed) UpdateRules(c func(cardfeed.Rules) cardfeed.Rules) cardfeed.Rules {
+	return p.inner.UpdateRules(c)
+}
+func (p plainFeed) Command(name string) error { return p.inner.Command(name) }
+
+// TestCardsFeedStack: "stack" on a start is the number of cards loaded, a
+// positive integer up to 10000; anything else is a 400 and reaches
+// nothing; without it the start is today's.
+func TestCardsFeedStack(t *testing.T) {
+	f, _, feed := cardsFixture(t, nil)
+	f.app.SwitchScene("cardfeed")
+	for _, bad := range []string{
+		`{"action":"start","stack":0}`, `{"action":"start","stack":-1}`, `{"action":"start","stack":10001}`,
+		`{"action":"start","stack":2.5}`, `{"action":"start","stack":"60"}`, `{"action":"start","stack":true}`,
+		`{"action":"start","stack":1e9}`, `{"action":"stop","stack":60}`,
+	} {
+		if w := f.do(basic(req("POST", "/api/cards/feed", bad))); w.Code != http.StatusBadRequest {
+			t.Errorf("feed %s = %d %s, want 400", bad, w.Code, w.Body)
+		}
+	}
+	if len(feed.commands) != 0 {
+		t.Fatalf("bad requests reached the feeder: %v", feed.commands)
+	}
+	for _, ok := range []string{`{"action":"start","stack":60}`, `{"action":"start","stack":1}`, `{"action":"start","stack":10000}`, `{"action":"start"}`, `{"action":"start","stack":null}`} {
+		if w := f.do(basic(req("POST", "/api/cards/feed", ok))); w.Code != http.StatusAccepted {
+			t.Errorf("feed %s = %d %s, want 202", ok, w.Code, w.Body)
+		}
+	}
+	if got := strings.Join(feed.commands, ","); got != "start:60,start:1,start:10000,start,start" {
+		t.Errorf("commands %s", got)
+	}
+	w := f.do(basic(req("POST", "/api/cards/feed", `{"action":"start","stack":60}`)))
+	var out struct {
+		Requested string `json:"requested"`
+		Stack     int    `json:"stack"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil || out.Requested != "start" || out.Stack != 60 {
+		t.Errorf("answer %s (%v)", w.Body, err)
+	}
+
+	// A feeder without the count: refused, plain starts still work.
+	g := newFixture(t)
+	g.app.SwitchScene("cardfeed")
+	inner := &fakeFeed{}
+	g.srv.MountCards(plainFeed{inner}, &fakeCardStore{}, nil, nil, "")
+	if w := g.do(basic(req("POST", "/api/cards/feed", `{"action":"start","stack":60}`))); w.Code != http.StatusNotImplemented {
+		t.Errorf("stack to a plain feeder = %d", w.Code)
+	}
+	if w := g.do(basic(req("POST", "/api/cards/feed", `{"action":"start"}`))); w.Code != http.StatusAccepted || strings.Join(inner.commands, ",") != "start" {
+		t.Errorf("plain start = %d, commands %v", w.Code, inner.commands)
+	}
+}
+
+// hopperSim is a simulated stack that knows its count.
+type hopperSim struct{ n int }
+
+func (h *hopperSim) Inject(a string) error {
+	if a == "load" {
+		h.n += 60
+	}
+	return nil
+}
+func (h *hopperSim) Hopper() int { return h.n }
+
+// TestCardsSimLoadCount: loading the simulated stack answers with its
+// count, for the page's stack field.
+func TestCardsSimLoadCount(t *testing.T) {
+	f, _, _ := cardsFixture(t, &hopperSim{n: 3})
+	w := f.do(basic(req("POST", "/api/cards/sim", `{"action":"load"}`)))
+	var out struct {
+		Done  string `json:"done"`
+		Stack *int   `json:"stack"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &out); w.Code != http.StatusOK || err != nil || out.Done != "load" || out.Stack == nil || *out.Stack != 63 {
+		t.Fatalf("load = %d %s", w.Code, w.Body)
+	}
+	w = f.do(basic(req("POST", "/api/cards/sim", `{"action":"double"}`)))
+	if w.Code != http.StatusOK || strings.Contains(w.Body.String(), "stack") {
+		t.Errorf("double = %d %s: no count but for load", w.Code, w.Body)
+	}
+	if page := f.do(basic(req("GET", "/cards", ""))).Body.String(); !strings.Contains(page, `id="cards-stack"`) {
+		t.Error("the cards page has no stack field")
 	}
 }

@@ -237,9 +237,20 @@
     setText($('cards-state'), f ? f.state : 'not configured');
     setText($('cards-reason'), f ? f.reason : 'The card feeder scene is not in this appliance\'s scene list.');
     const banner = $('cards-banner');
-    const bad = f && (f.state === 'jammed' || f.state === 'empty');
+    const bad = f && (f.state === 'jammed' || f.state === 'empty' || f.double_feed);
     banner.hidden = !bad;
-    if (bad) setText(banner, f.state === 'jammed' ? 'Jammed: ' + f.reason : 'Stack empty: ' + f.reason);
+    if (bad) {
+      // A double feed (cards lost unseen) says so before "stack empty"; a
+      // stack that was miscounted is only a warning.
+      let text = 'Stack empty: ' + f.reason;
+      if (f.state === 'jammed') text = 'Jammed: ' + f.reason;
+      else if (f.double_feed) text = f.double_feed.charAt(0).toUpperCase() + f.double_feed.slice(1);
+      setText(banner, text);
+      banner.classList.toggle('banner-warn', f.state !== 'jammed' && !!f.double_feed && !(f.stack && f.stack.unscanned > 0));
+    }
+    const sc = f && f.stack;
+    $('cards-stack-fact').hidden = !sc;
+    if (sc) setText($('cards-stack-count'), sc.scanned + ' of ' + sc.loaded + ' scanned' + (sc.unscanned > 0 ? ', ' + sc.unscanned + ' missed' : ''));
     if (f) {
       setText($('cards-count'), String(f.stats.cards));
       setText($('cards-rate'), String(f.stats.per_minute));
@@ -257,6 +268,7 @@
     $('cards-stop').disabled = !feedState;
     $('cards-start').hidden = on && st === 'running';
     $('cards-stop').hidden = !on || st !== 'running';
+    $('cards-stack-field').hidden = $('cards-start').hidden; // the count goes with Start
   }
 
   let lastText = '';
@@ -322,10 +334,24 @@
   });
   tinkerbox.onOnline(() => refresh());
 
+  const stackInput = $('cards-stack');
   async function feed(action) {
-    const r = await tinkerbox.post('/api/cards/feed', { action });
+    const body = { action };
+    if (action === 'start') {
+      const v = stackInput.value.trim();
+      const n = Number(v);
+      if (stackInput.validity.badInput || (v !== '' && (!Number.isInteger(n) || n < 1 || n > 10000))) {
+        toast('Cards in the stack: a whole number from 1 to 10000, or leave it empty.');
+        stackInput.focus();
+        return;
+      }
+      if (v !== '') body.stack = n;
+    }
+    const r = await tinkerbox.post('/api/cards/feed', body);
     if (!r.ok) { toast(r.data.error); return; }
-    toast(action === 'start' ? 'Feeding…' : 'Stopping…');
+    // The count belongs to the stack just started: the next one needs its own.
+    if (body.stack) stackInput.value = '';
+    toast(action !== 'start' ? 'Stopping…' : body.stack ? 'Feeding ' + body.stack + ' cards…' : 'Feeding…');
     refresh();
   }
   $('cards-start').addEventListener('click', () => feed('start'));
@@ -338,7 +364,13 @@
   });
   document.querySelectorAll('[data-sim]').forEach((b) => b.addEventListener('click', async () => {
     const r = await tinkerbox.post('/api/cards/sim', { action: b.dataset.sim });
-    toast(r.ok ? 'Simulator: ' + b.textContent : r.data.error);
+    let msg = r.ok ? 'Simulator: ' + b.textContent : r.data.error;
+    if (r.ok && typeof r.data.stack === 'number') {
+      // The simulated hopper knows its count: offer it for Start.
+      stackInput.value = String(r.data.stack);
+      msg += ' — ' + r.data.stack + ' in the stack, filled in for Start';
+    }
+    toast(msg);
     refresh();
   }));
 
