@@ -8,6 +8,7 @@ import (
 	"iter"
 	"math/rand/v2"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -167,6 +168,20 @@ func (r *cardRig) Command(name string) error {
 	return r.send(scene.Event{Kind: scene.KindCommand, Command: name})
 }
 
+// StartStack implements web.CardStackFeed: start, with the number of cards
+// the maker loaded, so the scene can tell double feeds.
+func (r *cardRig) StartStack(cards int) error {
+	return r.send(scene.Event{Kind: scene.KindCommand, Command: "start", Arg: strconv.Itoa(cards)})
+}
+
+// Hopper implements web.CardSimHopper: the simulated hopper's count.
+func (r *cardRig) Hopper() int {
+	if r.stack == nil {
+		return 0
+	}
+	return r.stack.State().Hopper
+}
+
 // Inject implements web.CardSim.
 func (r *cardRig) Inject(action string) error {
 	if r.stack == nil {
@@ -238,6 +253,12 @@ func (a *app) mountCardfeed(srv *web.Server, scenes []scene.Scene) {
 	}
 	srv.MountCards(feed, a.store, simInj, faces, a.rejectDir())
 }
+
+// The page's stack count reaches the scene, and the simulator offers its own.
+var (
+	_ web.CardStackFeed = (*cardRig)(nil)
+	_ web.CardSimHopper = (*cardRig)(nil)
+)
 
 func demoByID(id string) (cards.Card, bool) {
 	if !strings.HasPrefix(id, "demo-") {
