@@ -8,41 +8,7 @@
   const $ = (id) => document.getElementById(id);
   const root = $('baro');
   const sim = root.dataset.sim === 'true';
-  let toastTimer = 0;
-  const toast = (msg) => {
-    const t = $('toast');
-    t.textContent = msg;
-    t.hidden = false;
-    clearTimeout(toastTimer);
-    toastTimer = setTimeout(() => { t.hidden = true; }, 4000);
-  };
-  // The scene-status strip (the same in every scene page's script): whether
-  // the page's scene runs, from the live State, and "switch to it".
-  function sceneStatus(onChange) {
-    const box = document.getElementById('scene-status');
-    const want = box.dataset.scene;
-    const label = box.dataset.label;
-    const text = document.getElementById('scene-status-text');
-    const sw = document.getElementById('scene-switch');
-    let current = box.dataset.current;
-    sw.addEventListener('click', async () => {
-      sw.disabled = true;
-      const r = await tinkerbox.post('/api/scene', { name: want });
-      sw.disabled = false;
-      if (!r.ok) toast(r.data.error);
-    });
-    tinkerbox.onState((s) => {
-      if (s.scene === current) return;
-      current = s.scene;
-      const running = s.scene === want;
-      box.dataset.running = String(running);
-      box.dataset.current = current;
-      text.textContent = running ? 'The ' + label + ' scene is running.' : 'The ' + label + ' scene is not running (' + current + ' is).';
-      sw.hidden = running;
-      onChange(running, current);
-    });
-  }
-  const sceneRunning = () => document.getElementById('scene-status').dataset.running === 'true';
+  const { toast, sceneStatus, sceneRunning } = tinkerbox.scene;
 
   const HOURS = { '3h': 3, '24h': 24, '7d': 168, '30d': 720 };
   let range = HOURS[root.dataset.range] ? root.dataset.range : '24h';

@@ -9,42 +9,7 @@
   const live = $('live');
   const view = $('view');
   const state = { mode: 'stream', stats: null, still: 0, lastHash: '', snapURL: '', snapBusy: false, forced: false };
-  let toastTimer = 0;
-  function toast(msg) {
-    const t = $('toast');
-    t.textContent = msg;
-    t.hidden = false;
-    clearTimeout(toastTimer);
-    toastTimer = setTimeout(() => { t.hidden = true; }, 4500);
-  }
-  const toLogin = () => tinkerbox.toLogin();
-  // The scene-status strip (the same in every scene page's script): whether
-  // the page's scene runs, from the live State, and "switch to it".
-  function sceneStatus(onChange) {
-    const box = document.getElementById('scene-status');
-    const want = box.dataset.scene;
-    const label = box.dataset.label;
-    const text = document.getElementById('scene-status-text');
-    const sw = document.getElementById('scene-switch');
-    let current = box.dataset.current;
-    sw.addEventListener('click', async () => {
-      sw.disabled = true;
-      const r = await tinkerbox.post('/api/scene', { name: want });
-      sw.disabled = false;
-      if (!r.ok) toast(r.data.error);
-    });
-    tinkerbox.onState((s) => {
-      if (s.scene === current) return;
-      current = s.scene;
-      const running = s.scene === want;
-      box.dataset.running = String(running);
-      box.dataset.current = current;
-      text.textContent = running ? 'The ' + label + ' scene is running.' : 'The ' + label + ' scene is not running (' + current + ' is).';
-      sw.hidden = running;
-      onChange(running, current);
-    });
-  }
-  const sceneRunning = () => document.getElementById('scene-status').dataset.running === 'true';
+  const { toast, sceneStatus, sceneRunning } = tinkerbox.scene;
   // iPhone/iPad (iPadOS reports itself as a Mac with touch).
   const iOS = /iPad|iPhone|iPod/.test(navigator.userAgent) ||
     (navigator.platform === 'MacIntel' && navigator.maxTouchPoints > 1);
