@@ -32,6 +32,8 @@ usage:
   tinkerbox catalog  export-hashes FILE | import-hashes FILE
   tinkerbox catalog  identify IMAGE...
                      (every catalog command: [--data DIR] [--config FILE] [--sim])
+  tinkerbox update   FILE.tbup|URL | --status | --rollback
+                     (on the device, as root: see README "Updating")
   tinkerbox version
 
 Flags may come before or after the other arguments; -- ends the flags.
@@ -123,6 +125,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		} else if !errors.Is(err, flag.ErrHelp) {
 			err = appliance.UsageError{Err: err}
 		}
+	case "update":
+		err = appliance.Update(ctx, o, args)
+	case "update-service":
+		err = noArgs(fs, args, func() error { return appliance.UpdateService(ctx, o) })
+	case "reboot-hook":
+		err = noArgs(fs, args, appliance.RebootHook)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "tinkerbox", version)
 		return 0

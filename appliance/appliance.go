@@ -237,12 +237,14 @@ func Run(ctx context.Context, o Options) (err error) {
 	// dir's control socket (see control.go); without it the appliance
 	// still runs, and the command prints on its own. Ready before the
 	// "is running" line, so a script that waits for it can print.
+	webAddr := ln.Addr().String()
 	if ln, path, err := listenControl(cfg.Appliance.DataDir); err != nil {
 		log.Warn("control socket: `tinkerbox print` will not reach this appliance", "err", err)
 	} else {
 		defer os.Remove(path)
 		defer ln.Close()
-		cs := &controlServer{printer: b.Printer, sim: o.Sim, record: a.record, log: log}
+		cs := &controlServer{printer: b.Printer, sim: o.Sim, record: a.record, log: log,
+			health: controlHealth{Version: o.Version, Listen: webAddr, HTTPS: tlsCfg != nil, Devices: probeStatus(b)}}
 		go cs.serve(ctx, ln)
 	}
 	a.password = generated

@@ -10,8 +10,9 @@ package appliance
 //     so no other user can connect even for an instant. Whoever can open
 //     it (the appliance's user and root) can already write the database,
 //     the password hash and the printer device: it grants nothing new.
-//   - It does one thing: print a grayscale raster the client has already
-//     decoded and checked. No file paths (the appliance never opens a file
+//   - It does two things: print a grayscale raster the client has already
+//     decoded and checked, and report health (version, web address, the
+//     devices' probe results) to the updater, which runs as root. No file paths (the appliance never opens a file
 //     for a caller), no config, no other command. The header is one short
 //     JSON line; the pixels must be exactly width×height bytes within
 //     fixed bounds, read under a deadline, one client at a time.
@@ -35,6 +36,7 @@ import (
 
 	xdraw "golang.org/x/image/draw"
 
+	"tinkerbox/appliance/board"
 	"tinkerbox/scenes/scene"
 )
 
@@ -61,13 +63,24 @@ type controlRequest struct {
 }
 
 type controlReply struct {
-	OK    bool   `json:"ok"`
-	Msg   string `json:"msg,omitempty"`
-	Error string `json:"error,omitempty"`
+	OK     bool           `json:"ok"`
+	Msg    string         `json:"msg,omitempty"`
+	Error  string         `json:"error,omitempty"`
+	Health *controlHealth `json:"health,omitempty"`
+}
+
+// controlHealth is the "health" op's answer: what the updater checks
+// before it commits a trial boot.
+type controlHealth struct {
+	Version string            `json:"version"`
+	Listen  string            `json:"listen"` // the web server's address
+	HTTPS   bool              `json:"https"`
+	Devices map[string]string `json:"devices"` // device → probe status
 }
 
 // controlServer prints what `tinkerbox print` sends.
 type controlServer struct {
+	health  controlHealth
 	printer scene.Printer // nil without a printer
 	sim     bool
 	record  func(level, source, msg string)
@@ -135,6 +148,11 @@ func (c *controlServer) handle(ctx context.Context, conn net.Conn) {
 		reply(controlReply{Error: err.Error()})
 		return
 	}
+	if req.Op == "health" {
+		h := c.health
+		reply(controlReply{OK: true, Health: &h})
+		return
+	}
 	switch {
 	case req.Sim && !c.sim:
 		reply(controlReply{Error: "the running tinkerbox drives real hardware, not the simulator"})
@@ -171,8 +189,12 @@ func readControlRequest(r io.Reader) (*image.Gray, controlRequest, error) {
 	if err := json.Unmarshal(line, &req); err != nil {
 		return nil, req, fmt.Errorf("control: header: %w", err)
 	}
-	if req.Op != "print" {
-		return nil, req, fmt.Errorf("control: unknown op %q (only print)", req.Op)
+	switch req.Op {
+	case "health":
+		return nil, req, nil
+	case "print":
+	default:
+		return nil, req, fmt.Errorf("control: unknown op %q (print or health)", req.Op)
 	}
 	if len(req.Name) > 256 {
 		req.Name = req.Name[:256]
@@ -253,3 +275,44 @@ func printViaControl(ctx context.Context, dataDir, name string, sim bool, img im
 type controlRefused struct{ msg string }
 
 func (e *controlRefused) Error() string { return "print: the running tinkerbox refused: " + e.msg }
+
+// healthViaControl asks the appliance running on dataDir for its health.
+func healthViaControl(ctx context.Context, dataDir string) (controlHealth, error) {
+	path := filepath.Join(dataDir, ControlSocket)
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		return controlHealth{}, fmt.Errorf("control: %w", err)
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
+	defer stop()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := conn.Write([]byte(`{"op":"health"}` + "\n")); err != nil {
+		return controlHealth{}, fmt.Errorf("control: %w", err)
+	}
+	var r controlReply
+	if err := json.NewDecoder(io.LimitReader(conn, 64<<10)).Decode(&r); err != nil {
+		return controlHealth{}, fmt.Errorf("control: answer: %w", err)
+	}
+	if !r.OK || r.Health == nil {
+		return controlHealth{}, fmt.Errorf("control: %s", r.Error)
+	}
+	return *r.Health, nil
+}
+
+// probeStatus is the start-up probe result of every device, by name: "ok"
+// when every probe of it passed, else the first other status.
+func probeStatus(b *board.Board) map[string]string {
+	m := map[string]string{}
+	for _, p := range b.Probes {
+		st := p.Status
+		if st == board.StatusOK {
+			st = "ok"
+		}
+		if prev, seen := m[p.Device]; !seen || prev == "ok" {
+			m[p.Device] = st
+		}
+	}
+	return m
+}
