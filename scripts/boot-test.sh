@@ -211,7 +211,13 @@ chmod 4755 "$TARGET_DIR/bin/busybox"
 install -D -m 0755 "$BIN" "$TARGET_DIR/usr/bin/tinkerbox"
 # Target finalize: the overlay, then the post-build script.
 cp -a "$BOARD_DIR/rootfs-overlay/." "$TARGET_DIR/"
-"$BOARD_DIR/post-build.sh" "$TARGET_DIR"
+# The update key: the test's own, made once in the cache (as make image
+# makes the builder's outside the repository).
+TINKERBOX_UPDATE_KEY=$CACHE/keys/update-signing.key
+TINKERBOX_UPDATE_PUBKEY=$CACHE/keys/update.pub
+export TINKERBOX_UPDATE_KEY TINKERBOX_UPDATE_PUBKEY
+go run ./scripts/mkbundle -pub "$TINKERBOX_UPDATE_PUBKEY" || die "mkbundle: cannot make the update key"
+"$BOARD_DIR/post-build.sh" "$TARGET_DIR" "$BOARD"
 
 # Users table (Buildroot's mkusers): user, uid (-1: first free from 1000),
 # group, gid, password (! = locked), home, shell, groups, comment.
