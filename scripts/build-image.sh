@@ -9,8 +9,15 @@
 # Downloads the Buildroot release pinned in buildroot/buildroot.hash,
 # verifies its sha256, copies the checkout to a staging tree and vendors the
 # Go modules there (the checkout itself is never modified), then configures
-# and builds, and writes dist/tinkerbox-BOARD.img.xz. A first build takes
-# about an hour and ~15 GB of disk; later builds reuse OUT.
+# and builds, and writes dist/tinkerbox-BOARD.img.xz and the update bundle
+# dist/tinkerbox-BOARD-VERSION.tbup. A first build takes about an hour and
+# ~15 GB of disk; later builds reuse OUT.
+#
+# Bundles are signed with the builder's key, $TINKERBOX_UPDATE_KEY or
+# ~/.config/tinkerbox/update-signing.key, made on the first build; the
+# image holds its public half and installs only bundles it signed. Keep the
+# key (and a copy): without it, the devices flashed from this machine can
+# only be updated by flashing them again.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -63,6 +70,9 @@ mkdir -p "$STAGE"
 rsync -a --delete --exclude=/.git --exclude=/.cache --exclude=/dist --exclude=/output --exclude=/data --exclude=/vendor "$SRC/" "$STAGE/"
 (cd "$STAGE" && go mod vendor)
 VERSION=$(git -C "$SRC" describe --tags --always --dirty 2>/dev/null || echo dev)
+# The signing key (made once) and its public half for post-build.sh.
+go run ./scripts/mkbundle -pub "$STAGE/buildroot/board/tinkerbox/update.pub" ||
+	die "cannot make or read the update signing key"
 
 # 3. Configure and build.
 make -C "$BR" O="$OUT" BR2_EXTERNAL="$STAGE/buildroot" BR2_DL_DIR="$BR_DIR/dl" "tinkerbox_${BOARD}_defconfig"
@@ -75,3 +85,7 @@ mkdir -p "$SRC/dist"
 xz -T0 -6 -c "$OUT/images/sdcard.img" >"$SRC/dist/tinkerbox-$BOARD.img.xz.part"
 mv "$SRC/dist/tinkerbox-$BOARD.img.xz.part" "$SRC/dist/tinkerbox-$BOARD.img.xz"
 echo "build-image: wrote dist/tinkerbox-$BOARD.img.xz ($VERSION)"
+
+# 5. The update bundle: this build's boot and root images, signed.
+go run ./scripts/mkbundle -board "$BOARD" -version "$VERSION" -boot "$OUT/images/boot.vfat" \
+	-root "$OUT/images/rootfs.ext4" -o "$SRC/dist/tinkerbox-$BOARD-$VERSION.tbup"
