@@ -258,7 +258,7 @@ func (w *world) settle() (*Service, Slot) {
 	return nil, Slot{}
 }
 
-func writeBundle(t *testing.T, key ed25519.PrivateKey, board string, im image) []byte {
+func writeBundle(t testing.TB, key ed25519.PrivateKey, board string, im image) []byte {
 	t.Helper()
 	dir := t.TempDir()
 	bp, rp := filepath.Join(dir, "boot"), filepath.Join(dir, "root")
