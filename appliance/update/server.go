@@ -30,6 +30,11 @@ func (s *Service) Handler() http.Handler {
 		w.Header().Set("Content-Type", "application/x-ndjson")
 		enc := json.NewEncoder(w)
 		rc := http.NewResponseController(w)
+		// Progress goes out while the bundle still comes in.
+		if err := rc.EnableFullDuplex(); err != nil {
+			writeLine(w, http.StatusInternalServerError, line{Error: "update: " + err.Error()})
+			return
+		}
 		var last time.Time
 		res, err := s.Install(r.Context(), http.MaxBytesReader(w, r.Body, maxBundle), func(p Progress) {
 			// At most a few lines a second, and every phase change.
