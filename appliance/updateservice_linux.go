@@ -71,7 +71,7 @@ func UpdateService(ctx context.Context, o Options) error {
 		return err
 	}
 	defer os.Remove(update.Socket)
-	hs := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	hs := &http.Server{Handler: logInstallMemory(svc.Handler(), log), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() {
 		<-ctx.Done()
 		hs.Close()
@@ -119,3 +119,36 @@ func listenUpdateSocket(path string) (net.Listener, error) {
 // RebootHook is `tinkerbox reboot-hook`, the last shutdown entry of
 // inittab: it finishes a tryboot reboot (see update.RebootHook).
 func RebootHook() error { return update.RebootHook(trybootMarker) }
+
+// logInstallMemory logs the service's resident memory around each install:
+// the bundle is streamed, so the peak must stay near where it started.
+func logInstallMemory(h http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/install" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		before := procStatus("VmHWM")
+		start := time.Now()
+		h.ServeHTTP(w, r)
+		log.Info("install finished", "seconds", fmt.Sprintf("%.1f", time.Since(start).Seconds()),
+			"peak_rss_before_kb", before, "peak_rss_after_kb", procStatus("VmHWM"))
+	})
+}
+
+// procStatus reads a kB field of /proc/self/status; -1 when unknown.
+func procStatus(field string) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err == nil {
+				return n
+			}
+		}
+	}
+	return -1
+}
