@@ -260,8 +260,33 @@ rootfs_size=$(sed -n 's/^BR2_TARGET_ROOTFS_EXT2_SIZE="\(.*\)"$/\1/p' "$SRC/build
 mkfs.ext4 -q -F -L rootfs -d "$TARGET_DIR" "$BINARIES_DIR/rootfs.ext4" "$rootfs_size" ||
 	die "the root filesystem does not fit in $rootfs_size"
 
-# --- 4. boot partition and card, with the real post-image.sh ----------------
-cp -a "$FWDIR/usr/lib/raspi-firmware/." "$BINARIES_DIR/rpi-firmware/"
+# --- 4. boot partitions and card, with the real post-image.sh ---------------
+# The firmware files Buildroot's rpi-firmware package installs for the
+# board's defconfig (package/rpi-firmware/rpi-firmware.mk: bootcode.bin for
+# Pi 0-3, start*.elf and fixup*.dat of each variant, the overlays), taken
+# from Debian's raspi-firmware, which has every variant.
+DEFCONFIG=$SRC/buildroot/configs/tinkerbox_${BOARD}_defconfig
+fw=$FWDIR/usr/lib/raspi-firmware
+want=
+grep -qx 'BR2_PACKAGE_RPI_FIRMWARE_BOOTCODE_BIN=y' "$DEFCONFIG" && want=bootcode.bin
+variants=$(sed -n 's/^BR2_PACKAGE_RPI_FIRMWARE_VARIANT_\(.*\)=y$/\1/p' "$DEFCONFIG")
+for v in $variants; do
+	case "$v" in
+	PI) want="$want start.elf fixup.dat" ;;
+	PI_X) want="$want start_x.elf fixup_x.dat" ;;
+	PI_CD) want="$want start_cd.elf fixup_cd.dat" ;;
+	PI_DB) want="$want start_db.elf fixup_db.dat" ;;
+	PI4) want="$want start4.elf fixup4.dat" ;;
+	PI4_X) want="$want start4x.elf fixup4x.dat" ;;
+	PI4_CD) want="$want start4cd.elf fixup4cd.dat" ;;
+	PI4_DB) want="$want start4db.elf fixup4db.dat" ;;
+	*) die "${DEFCONFIG##*/}: rpi-firmware variant $v is not known to the boot test" ;;
+	esac
+done
+for f in $want; do
+	cp "$fw/$f" "$BINARIES_DIR/rpi-firmware/" || die "Debian's raspi-firmware has no $f"
+done
+cp -a "$fw/overlays" "$BINARIES_DIR/rpi-firmware/"
 cp "$KDIR/boot/vmlinuz-$KVER" "$BINARIES_DIR/Image"
 cp "$KDIR/usr/lib/linux-image-$KVER/broadcom/bcm2711-rpi-4-b.dtb" "$BINARIES_DIR/"
 "$BOARD_DIR/post-image.sh" "$BINARIES_DIR" "$BOARD" >"$WORK/genimage.log" 2>&1 ||
@@ -314,7 +339,13 @@ while read -r m; do insmod "/modules/$m" || echo "initramfs: insmod $m failed"; 
 root=$(sed -n 's/.*root=\([^ ]*\).*/\1/p' /proc/cmdline)
 i=0
 while [ ! -b "$root" ] && [ "$i" -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-mount -t ext4 -o ro "$root" /newroot || { echo "initramfs: cannot mount $root"; poweroff -f; }
+# Mounted as the kernel mounts a root itself (a Pi boots without an
+# initramfs): from a node named /dev/root that is gone afterwards, so
+# /proc/mounts says /dev/root and nothing can open that name (parted, for
+# one, finds mounted partitions by it).
+mknod /dev/root b $(tr ':' ' ' <"/sys/class/block/${root#/dev/}/dev")
+mount -t ext4 -o ro /dev/root /newroot || { echo "initramfs: cannot mount $root"; poweroff -f; }
+rm /dev/root
 umount /proc /sys
 mount --move /dev /newroot/dev
 exec switch_root /newroot /sbin/init
@@ -323,8 +354,9 @@ chmod 0755 "$INITRD/init"
 (cd "$INITRD" && find . | cpio -o -H newc --quiet | gzip -1) >"$WORK/initramfs.cpio.gz"
 
 # --- 6. boot it ---------------------------------------------------------------
-cmdline=$(mtype -i "$IMG@@$((4 * 1048576))" ::/cmdline.txt | tr -d '\r\n')
+# Slot A's command line, from p2 (4 MiB + the 36 MiB p1 into the card).
+cmdline=$(mtype -i "$IMG@@$((40 * 1048576))" ::/cmdline-a.txt | tr -d '\r\n')
 say "image: sdcard.img $(($(stat -c %s "$IMG") / 1048576)) MiB, rootfs $(du -sm "$TARGET_DIR" | cut -f1) MiB used of $rootfs_size; kernel $KVER; BusyBox $srcver"
-say "booting: cmdline.txt is \"$cmdline\""
+say "booting: cmdline-a.txt is \"$cmdline\""
 go run ./scripts/boottest -card "$CARD" -kernel "$BINARIES_DIR/Image" -initrd "$WORK/initramfs.cpio.gz" \
 	-cmdline "$cmdline" -logs "$WORK" -t0 "$T0"

@@ -27,8 +27,9 @@ stub() {
 # S05data runs against the real e2fsprogs (mkfs.ext4, dumpe2fs, e2fsck,
 # resize2fs: the image's tools) on a partition image file. Only what needs
 # a device or root is a stub, and each stub keeps the real tool's rules:
-# parted grows the partition (the file) to the end of the card, mount -t ext4
-# refuses anything that is not ext4.
+# parted grows the extended partition 4, and the logical partition 7 (the
+# file) to the end of the card only once partition 4 reaches it; mount -t
+# ext4 refuses anything that is not ext4.
 for t in mkfs.ext4 dumpe2fs e2fsck resize2fs tune2fs; do
 	command -v "$t" >/dev/null || PATH=$PATH:/sbin:/usr/sbin
 	command -v "$t" >/dev/null && continue
@@ -36,18 +37,21 @@ for t in mkfs.ext4 dumpe2fs e2fsck resize2fs tune2fs; do
 	echo "firstboot_test: SKIPPED: $t not installed (Debian: e2fsprogs)"
 	exit 0
 done
-DISK_SECTORS=4194304 # a 2 GiB card; p4 is the 16 MiB placeholder at 644 MiB
-P4_START=1318912
+DISK_SECTORS=4194304 # a 2 GiB card; p7 is the 16 MiB placeholder at 692 MiB
+P7_START=1417216
 new_root() {
 	ROOT=$WORK/root
 	rm -rf "$ROOT"
-	mkdir -p "$ROOT/data" "$ROOT/state" "$ROOT/sys/class/block/mmcblk0/mmcblk0p4"
+	mkdir -p "$ROOT/data" "$ROOT/state" "$ROOT/sys/class/block/mmcblk0/mmcblk0p7"
 	echo "$DISK_SECTORS" >"$ROOT/sys/class/block/mmcblk0/size"
-	echo "$P4_START" >"$ROOT/sys/class/block/mmcblk0/mmcblk0p4/start"
-	echo 32768 >"$ROOT/sys/class/block/mmcblk0/mmcblk0p4/size"
-	ln -s mmcblk0/mmcblk0p4 "$ROOT/sys/class/block/mmcblk0p4"
+	echo "$P7_START" >"$ROOT/sys/class/block/mmcblk0/mmcblk0p7/start"
+	echo 32768 >"$ROOT/sys/class/block/mmcblk0/mmcblk0p7/size"
+	ln -s mmcblk0/mmcblk0p7 "$ROOT/sys/class/block/mmcblk0p7"
+	# Where the extended partition 4 ends (sectors): where p7 ends, as
+	# flashed. Only the partition table knows it (sysfs shows 2 sectors).
+	echo $((P7_START + 32768)) >"$ROOT/state/p4-end"
 	# The placeholder as flashed: zeros (sparse).
-	TB_DATA_DEV=$ROOT/p4.img
+	TB_DATA_DEV=$ROOT/p7.img
 	rm -f "$TB_DATA_DEV"
 	truncate -s 16M "$TB_DATA_DEV"
 	: >"$ROOT/cmds.log"
@@ -63,10 +67,18 @@ wrap() {
 rm -rf "${WORK:?}/bin"
 mkdir -p "$WORK/bin"
 for t in mkfs.ext4 dumpe2fs e2fsck resize2fs; do wrap "$t"; done
-stub parted '[ "$*" = "-s /dev/mmcblk0 resizepart 4 100%" ] || { echo "parted stub: unexpected $*" >&2; exit 1; }
-size=$(($(cat "$ROOT/sys/class/block/mmcblk0/size") - $(cat "$ROOT/sys/class/block/mmcblk0p4/start")))
-truncate -s $((size * 512)) "$TB_DATA_DEV"
-echo "$size" >"$ROOT/sys/class/block/mmcblk0p4/size"'
+stub parted 'disk=$(cat "$ROOT/sys/class/block/mmcblk0/size")
+case "$*" in
+"-s /dev/mmcblk0 resizepart 4 100%") echo "$disk" >"$ROOT/state/p4-end" ;;
+"-s /dev/mmcblk0 resizepart 7 100%")
+	# As parted: a logical partition stays inside its extended partition.
+	[ "$(cat "$ROOT/state/p4-end")" = "$disk" ] || { echo "Error: Can not have overlapping partitions." >&2; exit 1; }
+	size=$((disk - $(cat "$ROOT/sys/class/block/mmcblk0p7/start")))
+	truncate -s $((size * 512)) "$TB_DATA_DEV"
+	echo "$size" >"$ROOT/sys/class/block/mmcblk0p7/size"
+	;;
+*) echo "parted stub: unexpected $*" >&2; exit 1 ;;
+esac'
 stub mount 'case "$*" in
 *tmpfs*) ;;
 *"-t ext4"*) dumpe2fs -h "$TB_DATA_DEV" >/dev/null 2>&1 || { echo "mount: wrong fs type" >&2; exit 32; } ;;
@@ -83,16 +95,17 @@ PATH=$WORK/bin:$PATH
 count() { grep -c "^$1 " "$ROOT/cmds.log" || true; }
 uuid() { dumpe2fs -h "$TB_DATA_DEV" 2>/dev/null | sed -n 's/^Filesystem UUID: *//p'; }
 fs_bytes() { dumpe2fs -h "$TB_DATA_DEV" 2>/dev/null | awk -F: '/^Block count/ { c = $2 } /^Block size/ { s = $2 } END { print c * s }'; }
-grown_bytes=$(((DISK_SECTORS - P4_START) * 512))
+grown_bytes=$(((DISK_SECTORS - P7_START) * 512))
 
 new_root
 sh "$OVERLAY/etc/init.d/S05data" start >"$WORK/out" 2>&1 || fail "S05data first boot: $(cat "$WORK/out")"
-[ "$(count parted)" = 1 ] || fail "first boot: parted ran $(count parted) times, want 1"
+[ "$(grep '^parted ' "$ROOT/cmds.log" | tr '\n' ' ')" = "parted -s /dev/mmcblk0 resizepart 4 100% parted -s /dev/mmcblk0 resizepart 7 100% " ] ||
+	fail "first boot: want parted to grow p4, then p7; got: $(grep '^parted ' "$ROOT/cmds.log" | tr '\n' ';')"
 [ "$(count mkfs.ext4)" = 1 ] || fail "first boot: mkfs.ext4 ran $(count mkfs.ext4) times, want 1"
 grep -q "^mkfs.ext4 .*-L tinkerbox-data .*-E nodiscard" "$ROOT/cmds.log" || fail "first boot: mkfs without the label or with discard: $(grep mkfs "$ROOT/cmds.log")"
 [ "$(fs_bytes)" = "$grown_bytes" ] || fail "first boot: filesystem is $(fs_bytes) bytes, the grown partition $grown_bytes"
 dumpe2fs -h "$TB_DATA_DEV" 2>/dev/null | grep -q '^Block size: *4096$' || fail "first boot: not 4 KiB blocks"
-grep -q "^mount -t ext4 .* $TB_DATA_DEV $ROOT/data\$" "$ROOT/cmds.log" || fail "first boot: /data not mounted from p4"
+grep -q "^mount -t ext4 .* $TB_DATA_DEV $ROOT/data\$" "$ROOT/cmds.log" || fail "first boot: /data not mounted from p7"
 first_uuid=$(uuid)
 [ -n "$first_uuid" ] || fail "first boot: no filesystem made"
 
@@ -124,8 +137,8 @@ grep -q '^e2fsck -y -b 32768' "$ROOT/cmds.log" || fail "damaged superblock: not 
 # A backup superblock that e2fsck cannot bring back: still never formatted.
 new_root
 truncate -s 600M "$TB_DATA_DEV"
-echo $((600 * 2048)) >"$ROOT/sys/class/block/mmcblk0p4/size"
-echo $((600 * 2048 + P4_START)) >"$ROOT/sys/class/block/mmcblk0/size"
+echo $((600 * 2048)) >"$ROOT/sys/class/block/mmcblk0p7/size"
+echo $((600 * 2048 + P7_START)) >"$ROOT/sys/class/block/mmcblk0/size"
 mkfs.ext4 -q -F -T default -b 4096 "$TB_DATA_DEV"
 dd if=/dev/zero of="$TB_DATA_DEV" bs=1024 seek=1 count=1 conv=notrunc status=none
 stub e2fsck 'exit 8'
@@ -138,9 +151,34 @@ wrap e2fsck
 # Power cut after the grow, before mkfs: the next boot only formats.
 new_root
 truncate -s "$grown_bytes" "$TB_DATA_DEV"
-echo $((DISK_SECTORS - P4_START)) >"$ROOT/sys/class/block/mmcblk0p4/size"
+echo $((DISK_SECTORS - P7_START)) >"$ROOT/sys/class/block/mmcblk0p7/size"
+echo "$DISK_SECTORS" >"$ROOT/state/p4-end"
 sh "$OVERLAY/etc/init.d/S05data" start >/dev/null 2>&1 || fail "S05data after power cut failed"
 [ "$(count parted)" = 0 ] && [ "$(count mkfs.ext4)" = 1 ] || fail "after a power cut: want mkfs only, got: $(cat "$ROOT/cmds.log")"
+
+# Power cut between growing p4 and p7: the next boot grows both again (p4
+# is already there) and formats the whole of p7.
+new_root
+echo "$DISK_SECTORS" >"$ROOT/state/p4-end"
+sh "$OVERLAY/etc/init.d/S05data" start >"$WORK/out" 2>&1 || fail "S05data after a cut between the grows: $(cat "$WORK/out")"
+[ "$(count parted)" = 2 ] && [ "$(count mkfs.ext4)" = 1 ] && [ "$(fs_bytes)" = "$grown_bytes" ] ||
+	fail "after a cut between the grows: want parted twice, one mkfs of $grown_bytes bytes; got $(fs_bytes) bytes: $(cat "$ROOT/cmds.log")"
+
+# parted refuses to grow p4: no p7 grow attempted past it, a clear error,
+# /data made where it is; the next boot grows it and keeps the filesystem.
+new_root
+cp "$WORK/bin/parted" "$ROOT/parted.real"
+stub parted 'case "$*" in *" 4 "*) echo "Error: Partition /dev/mmcblk0p4 is being used." >&2; exit 1 ;; esac; exec "$ROOT/parted.real" "$@"'
+sh "$OVERLAY/etc/init.d/S05data" start >"$WORK/out" 2>&1 || fail "S05data with a failing parted: $(cat "$WORK/out")"
+grep -q 'ERROR: parted could not grow partitions 4 and 7' "$WORK/out" || fail "failing parted: no message: $(cat "$WORK/out")"
+[ "$(count parted)" = 1 ] && [ "$(count mkfs.ext4)" = 1 ] || fail "failing parted: want one parted, one mkfs; got: $(cat "$ROOT/cmds.log")"
+refused_uuid=$(uuid)
+cp "$ROOT/parted.real" "$WORK/bin/parted"
+rm -f "$ROOT/state/mounted"
+: >"$ROOT/cmds.log"
+sh "$OVERLAY/etc/init.d/S05data" start >"$WORK/out" 2>&1 || fail "S05data after a failing parted: $(cat "$WORK/out")"
+[ "$(uuid)" = "$refused_uuid" ] && [ "$(fs_bytes)" = "$grown_bytes" ] && [ "$(count mkfs.ext4)" = 0 ] ||
+	fail "after a failing parted: want the same filesystem grown to $grown_bytes bytes; got $(fs_bytes): $(cat "$ROOT/cmds.log")"
 
 # A formatted but small partition (card cloned to a bigger one): grow + resize2fs, no mkfs.
 new_root
@@ -148,8 +186,8 @@ mkfs.ext4 -q -F -T default -b 4096 "$TB_DATA_DEV"
 small_uuid=$(uuid)
 : >"$ROOT/cmds.log"
 sh "$OVERLAY/etc/init.d/S05data" start >"$WORK/out" 2>&1 || fail "S05data grow-existing failed: $(cat "$WORK/out")"
-[ "$(count parted)" = 1 ] && [ "$(count resize2fs)" = 1 ] && [ "$(count mkfs.ext4)" = 0 ] ||
-	fail "existing filesystem on a bigger card: want parted + resize2fs, no mkfs; got: $(cat "$ROOT/cmds.log")"
+[ "$(count parted)" = 2 ] && [ "$(count resize2fs)" = 1 ] && [ "$(count mkfs.ext4)" = 0 ] ||
+	fail "existing filesystem on a bigger card: want parted (p4, p7) + resize2fs, no mkfs; got: $(cat "$ROOT/cmds.log")"
 [ "$(uuid)" = "$small_uuid" ] && [ "$(fs_bytes)" = "$grown_bytes" ] || fail "grown filesystem: UUID $(uuid) ($small_uuid), $(fs_bytes) bytes ($grown_bytes)"
 
 # Mount fails: /data falls back to RAM so the appliance still starts.

@@ -58,4 +58,4 @@ case "$IMAGE" in
 *) cat "$IMAGE" ;;
 esac | dd of="$DEV" bs=4M conv=fsync status=progress
 sync
-echo "flash: done. Edit wifi.txt on the card's boot partition, then boot the Pi."
+echo "flash: done. Edit wifi.txt on the card's TINKERBOX partition, then boot the Pi."

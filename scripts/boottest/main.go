@@ -170,9 +170,9 @@ func (t *test) firstBoot() error {
 		return err
 	}
 	t.password = pw[1]
-	_, err = m.con.find(`S05data: growing /dev/mmcblk0p4 to the end of the card`)
-	_, err2 := m.con.find(`S05data: creating the ext4 filesystem on /dev/mmcblk0p4`)
-	t.check(err == nil && err2 == nil, "boot 1: /data grown and created", "%s", orErr(errors.Join(err, err2), "partition 4 grown, then formatted"))
+	_, err = m.con.find(`S05data: growing /dev/mmcblk0p7 to the end of the card`)
+	_, err2 := m.con.find(`S05data: creating the ext4 filesystem on /dev/mmcblk0p7`)
+	t.check(err == nil && err2 == nil, "boot 1: /data grown and created", "%s", orErr(errors.Join(err, err2), "partitions 4 and 7 grown, then p7 formatted"))
 	t.scriptsClean(m, "boot 1")
 
 	// root is locked on the serial console.
@@ -222,7 +222,7 @@ func (t *test) firstBoot() error {
 		t.acked = append(t.acked, s.N)
 	}
 	t.check(true, "boot 1: power cut while writing", "QEMU killed %.1fs into a strip that takes %.1fs, strips %v acknowledged", cut.Seconds(), took.Seconds(), t.acked)
-	sb, err := readSuper(t.o.card, 4)
+	sb, err := readSuper(t.o.card, partData)
 	if err != nil {
 		return err
 	}
@@ -232,7 +232,8 @@ func (t *test) firstBoot() error {
 }
 
 // openConsole does what the README tells a maker: put the hash of a
-// password in root-password.txt on the boot partition, from a computer.
+// password in root-password.txt on the TINKERBOX partition (p1, /boot),
+// from a computer.
 func (t *test) openConsole() error {
 	b := make([]byte, 9)
 	rand.Read(b)
@@ -247,7 +248,7 @@ func (t *test) openConsole() error {
 	if err := os.WriteFile(f, out, 0o600); err != nil {
 		return err
 	}
-	start, _, err := partition(t.o.card, 1)
+	start, _, err := partition(t.o.card, partConfig)
 	if err != nil {
 		return err
 	}
@@ -281,7 +282,7 @@ func (t *test) secondBoot() error {
 	}
 	t.check(true, "boot 2: console root login with root-password.txt", "root shell on ttyAMA0")
 
-	tune, err := m.run("tune2fs -l /dev/mmcblk0p4")
+	tune, err := m.run("tune2fs -l /dev/mmcblk0p7")
 	if err != nil {
 		return err
 	}
@@ -291,7 +292,7 @@ func (t *test) secondBoot() error {
 	blocks, _ := strconv.ParseInt(field(tune, "Block count"), 10, 64)
 	bsize, _ := strconv.ParseInt(field(tune, "Block size"), 10, 64)
 	// Output is tagged: the appliance's log shares the serial console.
-	card, err := m.run(`echo "CARD $(cat /sys/class/block/mmcblk0/size) $(cat /sys/class/block/mmcblk0p4/start) $(cat /sys/class/block/mmcblk0p4/size)"`)
+	card, err := m.run(`echo "CARD $(cat /sys/class/block/mmcblk0/size) $(cat /sys/class/block/mmcblk0p7/start) $(cat /sys/class/block/mmcblk0p7/size)"`)
 	if err != nil {
 		return err
 	}
@@ -302,16 +303,21 @@ func (t *test) secondBoot() error {
 		size, _ = strconv.ParseInt(cm[3], 10, 64)
 	}
 	grown := start+size == disk && blocks*bsize >= (size*512)-bsize
-	t.check(grown, "boot 2: /data reaches the end of the card", "p4 sectors %d-%d of %d, filesystem %d MiB", start, start+size, disk, blocks*bsize>>20)
+	t.check(grown, "boot 2: /data reaches the end of the card", "p7 sectors %d-%d of %d, filesystem %d MiB", start, start+size, disk, blocks*bsize>>20)
 
-	mounts2, err := m.run("cat /proc/mounts")
+	// The root is mounted as the kernel names it, /dev/root: its device
+	// numbers tell the partition.
+	mounts2, err := m.run(`cat /proc/mounts; echo "ROOTDEV $(awk '$5 == "/" { d = $3 } END { print d }' /proc/self/mountinfo) $(cat /sys/class/block/mmcblk0p5/dev)"`)
 	if err != nil {
 		return err
 	}
-	rootRO := regexp.MustCompile(`(?m)^/dev/root / ext4 ro[,\s]|^/dev/mmcblk0p2 / ext4 ro[,\s]`).MatchString(mounts2)
+	rootDev := regexp.MustCompile(`ROOTDEV (\S+) (\S+)`).FindStringSubmatch(mounts2)
+	rootP5 := rootDev != nil && rootDev[1] == rootDev[2]
+	rootRO := rootP5 && regexp.MustCompile(`(?m)^/dev/root / ext4 ro[,\s]`).MatchString(mounts2)
 	bootRO := regexp.MustCompile(`(?m)^/dev/mmcblk0p1 /boot vfat ro[,\s]`).MatchString(mounts2)
-	dataRW := regexp.MustCompile(`(?m)^/dev/mmcblk0p4 /data ext4 rw[,\s]`).MatchString(mounts2)
-	t.check(rootRO && bootRO && dataRW, "boot 2: / and /boot read-only, /data ext4", "root ro %v, boot ro %v, data rw %v", rootRO, bootRO, dataRW)
+	dataRW := regexp.MustCompile(`(?m)^/dev/mmcblk0p7 /data ext4 rw[,\s]`).MatchString(mounts2)
+	t.check(rootRO && bootRO && dataRW, "boot 2: / p5 and /boot p1 read-only, /data p7", "root p5 (device %s, p5 is %s) ro %v, boot p1 ro %v, data p7 rw %v",
+		firstOr(rootDev, 1), firstOr(rootDev, 2), rootRO, bootRO, dataRW)
 
 	proc, err := m.run(`for p in $(pidof tinkerbox); do grep -E '^(Name|Uid|CapEff|CapPrm|CapAmb)' /proc/$p/status; done; echo "TBUID=$(id -u tinkerbox)"`)
 	if err != nil {
@@ -450,7 +456,7 @@ func (t *test) nothingLost(m *machine, name string, acked []int64) {
 }
 
 func (t *test) afterPoweroff() error {
-	sb, err := readSuper(t.o.card, 4)
+	sb, err := readSuper(t.o.card, partData)
 	if err != nil {
 		return err
 	}
@@ -820,22 +826,79 @@ func (c *console) waitFrom(from int, re *regexp.Regexp, d time.Duration) ([]stri
 
 // --- the card, read between boots -----------------------------------------------
 
-// partition returns the byte offset and size of MBR partition n.
+// The card's partitions (buildroot/board/tinkerbox/genimage.cfg).
+const (
+	partConfig = 1 // TINKERBOX: autoboot.txt, tinkerbox.toml, ... (/boot)
+	partBootA  = 2 // slot A's boot files (p3: slot B's)
+	partRootA  = 5 // slot A's root (p6: slot B's)
+	partData   = 7 // /data, the last logical partition
+)
+
+// partition returns the byte offset and size of partition n as Linux
+// numbers them: 1-4 from the MBR, 5 and up from the chain of extended boot
+// records in the extended partition, one logical partition each.
 func partition(card string, n int) (int64, int64, error) {
 	f, err := os.Open(card)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer f.Close()
-	mbr := make([]byte, 512)
-	if _, err := io.ReadFull(f, mbr); err != nil {
-		return 0, 0, err
+	// table reads the four entries of the partition table in sector lba.
+	type entry struct {
+		typ         byte
+		start, size int64 // sectors
 	}
-	if mbr[510] != 0x55 || mbr[511] != 0xaa {
-		return 0, 0, errors.New("card has no MBR")
+	table := func(lba int64) ([4]entry, error) {
+		var t [4]entry
+		b := make([]byte, 512)
+		if _, err := f.ReadAt(b, lba*512); err != nil {
+			return t, err
+		}
+		if b[510] != 0x55 || b[511] != 0xaa {
+			return t, fmt.Errorf("no partition table signature in sector %d", lba)
+		}
+		for i := range t {
+			e := b[446+16*i:]
+			t[i] = entry{e[4], int64(binary.LittleEndian.Uint32(e[8:])), int64(binary.LittleEndian.Uint32(e[12:]))}
+		}
+		return t, nil
 	}
-	e := mbr[446+16*(n-1):]
-	return int64(binary.LittleEndian.Uint32(e[8:])) * 512, int64(binary.LittleEndian.Uint32(e[12:])) * 512, nil
+	mbr, err := table(0)
+	if err != nil {
+		return 0, 0, fmt.Errorf("card: MBR: %w", err)
+	}
+	if n >= 1 && n <= 4 {
+		e := mbr[n-1]
+		if e.typ == 0 {
+			return 0, 0, fmt.Errorf("card has no partition %d", n)
+		}
+		return e.start * 512, e.size * 512, nil
+	}
+	var ext int64 = -1
+	for _, e := range mbr {
+		if e.typ == 0x05 || e.typ == 0x0f || e.typ == 0x85 {
+			ext = e.start
+		}
+	}
+	if n < 5 || ext < 0 {
+		return 0, 0, fmt.Errorf("card has no partition %d", n)
+	}
+	// Each EBR: the logical partition (from the EBR), then the next EBR
+	// (from the start of the extended partition).
+	ebr := ext
+	for i := 5; ; i++ {
+		t, err := table(ebr)
+		if err != nil {
+			return 0, 0, fmt.Errorf("card: EBR of partition %d: %w", i, err)
+		}
+		if i == n {
+			return (ebr + t[0].start) * 512, t[0].size * 512, nil
+		}
+		if t[1].typ == 0 || i > 64 {
+			return 0, 0, fmt.Errorf("card has no partition %d (the last is %d)", n, i)
+		}
+		ebr = ext + t[1].start
+	}
 }
 
 type super struct {
@@ -874,7 +937,7 @@ func readSuper(card string, n int) (super, error) {
 // dumpDB copies the database (and its WAL, if any) out of /data with
 // debugfs, reading the card image after a clean unmount.
 func dumpDB(card, dir string) (string, error) {
-	off, size, err := partition(card, 4)
+	off, size, err := partition(card, partData)
 	if err != nil {
 		return "", err
 	}
