@@ -222,8 +222,9 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request) {
 }
 
 // apiStream pushes "state" events whenever State changes (polled every
-// 100 ms of the injected clock) and "events" when the log grows. It ends when
-// the client goes away.
+// 100 ms of the injected clock), "events" when the log grows, and "update"
+// (the installActivity of GET /api/update) when a firmware install moves on.
+// It ends when the client goes away.
 func (s *Server) apiStream(w http.ResponseWriter, r *http.Request) {
 	select {
 	case <-s.done:
@@ -244,7 +245,7 @@ func (s *Server) apiStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	var lastState, lastEvents []byte
+	var lastState, lastEvents, lastUpdate []byte
 	quiet := 0
 	for tick := 0; ; tick++ {
 		// Whatever this round writes must go out within streamWriteTimeout;
@@ -277,6 +278,13 @@ func (s *Server) apiStream(w http.ResponseWriter, r *http.Request) {
 				}
 				lastEvents, sent = b, true
 			}
+		}
+		// An install's progress, while there is one to tell.
+		if b, ok := s.upd.activityJSON(); ok && !bytes.Equal(b, lastUpdate) {
+			if err := writeEvent(w, "update", b); err != nil {
+				return
+			}
+			lastUpdate, sent = b, true
 		}
 		if quiet++; !sent && quiet >= streamKeepalive {
 			// A comment line: proxies keep the connection and a dead client

@@ -5,8 +5,10 @@
 // cookie or HTTP Basic authentication as user "admin".
 //
 // State changes must come from the appliance's own pages (Fetch metadata or
-// Origin, whatever the credentials) and API posts must be JSON; browsers are
-// sent to the login page, never asked for Basic credentials. Logins are
+// Origin, whatever the credentials) and API posts must be JSON, but for the
+// firmware upload (POST /api/update), a raw application/octet-stream body
+// that a cross-site form cannot send either; browsers are sent to the login
+// page, never asked for Basic credentials. Logins are
 // locked out per address and per account before bcrypt runs, and bcrypt runs
 // at most two at a time. NewHTTPServer builds the http.Server that ships,
 // with its timeouts and connection caps.

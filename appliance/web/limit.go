@@ -395,9 +395,10 @@ func (l *connLimiter) connState(c net.Conn, st http.ConnState) {
 	}
 }
 
-// track marks a request whose body is still arriving as pending, and lifts
-// the read deadline once the request is all in: ReadTimeout is for slow
-// clients, and left in place it would cancel a long stream's context.
+// track marks a request whose body is still arriving as pending (until the
+// handler calls bodyServed), and lifts the read deadline once the request is
+// all in: ReadTimeout is for slow clients, and left in place it would cancel
+// a long stream's context.
 func (l *connLimiter) track(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		lc, _ := r.Context().Value(limitConnKey{}).(*limitConn)
@@ -419,6 +420,18 @@ func (l *connLimiter) track(h http.Handler) http.Handler {
 		defer l.setPending(lc, true)
 		h.ServeHTTP(w, r)
 	})
+}
+
+// bodyServed tells the limiter that the handler of r reads a long request
+// body under a stall deadline of its own (a firmware bundle: POST
+// /api/update): its connection is being served, however long the body takes,
+// and is never evicted to make room for others. Only a handler behind
+// authentication that holds such a deadline may call it: a slow stranger
+// must stay pending.
+func bodyServed(r *http.Request) {
+	if lc, _ := r.Context().Value(limitConnKey{}).(*limitConn); lc != nil {
+		lc.l.setPending(lc, false)
+	}
 }
 
 // watchedBody calls done once, when the body has been read to its end.

@@ -50,6 +50,17 @@ type Options struct {
 	Clock        scene.Clock  // nil: the wall clock
 	Log          *slog.Logger // nil: discard
 	Name         string       // shown in the page header; "" is "tinkerbox"
+
+	// Updater installs firmware updates from /settings; nil: updates are
+	// not available here (the simulator, a PC, a card without the update
+	// service), and the page says why.
+	Updater Updater
+	// FirmwareVersion is the running firmware's version (what `tinkerbox
+	// version` prints); /settings shows it when there is no Updater.
+	FirmwareVersion string
+	// NoUpdaterReason is why there is no Updater, in a sentence for the
+	// maker; "" picks one for the simulator or a PC.
+	NoUpdaterReason string
 }
 
 // Server is the appliance's web server. Its handler is safe for concurrent use.
@@ -70,7 +81,10 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler
 
+	upd *updates
+
 	streamWrite time.Duration // per-write deadline of the state stream
+	uploadStall time.Duration // an upload that sends nothing this long is closed
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by EndStreams
@@ -97,8 +111,10 @@ func New(opts Options) (*Server, error) {
 		name:   opts.Name,
 		mux:    http.NewServeMux(),
 		done:   make(chan struct{}),
+		upd:    newUpdates(opts.Updater, opts.FirmwareVersion, opts.NoUpdaterReason),
 
 		streamWrite: streamWriteTimeout,
+		uploadStall: uploadStall,
 	}
 	if s.clock == nil {
 		s.clock = scene.SystemClock{}
@@ -178,6 +194,9 @@ func (s *Server) routes() {
 	s.Handle("GET /api/events", http.HandlerFunc(s.apiEvents))
 	s.Handle("GET /api/printer/roll.png", http.HandlerFunc(s.apiRoll))
 	s.Handle("GET /snapshot.jpg", http.HandlerFunc(s.snapshot))
+	s.Handle("GET /api/update", http.HandlerFunc(s.apiUpdate))
+	s.Handle("POST /api/update", http.HandlerFunc(s.apiInstall))
+	s.Handle("POST /api/update/rollback", http.HandlerFunc(s.apiRollback))
 	s.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API endpoint")
 	}))
@@ -237,7 +256,9 @@ func authFrom(ctx context.Context) authInfo {
 // auth admits a request with a valid session cookie (plus the CSRF token on
 // anything but GET/HEAD) or valid Basic credentials. A state-changing API
 // request must also be JSON: a cross-site form cannot send that without a
-// CORS preflight, which this server never grants. (The origin check in New
+// CORS preflight, which this server never grants. The one exception is the
+// firmware upload, POST /api/update with application/octet-stream, which a
+// form cannot send either (see bundleUpload). (The origin check in New
 // comes first, for every kind of credentials.)
 func (s *Server) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -273,8 +294,12 @@ func (s *Server) auth(next http.Handler) http.Handler {
 }
 
 func (s *Server) serveAuthed(w http.ResponseWriter, r *http.Request, next http.Handler, a authInfo) {
-	if !safeMethod(r.Method) && strings.HasPrefix(r.URL.Path, "/api/") && !jsonRequest(r) {
+	if !safeMethod(r.Method) && strings.HasPrefix(r.URL.Path, "/api/") && !jsonRequest(r) && !bundleUpload(r) {
 		closeUnread(w, r)
+		if r.Method == http.MethodPost && r.URL.Path == "/api/update" {
+			writeError(w, http.StatusUnsupportedMediaType, "send the bundle (.tbup) as the raw request body with Content-Type: "+bundleType)
+			return
+		}
 		writeError(w, http.StatusUnsupportedMediaType, "send the request body as JSON with Content-Type: application/json")
 		return
 	}
