@@ -202,6 +202,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	if a.camera != nil {
 		cam = a.camera
 	}
+	updater, noUpdater := firmwareUpdater(o)
 	srv, err := web.New(web.Options{
 		App:          a,
 		Camera:       cam,
@@ -211,6 +212,10 @@ func Run(ctx context.Context, o Options) (err error) {
 		Clock:        o.Clock,
 		Log:          log,
 		Name:         cfg.Appliance.Name,
+
+		Updater:         updater,
+		FirmwareVersion: o.Version,
+		NoUpdaterReason: noUpdater,
 	})
 	if err != nil {
 		return err

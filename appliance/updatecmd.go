@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"tinkerbox/appliance/update"
+	"tinkerbox/appliance/web"
 )
 
 // Files of the device image that the updater reads (post-build.sh).
@@ -190,4 +191,23 @@ func (h applianceHealth) Check(ctx context.Context) (update.Report, error) {
 		rep.Web = resp.StatusCode == http.StatusOK && strings.TrimSpace(string(body)) == "ok"
 	}
 	return rep, nil
+}
+
+// firmwareUpdater is the update service the web page talks to: on the
+// device image its socket, elsewhere none, with the reason in a sentence.
+func firmwareUpdater(o Options) (web.Updater, string) {
+	switch {
+	case o.Sim:
+		return nil, "Updates install on a tinkerbox device; this is the simulator. Build a bundle with make image (see the README, Updating)."
+	case !onDevice(o):
+		return nil, "Updates install on the tinkerbox SD-card image; this tinkerbox runs on another system."
+	}
+	return update.NewClient(update.Socket), ""
+}
+
+func onDevice(o Options) bool {
+	if o.OnDevice != nil {
+		return o.OnDevice()
+	}
+	return onDeviceImage()
 }
