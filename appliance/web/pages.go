@@ -37,7 +37,7 @@ type loginData struct {
 //	<body><header class="topbar">{{template "nav" .}}</header>
 //
 // page is one of the nav's keys: "panel", "comics", "barometer", "spycam",
-// "cards" (it gets aria-current="page"); "" marks none.
+// "cards", "settings" (it gets aria-current="page"); "" marks none.
 type Frame struct {
 	Name    string
 	Version string

@@ -142,7 +142,8 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	if s.pages, err = template.New("").Funcs(template.FuncMap{
-		"ledNames": func() []string { return []string{scene.LightReady, scene.LightBusy, scene.LightWarn} },
+		"ledNames":  func() []string { return []string{scene.LightReady, scene.LightBusy, scene.LightWarn} },
+		"slotState": slotState,
 	}).ParseFS(assets, "templates/*.html"); err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
@@ -194,6 +195,7 @@ func (s *Server) routes() {
 	s.Handle("GET /api/events", http.HandlerFunc(s.apiEvents))
 	s.Handle("GET /api/printer/roll.png", http.HandlerFunc(s.apiRoll))
 	s.Handle("GET /snapshot.jpg", http.HandlerFunc(s.snapshot))
+	s.Handle("GET /settings", http.HandlerFunc(s.settingsPage))
 	s.Handle("GET /api/update", http.HandlerFunc(s.apiUpdate))
 	s.Handle("POST /api/update", http.HandlerFunc(s.apiInstall))
 	s.Handle("POST /api/update/rollback", http.HandlerFunc(s.apiRollback))

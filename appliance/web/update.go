@@ -51,6 +51,7 @@ const (
 // top of the service's Status: GET /api/update carries it as "install" and
 // the state stream pushes it as "update" events while it changes.
 type installActivity struct {
+	ID       uint64           `json:"id"` // counts the installs since the appliance started
 	Running  bool             `json:"running"`
 	Received int64            `json:"received"`           // bundle bytes received so far
 	Size     int64            `json:"size"`               // the bundle's size; -1: not announced (chunked)
@@ -69,6 +70,7 @@ type updates struct {
 
 	mu     sync.Mutex
 	act    *installActivity // nil until the first install of this process
+	seq    uint64           // installs begun
 	status *update.Status   // the last Status the service gave
 }
 
@@ -95,7 +97,8 @@ func (up *updates) unlock() { <-up.lock }
 func (up *updates) begin(size int64) {
 	up.mu.Lock()
 	defer up.mu.Unlock()
-	up.act = &installActivity{Running: true, Size: size}
+	up.seq++
+	up.act = &installActivity{ID: up.seq, Running: true, Size: size}
 }
 
 func (up *updates) received(n int64) {

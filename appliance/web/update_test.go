@@ -436,7 +436,7 @@ func TestUpdateStreamEvents(t *testing.T) {
 		name, data = sse.next()
 	}
 	var a installActivity
-	if err := json.Unmarshal([]byte(data), &a); name != "update" || err != nil || !a.Running || a.Received != 10 ||
+	if err := json.Unmarshal([]byte(data), &a); name != "update" || err != nil || !a.Running || a.ID != 1 || a.Received != 10 ||
 		a.Progress == nil || a.Progress.Phase != "writing root" || a.Progress.Done != 5 {
 		t.Fatalf("event %q %s, want the install's progress", name, data)
 	}
@@ -599,6 +599,57 @@ func TestUpdateUploadStalls(t *testing.T) {
 	// The slot is free again.
 	if w := l.do(bundleReq(strings.NewReader("x"), 1)); w.Code == http.StatusConflict {
 		t.Errorf("after a stalled upload the next one = %d", w.Code)
+	}
+}
+
+// TestSettingsPage: /settings is in the nav and draws the slots, the trial
+// flag and the last outcome; without an updater it says why and shows the
+// version; with the service down it says that.
+func TestSettingsPage(t *testing.T) {
+	page := func(f *fixture) string {
+		t.Helper()
+		sess, _ := f.login()
+		r := req("GET", "/settings", "")
+		r.AddCookie(sess)
+		w := f.do(r)
+		if w.Code != http.StatusOK {
+			t.Fatalf("GET /settings = %d", w.Code)
+		}
+		return w.Body.String()
+	}
+	f, u := newUpdateFixture(t)
+	u.status.Tryboot = true
+	b := page(f)
+	for _, want := range []string{
+		`<a href="/settings" aria-current="page">Settings</a>`,
+		`<script src="/static/settings.js?v=`, `data-available="true"`,
+		`<dd id="upd-version">v1.4.0</dd>`, `<dd id="upd-slot">A</dd>`, `on trial (tryboot)`,
+		`<dd id="upd-other">B · v1.3.0 · ready: holds a verified firmware</dd>`,
+		`data-result="committed">committed</span> v1.4.0 (from v1.3.0) · <time datetime="2026-03-14T15:09:26Z">2026-03-14 15:09 UTC</time> · healthy after 41 s`,
+		`<input id="upd-file" name="bundle" type="file" accept=".tbup"`,
+		`Go back to the previous firmware (v1.3.0)</button>`,
+	} {
+		if !strings.Contains(b, want) {
+			t.Errorf("settings page lacks %s", want)
+		}
+	}
+	if strings.Contains(b, `id="upd-rollback" type="button" class="btn btn-danger" data-version="v1.3.0" disabled`) {
+		t.Error("rollback is disabled although the service can roll back")
+	}
+	u.set(func(u *fakeUpdater) { u.status.CanRollback = false })
+	if b := page(f); !strings.Contains(b, `data-version="v1.3.0" disabled>`) {
+		t.Error("rollback is enabled although the service cannot roll back")
+	}
+	u.set(func(u *fakeUpdater) { u.statusErr = errors.New("connection refused") })
+	if b := page(f); !strings.Contains(b, `role="alert">the update service is not answering: connection refused</p>`) {
+		t.Error("the page does not say the service is down")
+	}
+
+	f = newFixture(t, func(o *Options) { o.FirmwareVersion = "v1.4.0"; o.NoUpdaterReason = "No update service on this card." })
+	b = page(f)
+	if !strings.Contains(b, `data-available="false"`) || !strings.Contains(b, `<p id="upd-reason" class="upd-reason">No update service on this card.</p>`) ||
+		!strings.Contains(b, `<dd id="upd-version">v1.4.0</dd>`) || strings.Contains(b, `id="upd-form"`) {
+		t.Errorf("settings page without an updater:\n%s", b)
 	}
 }
 

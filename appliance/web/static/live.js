@@ -7,6 +7,9 @@
 //   tinkerbox.onState(fn)      fn(state) on every State pushed by /api/state/stream;
 //                              called at once with the last one if there is one
 //   tinkerbox.onEvents(fn)     fn(list) with the newest event-log entries (newest first)
+//   tinkerbox.onUpdate(fn)     fn(activity) while a firmware install runs (and once when it
+//                              ends): {running, received, size, progress?, result?, error?},
+//                              the "install" of GET /api/update; called at once with the last one
 //   tinkerbox.onOffline(fn)    fn(lastSeen Date|null) when the stream is lost
 //   tinkerbox.onOnline(fn)     fn() when it is back
 //   tinkerbox.online           whether the stream is live now
@@ -27,7 +30,7 @@
 (() => {
   const meta = document.querySelector('meta[name="csrf-token"]');
   const csrf = meta ? meta.content : '';
-  const subs = { state: [], events: [], offline: [], online: [] };
+  const subs = { state: [], events: [], update: [], offline: [], online: [] };
   const call = (list, ...args) => {
     for (const fn of list) {
       try { fn(...args); } catch (e) { console.error(e); } // one bad handler must not stop the rest
@@ -37,10 +40,12 @@
   const tb = {
     state: null,
     events: null,
+    update: null,
     online: false,
     lastSeen: null,
     onState(fn) { subs.state.push(fn); if (tb.state) fn(tb.state); },
     onEvents(fn) { subs.events.push(fn); if (tb.events) fn(tb.events); },
+    onUpdate(fn) { subs.update.push(fn); if (tb.update) fn(tb.update); },
     onOffline(fn) { subs.offline.push(fn); },
     onOnline(fn) { subs.online.push(fn); },
     toLogin,
@@ -128,6 +133,13 @@
       tb.events = list;
       notifyNew(list);
       call(subs.events, list);
+    });
+    es.addEventListener('update', (e) => {
+      let a;
+      try { a = JSON.parse(e.data); } catch (err) { return; }
+      goOnline();
+      tb.update = a;
+      call(subs.update, a);
     });
     es.addEventListener('error', () => {
       goOffline();
