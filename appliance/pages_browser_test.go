@@ -27,6 +27,7 @@ var browserPages = []struct{ name, path, ready string }{
 	{"barometer", "/barometer", ``},
 	{"spycam", "/spycam", ``},
 	{"cards", "/cards", ``},
+	{"settings", "/settings", ``},
 	{"404", "/no-such-page", ``},
 }
 
