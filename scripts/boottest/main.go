@@ -6,7 +6,9 @@
 // the consoles and the log work, and the appliance answers on the network. It prints a table and exits 1 when a
 // check fails. Everything it reads comes from the emulated board: its serial
 // console, its web server through a port forward on 127.0.0.1, and the card
-// image between boots.
+// image between boots. Before each boot it plays the Raspberry Pi firmware
+// (firmware.go): autoboot.txt and config.txt on the card pick the slot, its
+// kernel and command line, and the device tree tells Linux what was booted.
 package main
 
 import (
@@ -32,26 +34,25 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite"
 )
 
 type options struct {
-	card, kernel, initrd, cmdline, logs string
-	t0                                  int64
+	card, initrd, logs string
+	t0                 int64
 }
 
 func main() {
 	var o options
 	flag.StringVar(&o.card, "card", "", "SD card image (a power of two in size)")
-	flag.StringVar(&o.kernel, "kernel", "", "arm64 kernel Image")
-	flag.StringVar(&o.initrd, "initrd", "", "initramfs")
-	flag.StringVar(&o.cmdline, "cmdline", "", "kernel command line (the image's cmdline.txt)")
+	flag.StringVar(&o.initrd, "initrd", "", "initramfs (the kernel and its command line come from the card)")
 	flag.StringVar(&o.logs, "logs", ".", "directory for the console logs")
 	flag.Int64Var(&o.t0, "t0", 0, "unix time the whole boot test started (for the wall-time figure)")
 	flag.Parse()
-	if o.card == "" || o.kernel == "" || o.initrd == "" || o.cmdline == "" {
+	if o.card == "" || o.initrd == "" {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -75,6 +76,7 @@ type check struct {
 
 type test struct {
 	o      options
+	fw     firmware // the Pi's boot firmware, between boots
 	checks []check
 	// learnt on the way
 	password, rootPassword string
@@ -282,6 +284,8 @@ func (t *test) secondBoot() error {
 	}
 	t.check(true, "boot 2: console root login with root-password.txt", "root shell on ttyAMA0")
 
+	t.checkFirmware(m, "boot 2", partBootA, false)
+
 	tune, err := m.run("tune2fs -l /dev/mmcblk0p7")
 	if err != nil {
 		return err
@@ -421,6 +425,29 @@ func (t *test) thirdBoot() error {
 	return nil
 }
 
+// checkFirmware checks, from a root shell on the board, that Linux was
+// told what the firmware booted, as a Pi's firmware tells it (the
+// partition and the tryboot flag in /chosen/bootloader, one big-endian
+// cell each), with the command line it chose, and that this is the boot
+// the test step wanted.
+func (t *test) checkFirmware(m *machine, name string, partition int, tryboot bool) {
+	c := m.booted
+	want := fmt.Sprintf("p%d (slot %s), tryboot %d", partition, map[int]string{partBootA: "A", partBootA + 1: "B"}[partition], b2i(tryboot))
+	out, err := m.run(`d=/proc/device-tree/chosen/bootloader; echo "FWPART $(od -An -tx1 $d/partition)"; echo "FWTRY $(od -An -tx1 $d/tryboot)"; echo "CMDLINE $(cat /proc/cmdline)"`)
+	if err != nil {
+		t.check(false, name+": firmware: booted "+want, "%v", err)
+		return
+	}
+	get := func(tag string) string {
+		return strings.Join(strings.Fields(firstOr(regexp.MustCompile(`(?m)^`+tag+` (.*)$`).FindStringSubmatch(out), 1)), " ")
+	}
+	part, try, cmdline := get("FWPART"), get("FWTRY"), get("CMDLINE")
+	ok := part == fmt.Sprintf("00 00 00 %02x", partition) && try == fmt.Sprintf("00 00 00 %02x", b2i(tryboot)) &&
+		cmdline == c.cmdline && c.partition == partition && c.tryboot == tryboot
+	t.check(ok, name+": firmware: booted "+want, "%s; the board reads /proc/device-tree/chosen/bootloader partition %s, tryboot %s, /proc/cmdline %q",
+		c, part, try, cmdline)
+}
+
 // nothingLost: every strip acknowledged before a power cut is listed with
 // a PNG that decodes; a strip the cut interrupted is not listed.
 func (t *test) nothingLost(m *machine, name string, acked []int64) {
@@ -530,29 +557,48 @@ type machine struct {
 	con    *console
 	port   int
 	start  time.Time
+	booted bootChoice // what the firmware booted
+	killed atomic.Bool
 	exited chan struct{}
 	err    error
 }
 
+// qemu is the command line that boots kernel on the card (the firmware's
+// device tree is added with -dtb).
+func qemu(card, kernel, initrd, cmdline string, port int) []string {
+	return []string{"qemu-system-aarch64",
+		"-M", "virt", "-cpu", "cortex-a72", "-smp", "2", "-m", "1024",
+		"-accel", "tcg,thread=multi",
+		"-display", "none", "-serial", "stdio", "-monitor", "none",
+		"-no-reboot",
+		"-kernel", kernel, "-initrd", initrd, "-append", cmdline,
+		"-device", "sdhci-pci", "-drive", "if=none,id=card,format=raw,file=" + card, "-device", "sd-card,drive=card",
+		"-netdev", fmt.Sprintf("user,id=net0,hostfwd=tcp:127.0.0.1:%d-:80", port), "-device", "virtio-net-pci,netdev=net0,romfile=",
+		"-device", "i6300esb", "-action", "watchdog=reset",
+	}
+}
+
+// boot powers the board on: the firmware picks what to boot from the card
+// (and the flags the last run left), then QEMU starts it.
 func (t *test) boot(name string) (*machine, error) {
+	c, err := t.fw.choose(t.o.card, t.o.logs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	port, err := freePort()
 	if err != nil {
 		return nil, err
+	}
+	args := qemu(t.o.card, c.kernel, t.o.initrd, c.cmdline, port)
+	dtb, err := deviceTree(args, c, filepath.Join(t.o.logs, name))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	log, err := os.Create(filepath.Join(t.o.logs, name+".console.log"))
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command("qemu-system-aarch64",
-		"-M", "virt", "-cpu", "cortex-a72", "-smp", "2", "-m", "1024",
-		"-accel", "tcg,thread=multi",
-		"-display", "none", "-serial", "stdio", "-monitor", "none",
-		"-no-reboot",
-		"-kernel", t.o.kernel, "-initrd", t.o.initrd, "-append", t.o.cmdline,
-		"-device", "sdhci-pci", "-drive", "if=none,id=card,format=raw,file="+t.o.card, "-device", "sd-card,drive=card",
-		"-netdev", fmt.Sprintf("user,id=net0,hostfwd=tcp:127.0.0.1:%d-:80", port), "-device", "virtio-net-pci,netdev=net0,romfile=",
-		"-device", "i6300esb", "-action", "watchdog=reset",
-	)
+	cmd := exec.Command(args[0], append(args[1:], "-dtb", dtb)...)
 	con := newConsole(log)
 	cmd.Stdout = con
 	cmd.Stderr = con
@@ -560,24 +606,28 @@ func (t *test) boot(name string) (*machine, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &machine{cmd: cmd, in: in, con: con, port: port, start: time.Now(), exited: make(chan struct{})}
+	m := &machine{cmd: cmd, in: in, con: con, port: port, start: time.Now(), booted: c, exited: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("qemu-system-aarch64: %w", err)
 	}
+	fmt.Printf("boottest: %s: firmware booted %s\n", name, c)
 	fmt.Printf("boottest: %s: QEMU started (console log %s, web on 127.0.0.1:%d)\n", name, log.Name(), port)
 	go func() {
 		m.err = cmd.Wait()
 		con.close()
 		log.Close()
+		t.fw.exited(con.text(), m.killed.Load())
 		close(m.exited)
 	}()
 	return m, nil
 }
 
+// kill cuts the power.
 func (m *machine) kill() {
 	select {
 	case <-m.exited:
 	default:
+		m.killed.Store(true)
 		m.cmd.Process.Kill()
 		<-m.exited
 	}

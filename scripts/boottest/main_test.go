@@ -67,3 +67,85 @@ func TestPartitionFollowsTheEBRChain(t *testing.T) {
 		}
 	}
 }
+
+func TestAutoboot(t *testing.T) {
+	shipped := []byte("[all]\ntryboot_a_b=1\nboot_partition=2\n[tryboot]\nboot_partition=3\n")
+	for _, c := range []struct {
+		txt      string
+		tryboot  bool
+		part     int
+		ab, fail bool
+	}{
+		{string(shipped), false, 2, true, false},
+		{string(shipped), true, 3, true, false},
+		// What the updater writes on a commit to B, comments and all.
+		{"# Written by tinkerbox\n[all]\ntryboot_a_b=1\nboot_partition=3\n[tryboot]\nboot_partition=2\n", false, 3, true, false},
+		{"boot_partition=2\n[none]\nboot_partition=3\n", false, 2, false, false},
+		{"[pi4]\nboot_partition=2\n", false, 0, false, true},
+		{"boot_partition=5\n", false, 0, false, true},
+	} {
+		part, ab, err := autoboot([]byte(c.txt), c.tryboot)
+		if (err != nil) != c.fail || part != c.part || ab != c.ab {
+			t.Errorf("autoboot(%q, tryboot %v) = %d, %v, %v; want %d, %v, fails %v", c.txt, c.tryboot, part, ab, err, c.part, c.ab, c.fail)
+		}
+	}
+}
+
+func TestConfigTxt(t *testing.T) {
+	cfg := []byte("[all]\nkernel=Image\narm_64bit=1\n[boot_partition=2]\ncmdline=cmdline-a.txt\n[boot_partition=3]\ncmdline=cmdline-b.txt\n" +
+		"[all]\ndtparam=i2c_arm=on\n[pi3]\nkernel=zImage\n[pi4]\ngpu_mem=128\n[tryboot]\nkernel=new.img\n[all]\nenable_uart=1\n")
+	for _, c := range []struct {
+		part    int
+		tryboot bool
+		want    map[string]string
+	}{
+		{2, false, map[string]string{"kernel": "Image", "arm_64bit": "1", "cmdline": "cmdline-a.txt", "dtparam": "i2c_arm=on", "gpu_mem": "128", "enable_uart": "1"}},
+		{3, false, map[string]string{"kernel": "Image", "arm_64bit": "1", "cmdline": "cmdline-b.txt", "dtparam": "i2c_arm=on", "gpu_mem": "128", "enable_uart": "1"}},
+		{3, true, map[string]string{"kernel": "new.img", "arm_64bit": "1", "cmdline": "cmdline-b.txt", "dtparam": "i2c_arm=on", "gpu_mem": "128", "enable_uart": "1"}},
+	} {
+		got, err := configTxt(cfg, c.part, c.tryboot)
+		if err != nil || len(got) != len(c.want) {
+			t.Errorf("p%d tryboot %v: %v, %v; want %v", c.part, c.tryboot, got, err, c.want)
+			continue
+		}
+		for k, v := range c.want {
+			if got[k] != v {
+				t.Errorf("p%d tryboot %v: %s=%q, want %q", c.part, c.tryboot, k, got[k], v)
+			}
+		}
+	}
+	if _, err := configTxt([]byte("[EDID=DEL-DELL_U2422H]\ncmdline=x.txt\n"), 2, false); err == nil {
+		t.Error("an EDID filter was guessed at")
+	}
+}
+
+func TestTrybootFlagIsOneShot(t *testing.T) {
+	var f firmware
+	if a := f.take(); a != (rebootArg{}) {
+		t.Fatalf("a fresh firmware has flags %+v", a)
+	}
+	con := "The system is going down NOW!\n[   28.39] reboot: Restarting system with command '0 tryboot'\n"
+	f.exited(con, true) // power cut after the message: the flag is lost
+	if a := f.take(); a != (rebootArg{}) {
+		t.Errorf("a power cut kept %+v", a)
+	}
+	f.exited(con, false)
+	if a := f.take(); a != (rebootArg{tryboot: true}) {
+		t.Errorf("after reboot \"0 tryboot\": %+v", a)
+	}
+	if a := f.take(); a != (rebootArg{}) {
+		t.Errorf("the second boot still has %+v", a)
+	}
+	f.exited("reboot: Restarting system\n", false)
+	if a := f.take(); a != (rebootArg{}) {
+		t.Errorf("a plain reboot set %+v", a)
+	}
+	f.exited("reboot: Restarting system with command '3'\n", false)
+	if a := f.take(); a != (rebootArg{partition: 3}) {
+		t.Errorf("after reboot 3: %+v", a)
+	}
+	f.tryNext()
+	if a := f.take(); a != (rebootArg{tryboot: true}) {
+		t.Errorf("after tryNext: %+v", a)
+	}
+}
