@@ -304,6 +304,33 @@ CARD=$WORK/card.img
 cp --sparse=always "$IMG" "$CARD"
 truncate -s 1G "$CARD"
 
+# --- 4b. update bundles, signed as make image signs them ---------------------
+# A newer tinkerbox (the same root with another version stamped in), one
+# whose tinkerbox does not start, and the newer one signed by another
+# builder's key. The boot test installs them over the web (boottest/update.go).
+say "building the update bundles"
+NEXT_VERSION=boottest-next
+BROKEN_VERSION=boottest-broken
+go build -o "$WORK/mkbundle" ./scripts/mkbundle || die "cannot build mkbundle"
+CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -ldflags "-s -w -X main.version=$NEXT_VERSION" \
+	-o "$WORK/tinkerbox-next" . || die "cannot build the next tinkerbox"
+for v in next broken; do
+	rm -rf "$WORK/target-$v"
+	cp -a "$TARGET_DIR" "$WORK/target-$v"
+done
+install -m 0755 "$WORK/tinkerbox-next" "$WORK/target-next/usr/bin/tinkerbox"
+setcap cap_net_bind_service+ep "$WORK/target-next/usr/bin/tinkerbox"
+printf '#!/bin/sh\necho "tinkerbox: this build does not start (the boot test'"'"'s broken bundle)" >&2\nexit 1\n' \
+	>"$WORK/target-broken/usr/bin/tinkerbox"
+chmod 0755 "$WORK/target-broken/usr/bin/tinkerbox"
+for v in next broken; do
+	mkfs.ext4 -q -F -L rootfs -d "$WORK/target-$v" "$WORK/rootfs-$v.ext4" "$rootfs_size" || die "rootfs-$v does not fit"
+done
+"$WORK/mkbundle" -board "$BOARD" -version "$NEXT_VERSION" -boot "$BINARIES_DIR/boot.vfat" -root "$WORK/rootfs-next.ext4" -o "$WORK/next.tbup"
+"$WORK/mkbundle" -board "$BOARD" -version "$BROKEN_VERSION" -boot "$BINARIES_DIR/boot.vfat" -root "$WORK/rootfs-broken.ext4" -o "$WORK/broken.tbup"
+TINKERBOX_UPDATE_KEY=$CACHE/keys/another-builder.key "$WORK/mkbundle" -board "$BOARD" -version "$NEXT_VERSION" \
+	-boot "$BINARIES_DIR/boot.vfat" -root "$WORK/rootfs-next.ext4" -o "$WORK/badsig.tbup" 2>/dev/null
+
 # --- 5. the test-only initramfs ---------------------------------------------
 say "packing the test initramfs"
 INITRD=$WORK/initramfs
@@ -360,4 +387,6 @@ chmod 0755 "$INITRD/init"
 # The harness plays the Pi's firmware: autoboot.txt, config.txt and the
 # cmdline file on the card say which slot, kernel and command line boot.
 say "image: sdcard.img $(($(stat -c %s "$IMG") / 1048576)) MiB, rootfs $(du -sm "$TARGET_DIR" | cut -f1) MiB used of $rootfs_size; kernel $KVER; BusyBox $srcver"
-go run ./scripts/boottest -card "$CARD" -initrd "$WORK/initramfs.cpio.gz" -logs "$WORK" -t0 "$T0"
+go run ./scripts/boottest -card "$CARD" -initrd "$WORK/initramfs.cpio.gz" -logs "$WORK" -t0 "$T0" \
+	-bundle-next "$WORK/next.tbup" -bundle-broken "$WORK/broken.tbup" -bundle-badsig "$WORK/badsig.tbup" \
+	-next-version "$NEXT_VERSION" -broken-version "$BROKEN_VERSION"

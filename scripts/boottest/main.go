@@ -43,6 +43,9 @@ import (
 type options struct {
 	card, initrd, logs string
 	t0                 int64
+	// Update bundles (boot-test.sh builds them) and their versions.
+	bundleNext, bundleBroken, bundleBadSig string
+	nextVersion, brokenVersion             string
 }
 
 func main() {
@@ -50,6 +53,11 @@ func main() {
 	flag.StringVar(&o.card, "card", "", "SD card image (a power of two in size)")
 	flag.StringVar(&o.initrd, "initrd", "", "initramfs (the kernel and its command line come from the card)")
 	flag.StringVar(&o.logs, "logs", ".", "directory for the console logs")
+	flag.StringVar(&o.bundleNext, "bundle-next", "", "an update bundle of a newer tinkerbox")
+	flag.StringVar(&o.bundleBroken, "bundle-broken", "", "an update bundle whose tinkerbox does not start")
+	flag.StringVar(&o.bundleBadSig, "bundle-badsig", "", "the next bundle signed with another key")
+	flag.StringVar(&o.nextVersion, "next-version", "", "the version in -bundle-next")
+	flag.StringVar(&o.brokenVersion, "broken-version", "", "the version in -bundle-broken")
 	flag.Int64Var(&o.t0, "t0", 0, "unix time the whole boot test started (for the wall-time figure)")
 	flag.Parse()
 	if o.card == "" || o.initrd == "" {
@@ -82,6 +90,7 @@ type test struct {
 	password, rootPassword string
 	uuid                   string
 	acked                  []int64
+	firstVersion           string
 	figures                []string
 }
 
@@ -151,7 +160,7 @@ func (t *test) run() error {
 	if err := t.fourthBoot(); err != nil {
 		return fmt.Errorf("boot 4: %w", err)
 	}
-	return nil
+	return t.updateCycle()
 }
 
 // Boot 1: the card as flashed. /data is created, the password is shown on
