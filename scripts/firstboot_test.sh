@@ -264,6 +264,60 @@ rm -f "$ROOT/state/runs"
 TINKERBOX_BIN=$WORK/bin/tinkerbox timeout 20 sh "$OVERLAY/usr/sbin/tinkerbox-supervise" 2>/dev/null || fail "supervisor (no boot config) failed"
 grep -q -- '--config /etc/tinkerbox.toml' "$ROOT/cmds.log" || fail "supervisor did not fall back to /etc/tinkerbox.toml"
 
+# --- a trial boot of new firmware (the firmware's tryboot flag) -------------
+# The supervisor reboots after three failed starts on a trial boot, so the
+# firmware's one-shot flag brings the committed slot back; not on a normal
+# boot, and not once the update service has settled the trial.
+trial_root() {
+	new_root
+	mkdir -p "$ROOT/boot" "$ROOT/proc/device-tree/chosen/bootloader"
+	printf '\000\000\000\003' >"$ROOT/proc/device-tree/chosen/bootloader/partition"
+	if [ "$1" = 1 ]; then printf '\000\000\000\001'; else printf '\000\000\000\000'; fi >"$ROOT/proc/device-tree/chosen/bootloader/tryboot"
+	stub su 'shift 3; exec sh -c "$1"'
+	stub date 'echo 1000'
+	stub sleep ''
+	stub logger 'while IFS= read -r l; do echo "$l" >>"$ROOT/syslog"; done'
+	stub reboot 'kill -TERM "$PPID"'
+	cat >"$WORK/bin/tinkerbox" <<'STUB'
+#!/bin/sh
+n=$(($(cat "$ROOT/state/runs" 2>/dev/null || echo 0) + 1))
+echo "$n" >"$ROOT/state/runs"
+# a normal boot: stop the supervisor after five failures
+[ "$n" -lt 5 ] || kill -TERM "$PPID"
+exit 1
+STUB
+	/bin/chmod +x "$WORK/bin/tinkerbox"
+}
+trial_root 1
+REBOOT=reboot TINKERBOX_BIN=$WORK/bin/tinkerbox timeout 20 sh "$OVERLAY/usr/sbin/tinkerbox-supervise" 2>/dev/null
+[ "$(count reboot)" = 1 ] && [ "$(cat "$ROOT/state/runs")" = 3 ] ||
+	fail "trial boot: want a reboot after 3 failed starts; got $(count reboot) reboots after $(cat "$ROOT/state/runs") starts"
+grep -q 'failed to start 3 times on its trial boot' "$ROOT/syslog" || fail "trial boot: the reboot is not logged"
+trial_root 0
+TINKERBOX_BIN=$WORK/bin/tinkerbox timeout 20 sh "$OVERLAY/usr/sbin/tinkerbox-supervise" 2>/dev/null
+[ "$(count reboot)" = 0 ] || fail "normal boot: the supervisor rebooted"
+trial_root 1
+mkdir -p "$ROOT/run/tinkerbox"
+: >"$ROOT/run/tinkerbox/trial-settled"
+TINKERBOX_BIN=$WORK/bin/tinkerbox timeout 20 sh "$OVERLAY/usr/sbin/tinkerbox-supervise" 2>/dev/null
+[ "$(count reboot)" = 0 ] || fail "settled trial: the supervisor rebooted"
+# S99trial: on a trial boot, its watch reboots after the deadline unless
+# the update service has settled the trial.
+trial_root 1
+stub reboot ''
+TRIAL_DEADLINE=7 sh "$OVERLAY/etc/init.d/S99trial" watch >"$WORK/out" 2>&1 || fail "S99trial watch: $(cat "$WORK/out")"
+[ "$(grep -c '^sleep 7$' "$ROOT/cmds.log")" = 1 ] && [ "$(count reboot)" = 1 ] ||
+	fail "S99trial: want a reboot after the deadline of an unsettled trial: $(tr '\n' ';' <"$ROOT/cmds.log")"
+grep -q 'did not settle within 7s' "$ROOT/syslog" || fail "S99trial: the reboot is not logged"
+mkdir -p "$ROOT/run/tinkerbox"
+: >"$ROOT/run/tinkerbox/trial-settled"
+: >"$ROOT/cmds.log"
+TRIAL_DEADLINE=7 sh "$OVERLAY/etc/init.d/S99trial" watch >"$WORK/out" 2>&1 || fail "S99trial watch: $(cat "$WORK/out")"
+[ "$(count reboot)" = 0 ] || fail "S99trial: rebooted a settled trial"
+trial_root 0
+sh "$OVERLAY/etc/init.d/S99trial" start >"$WORK/out" 2>&1 || fail "S99trial: $(cat "$WORK/out")"
+[ ! -s "$WORK/out" ] || fail "S99trial on a normal boot: $(cat "$WORK/out")"
+
 # --- WiFi from the boot partition -------------------------------------------
 new_root
 mkdir -p "$ROOT/boot" "$ROOT/run"
