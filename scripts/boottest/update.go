@@ -323,6 +323,9 @@ func (t *test) updateCycle() error {
 		return err
 	}
 	t.checkFirmware(m, "boot 6", partBootA+1, true)
+	out, err := m.run("tinkerbox update --status")
+	t.check(err == nil && strings.Contains(out, "running:  "+t.o.nextVersion+" in slot B (active)") && strings.Contains(out, "last:     committed "+t.o.nextVersion),
+		"boot 6: tinkerbox update --status on the console", "%q%s", strings.TrimSpace(out), orEmpty(err))
 	m.send("poweroff\r")
 	if err := m.waitExit(3 * time.Minute); err != nil {
 		return fmt.Errorf("boot 6: poweroff: %w", err)
