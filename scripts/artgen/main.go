@@ -1,5 +1,6 @@
 // Command artgen draws tinkerbox's default comic art pack (images/comic/pack):
-// panel frames in three grid families and line drawings in three themes
+// panel frames in three styles for six grids (wide ones for the screen,
+// tall ones made for the paper) and line drawings in three themes
 // (robots, a cat's day, the sea), plus manifest.json. It is deterministic:
 // running it twice gives the same files.
 //
@@ -98,10 +99,18 @@ func run(out string) error {
 		sizes  [][2]int
 		copies int
 	}{
-		{"ink", inkFrame, []gridSpec{{ID: "classic", Cols: 4, Rows: 4, MaxW: 4, MaxH: 3, Weight: 2}}, allSizes(4, 3), 2},
+		{"ink", inkFrame, []gridSpec{
+			{ID: "classic", Cols: 4, Rows: 4, MaxW: 4, MaxH: 3, Weight: 2},
+			// Tall grids are made for the paper: printed across a 58 mm
+			// roll at its full width, their panels are two to four times
+			// the size of a wide strip's.
+			{ID: "column", Cols: 2, Rows: 4, MaxW: 2, MaxH: 2},
+		}, allSizes(4, 3), 2},
 		{"round", roundFrame, []gridSpec{
 			{ID: "tiers", Cols: 4, Rows: 3, Panels: [][4]int{{0, 0, 4, 1}, {0, 1, 2, 1}, {2, 1, 2, 1}, {0, 2, 1, 1}, {1, 2, 3, 1}}},
 			{ID: "feature", Cols: 4, Rows: 3, Panels: [][4]int{{0, 0, 1, 1}, {0, 1, 1, 1}, {1, 0, 3, 2}, {0, 2, 2, 1}, {2, 2, 2, 1}}},
+			// Four panels one above the other (a yonkoma), read down the roll.
+			{ID: "yonkoma", Cols: 1, Rows: 4, Panels: [][4]int{{0, 0, 1, 1}, {0, 1, 1, 1}, {0, 2, 1, 1}, {0, 3, 1, 1}}},
 		}, [][2]int{{4, 1}, {2, 1}, {1, 1}, {3, 1}, {3, 2}}, 2},
 		{"double", doubleFrame, []gridSpec{{ID: "wide", Cols: 4, Rows: 2, MaxW: 3, MaxH: 2, Weight: 1.5}}, allSizes(3, 2), 2},
 	}
@@ -123,7 +132,20 @@ func run(out string) error {
 			}
 		}
 		for _, g := range st.grids {
-			g.Gutter, g.Margin, g.Borders = gutter, margin, borders
+			g.Gutter, g.Margin = gutter, margin
+			// A grid lists the style's frames that fit its panels.
+			mw, mh := g.Cols, g.Rows
+			if g.MaxW > 0 {
+				mw = g.MaxW
+			}
+			if g.MaxH > 0 {
+				mh = g.MaxH
+			}
+			for _, b := range borders {
+				if b.W <= mw && b.H <= mh {
+					g.Borders = append(g.Borders, b)
+				}
+			}
 			m.Grids = append(m.Grids, g)
 		}
 	}
