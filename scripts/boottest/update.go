@@ -1,8 +1,9 @@
 package main
 
 // The A/B update cycle, over the web as a maker does it (see README
-// "Updating" and appliance/update): a bundle signed with another key is
-// refused and nothing is written; a newer bundle is installed, boots on
+// "Updating" and appliance/update): a power cut in the middle of an install
+// boots the old firmware; a bundle signed with another key is refused and
+// nothing is written; a newer bundle is installed, boots on
 // trial (the harness's firmware honours the kernel's '0 tryboot'), proves
 // healthy and is committed, with the maker's data as it was; a bundle whose
 // tinkerbox does not start is rolled back within two boots, by itself.
@@ -38,6 +39,13 @@ type updateStatus struct {
 	Last *struct {
 		Result, Version, Detail string
 	} `json:"last"`
+	Install *struct {
+		Running  bool `json:"running"`
+		Progress *struct {
+			Phase       string
+			Done, Total int64
+		} `json:"progress"`
+	} `json:"install"`
 }
 
 func (c *client) updateStatus() (updateStatus, error) {
@@ -234,7 +242,7 @@ func sameData(before, after dataSnapshot) []string {
 	return diff
 }
 
-// updateCycle runs after boot 4: boots 5 to 9.
+// updateCycle runs after boot 4: boots 5 to 10.
 func (t *test) updateCycle() error {
 	if t.o.bundleNext == "" {
 		t.check(false, "update: bundles", "boot-test.sh passed no bundles")
@@ -247,7 +255,7 @@ func (t *test) updateCycle() error {
 		return fmt.Errorf("snapshot before the update: %w", err)
 	}
 
-	// Boot 5: refuse a bundle of another builder, install the next one.
+	// Boot 5: the power goes in the middle of writing the root.
 	m, err := t.boot("boot5")
 	if err != nil {
 		return err
@@ -264,45 +272,19 @@ func (t *test) updateCycle() error {
 		return err
 	}
 	t.firstVersion = st.Running.Version
-	sumB := func() string {
-		a, _ := regionSum(t.o.card, partBootA+1)
-		b, _ := regionSum(t.o.card, 6)
-		return a + "/" + b
+	go c.upload(t.o.bundleNext) // ends when the power goes
+	st, err = c.waitUpdate(5*time.Minute, func(st updateStatus) bool {
+		return st.Install != nil && st.Install.Progress != nil && st.Install.Progress.Phase == "writing root" && st.Install.Progress.Done > 16<<20
+	})
+	m.kill()
+	if err != nil {
+		return fmt.Errorf("boot 5: the install did not get to the root: %w", err)
 	}
-	slotB := sumB()
-	code, body, err := c.upload(t.o.bundleBadSig)
-	t.check(err == nil && code == 400 && strings.Contains(body, "signature does not match") && sumB() == slotB,
-		"boot 5: a bundle signed by another key is refused", "%d %s; slot B (p3/p6) %s", code, body,
-		map[bool]string{true: "not written", false: "WRITTEN"}[sumB() == slotB])
+	cutAt := st.Install.Progress.Done
 
-	start := time.Now()
-	code, body, err = c.upload(t.o.bundleNext)
-	took := time.Since(start)
-	if !t.check(err == nil && code == 200 && strings.Contains(body, `"rebooting":true`), "boot 5: the next bundle installs over the web",
-		"%d %s in %.0fs%s", code, body, took.Seconds(), orEmpty(err)) {
-		return fmt.Errorf("install: %d %s %v", code, body, err)
-	}
-	st0, _ := os.Stat(t.o.bundleNext)
-	t.figure("install of a %.1f MiB bundle over the web: %.0fs (upload, write, read back; QEMU TCG)", float64(st0.Size())/(1<<20), took.Seconds())
-	if err := m.waitExit(5 * time.Minute); err != nil {
-		return fmt.Errorf("boot 5: no reboot after the install: %w", err)
-	}
-	// The last install's line (the refused one logged its own).
-	if all := regexp.MustCompile(`install finished"? \S*service=update seconds=(\S+) peak_rss_before_kb=(\d+) peak_rss_after_kb=(\d+)`).FindAllStringSubmatch(m.con.text(), -1); all != nil {
-		mm := all[len(all)-1]
-		var b, a int64
-		fmt.Sscan(mm[2], &b)
-		fmt.Sscan(mm[3], &a)
-		t.check(a-b <= 16<<10, "boot 5: the install streams (memory growth <= 16 MB)", "update-service peak RSS %.1f MB before, %.1f MB after the install (+%.1f MB); the service took %ss",
-			float64(b)/1024, float64(a)/1024, float64(a-b)/1024, mm[1])
-		t.figure("update-service peak RSS during the install: %.1f MB (%.1f MB before)", float64(a)/1024, float64(b)/1024)
-	} else {
-		t.check(false, "boot 5: the install streams (memory growth <= 16 MB)", "no 'install finished' line on the console")
-	}
-	_, err = m.con.find(`reboot: Restarting system with command '0 tryboot'`)
-	t.check(err == nil, "boot 5: rebooted with '0 tryboot'", "%s", orErr(err, "the kernel passed \"0 tryboot\" to the firmware"))
-
-	// Boot 6: the trial. It proves healthy and commits.
+	// Boot 6: the committed firmware, with the other slot marked
+	// incomplete; a bundle of another builder is refused; the next one
+	// is installed.
 	m, err = t.boot("boot6")
 	if err != nil {
 		return err
@@ -312,23 +294,75 @@ func (t *test) updateCycle() error {
 		return err
 	}
 	c = m.client(t.password)
+	st, err = c.updateStatus()
+	t.check(err == nil && m.booted.partition == partBootA && !m.booted.tryboot && st.Running.Version == t.firstVersion && st.Other.State == "incomplete",
+		"boot 6: a power cut during the install boots the old firmware", "cut at %d MiB of the root; firmware %s; running %s %s, other %s %s (%s)%s",
+		cutAt>>20, m.booted, st.Running.Name, st.Running.Version, st.Other.Name, st.Other.Version, st.Other.State, orEmpty(err))
+	sumB := func() string {
+		a, _ := regionSum(t.o.card, partBootA+1)
+		b, _ := regionSum(t.o.card, 6)
+		return a + "/" + b
+	}
+	slotB := sumB()
+	code, body, err := c.upload(t.o.bundleBadSig)
+	t.check(err == nil && code == 400 && strings.Contains(body, "signature does not match") && sumB() == slotB,
+		"boot 6: a bundle signed by another key is refused", "%d %s; slot B (p3/p6) %s", code, body,
+		map[bool]string{true: "not written", false: "WRITTEN"}[sumB() == slotB])
+
+	start := time.Now()
+	code, body, err = c.upload(t.o.bundleNext)
+	took := time.Since(start)
+	if !t.check(err == nil && code == 200 && strings.Contains(body, `"rebooting":true`), "boot 6: the next bundle installs over the web",
+		"%d %s in %.0fs%s", code, body, took.Seconds(), orEmpty(err)) {
+		return fmt.Errorf("install: %d %s %v", code, body, err)
+	}
+	st0, _ := os.Stat(t.o.bundleNext)
+	t.figure("install of a %.1f MiB bundle over the web: %.0fs (upload, write, read back; QEMU TCG)", float64(st0.Size())/(1<<20), took.Seconds())
+	if err := m.waitExit(5 * time.Minute); err != nil {
+		return fmt.Errorf("boot 6: no reboot after the install: %w", err)
+	}
+	// The last install's line (the refused one logged its own).
+	if all := regexp.MustCompile(`install finished"? \S*service=update seconds=(\S+) peak_rss_before_kb=(\d+) peak_rss_after_kb=(\d+)`).FindAllStringSubmatch(m.con.text(), -1); all != nil {
+		mm := all[len(all)-1]
+		var b, a int64
+		fmt.Sscan(mm[2], &b)
+		fmt.Sscan(mm[3], &a)
+		t.check(a-b <= 16<<10, "boot 6: the install streams (memory growth <= 16 MB)", "update-service peak RSS %.1f MB before, %.1f MB after the install (+%.1f MB); the service took %ss",
+			float64(b)/1024, float64(a)/1024, float64(a-b)/1024, mm[1])
+		t.figure("update-service peak RSS during the install: %.1f MB (%.1f MB before)", float64(a)/1024, float64(b)/1024)
+	} else {
+		t.check(false, "boot 6: the install streams (memory growth <= 16 MB)", "no 'install finished' line on the console")
+	}
+	_, err = m.con.find(`reboot: Restarting system with command '0 tryboot'`)
+	t.check(err == nil, "boot 6: rebooted with '0 tryboot'", "%s", orErr(err, "the kernel passed \"0 tryboot\" to the firmware"))
+
+	// Boot 7: the trial. It proves healthy and commits.
+	m, err = t.boot("boot7")
+	if err != nil {
+		return err
+	}
+	defer m.kill()
+	if err := t.upAndRunning(m, "boot 7"); err != nil {
+		return err
+	}
+	c = m.client(t.password)
 	st, err = c.waitUpdate(6*time.Minute, func(st updateStatus) bool {
 		return st.Last != nil && st.Last.Result != "" && st.Running.State == "active"
 	})
 	ok := err == nil && m.booted.partition == partBootA+1 && m.booted.tryboot && st.Running.Name == "B" && st.Running.Version == t.o.nextVersion &&
 		st.Last.Result == "committed" && st.Other.Name == "A" && st.Other.Version == t.firstVersion && st.Other.State == "ready"
-	t.check(ok, "boot 6: the trial boot proves healthy and commits", "firmware %s; running %s %s (%s), last %+v, other %s %s (%s)%s",
+	t.check(ok, "boot 7: the trial boot proves healthy and commits", "firmware %s; running %s %s (%s), last %+v, other %s %s (%s)%s",
 		m.booted, st.Running.Name, st.Running.Version, st.Running.State, st.Last, st.Other.Name, st.Other.Version, st.Other.State, orEmpty(err))
 	if err := m.login("root", t.rootPassword); err != nil {
 		return err
 	}
-	t.checkFirmware(m, "boot 6", partBootA+1, true)
+	t.checkFirmware(m, "boot 7", partBootA+1, true)
 	out, err := m.run("tinkerbox update --status")
 	t.check(err == nil && strings.Contains(out, "running:  "+t.o.nextVersion+" in slot B (active)") && strings.Contains(out, "last:     committed "+t.o.nextVersion),
-		"boot 6: tinkerbox update --status on the console", "%q%s", strings.TrimSpace(out), orEmpty(err))
+		"boot 7: tinkerbox update --status on the console", "%q%s", strings.TrimSpace(out), orEmpty(err))
 	m.send("poweroff\r")
 	if err := m.waitExit(3 * time.Minute); err != nil {
-		return fmt.Errorf("boot 6: poweroff: %w", err)
+		return fmt.Errorf("boot 7: poweroff: %w", err)
 	}
 	ab, _ := readFAT(t.o.card, 1, "autoboot.txt")
 	after, err := t.snapshotData("after-update")
@@ -340,31 +374,31 @@ func (t *test) updateCycle() error {
 		"after the update: the maker's data unchanged", "%d rows of %d tables and %d files compared (the event log, barometer samples, hourly summaries and print retries may grow), changed: %v; autoboot.txt commits p3: %v",
 		before.nrows, len(before.rows), len(before.files), diff, regexp.MustCompile(`(?s)\[all\].*boot_partition=3`).Match(ab))
 
-	// Boot 7: the committed slot boots by itself; a broken bundle goes in.
-	m, err = t.boot("boot7")
+	// Boot 8: the committed slot boots by itself; a broken bundle goes in.
+	m, err = t.boot("boot8")
 	if err != nil {
 		return err
 	}
 	defer m.kill()
-	if err := t.upAndRunning(m, "boot 7"); err != nil {
+	if err := t.upAndRunning(m, "boot 8"); err != nil {
 		return err
 	}
 	t.check(m.booted.partition == partBootA+1 && !m.booted.tryboot && strings.Contains(m.con.text(), "tinkerbox "+t.o.nextVersion+" is running"),
-		"boot 7: a normal boot runs the committed update", "firmware %s", m.booted)
+		"boot 8: a normal boot runs the committed update", "firmware %s", m.booted)
 	c = m.client(t.password)
 	code, body, err = c.upload(t.o.bundleBroken)
-	if !t.check(err == nil && code == 200, "boot 7: a bundle whose tinkerbox fails installs", "%d %s%s", code, body, orEmpty(err)) {
+	if !t.check(err == nil && code == 200, "boot 8: a bundle whose tinkerbox fails installs", "%d %s%s", code, body, orEmpty(err)) {
 		return fmt.Errorf("broken install: %d %s", code, body)
 	}
 	if err := m.waitExit(5 * time.Minute); err != nil {
-		return fmt.Errorf("boot 7: no reboot after the install: %w", err)
+		return fmt.Errorf("boot 8: no reboot after the install: %w", err)
 	}
 
-	// Boot 8: its trial fails; boot 9: back on the committed firmware.
+	// Boot 9: its trial fails; boot 10: back on the committed firmware.
 	boots := 0
 	for boots < 3 {
 		boots++
-		name := fmt.Sprintf("boot%d", 7+boots)
+		name := fmt.Sprintf("boot%d", 8+boots)
 		m, err = t.boot(name)
 		if err != nil {
 			return err
@@ -378,16 +412,16 @@ func (t *test) updateCycle() error {
 			return fmt.Errorf("%s: the failed trial did not reset: %w", name, err)
 		}
 		_, ferr := m.con.find(`failed to start \d+ times on its trial boot|did not settle within`)
-		t.check(ferr == nil && m.booted.partition == partBootA, "boot 8: the broken trial resets by itself", "firmware %s; %s", m.booted, orErr(ferr, "the trial watchdog rebooted"))
+		t.check(ferr == nil && m.booted.partition == partBootA, "boot 9: the broken trial resets by itself", "firmware %s; %s", m.booted, orErr(ferr, "the trial watchdog rebooted"))
 	}
-	if err := t.upAndRunning(m, fmt.Sprintf("boot %d", 7+boots)); err != nil {
+	if err := t.upAndRunning(m, fmt.Sprintf("boot %d", 8+boots)); err != nil {
 		return err
 	}
 	c = m.client(t.password)
 	st, err = c.waitUpdate(2*time.Minute, func(st updateStatus) bool { return st.Last != nil && st.Last.Result == "rolled back" })
 	t.check(err == nil && boots == 2 && m.booted.partition == partBootA+1 && st.Running.Version == t.o.nextVersion &&
 		st.Last.Version == t.o.brokenVersion && st.Other.State == "failed",
-		"boot 9: rolled back within two boots, by itself", "%d boots after the install; firmware %s; running %s %s, last %+v, other %s %s (%s)%s",
+		"boot 10: rolled back within two boots, by itself", "%d boots after the install; firmware %s; running %s %s, last %+v, other %s %s (%s)%s",
 		boots, m.booted, st.Running.Name, st.Running.Version, st.Last, st.Other.Name, st.Other.Version, st.Other.State, orEmpty(err))
 	return nil
 }
