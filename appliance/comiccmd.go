@@ -22,7 +22,7 @@ import (
 )
 
 const comicUsage = `usage:
-  tinkerbox comic [--seed N] [--width DOTS] [--pack DIR] --png FILE [--escpos FILE]
+  tinkerbox comic [--seed N] [--width DOTS] [--orientation auto|across|along] [--pack DIR] --png FILE [--escpos FILE]
   tinkerbox comic check [--sheet FILE] DIR
 flags may come before or after DIR; -- ends the flags. The same --seed and pack
 give the same strip, byte for byte: the footer names them (no date).`
@@ -53,6 +53,7 @@ func Comic(ctx context.Context, o Options, args []string) error {
 	fs.Usage = func() { fmt.Fprintln(stderr, comicUsage); fs.PrintDefaults() }
 	seed := fs.Uint64("seed", 0, "strip seed (default: from the clock; printed)")
 	width := fs.Int("width", 384, "printer width in dots for --escpos")
+	orient := fs.String("orientation", comic.OrientAuto.String(), "how the strip lies on the paper for --escpos: auto (along when wider than tall), across or along")
 	packDir := fs.String("pack", "", "art pack directory (default: the built-in pack)")
 	pngOut := fs.String("png", "", "write the full-resolution strip here (required)")
 	escOut := fs.String("escpos", "", "write the printer byte stream here")
@@ -70,6 +71,10 @@ func Comic(ctx context.Context, o Options, args []string) error {
 	}
 	if *width < 8 || *width > escpos.MaxWidth {
 		return UsageError{fmt.Errorf("comic: --width %d out of range 8..%d", *width, escpos.MaxWidth)}
+	}
+	orientation, err := comic.ParseOrientation(*orient)
+	if err != nil || *orient == "" {
+		return UsageError{fmt.Errorf("comic: --orientation %q: want auto, across or along", *orient)}
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -109,7 +114,7 @@ func Comic(ctx context.Context, o Options, args []string) error {
 		opts.Width = *width
 		dev, err := escpos.New(w, opts)
 		if err == nil {
-			err = dev.Print(ctx, pack.Render(strip, *width, left, right))
+			err = dev.Print(ctx, pack.RenderPrint(strip, *width, orientation, left, right))
 		}
 		if err == nil {
 			err = w.Flush()
@@ -120,7 +125,10 @@ func Comic(ctx context.Context, o Options, args []string) error {
 		if err != nil {
 			return fmt.Errorf("comic: %s: %w", *escOut, err)
 		}
-		fmt.Fprintf(stdout, "printer stream at %d dots -> %s\n", *width, *escOut)
+		sz := comic.PrintSize(strip, *width, orientation, true)
+		fmt.Fprintf(stdout, "printer stream at %d dots, %s the paper, %.1f x %.1f mm -> %s\n", *width,
+			map[bool]string{true: "along", false: "across"}[orientation.Along(strip)],
+			float64(sz.X)/comic.DotsPerMM, float64(sz.Y)/comic.DotsPerMM, *escOut)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -11,8 +12,10 @@ import (
 	"strconv"
 	"strings"
 
+	"tinkerbox/appliance/config"
 	"tinkerbox/appliance/store"
 	"tinkerbox/appliance/web"
+	"tinkerbox/drivers/escpos"
 	art "tinkerbox/images/comic"
 	"tinkerbox/scenes/comic"
 	"tinkerbox/scenes/scene"
@@ -52,13 +55,22 @@ func (a *app) comicScene() (scene.Scene, error) {
 		}
 		l.scene = comic.New(pack, a.board.Printer, a.board.Display, a.board.Lights, a.store, a.clock, &comic.Opts{
 			Dir: a.comicDir(), QueueMax: a.cfg.Comic.Queue, Queue: a.printQueue(), PackErr: err, Log: a.log,
-			Reporter: a.reporter(comic.Name),
+			Reporter: a.reporter(comic.Name), Orientation: a.comicOrientation(),
 		})
 		// Checking the pack decoded every drawing once; give that memory
 		// back now rather than whenever the scavenger gets to it.
 		debug.FreeOSMemory()
 	}()
 	return l, nil
+}
+
+// comicOrientation is comic.orientation (validated with the config).
+func (a *app) comicOrientation() comic.Orientation {
+	o, err := comic.ParseOrientation(a.cfg.Comic.Orientation)
+	if err != nil {
+		return comic.OrientAuto
+	}
+	return o
 }
 
 // lazyComic loads the art pack in the background: checking every drawing
@@ -117,6 +129,41 @@ func (g *comicGallery) Comics(ctx context.Context) ([]store.Comic, error) {
 }
 
 func (g *comicGallery) ComicFile(n int64) string { return comic.ArchiveFile(g.a.comicDir(), n) }
+
+// Paper is how strips print: the paper's width in dots and the orientation.
+func (g *comicGallery) Paper() (int, comic.Orientation) {
+	return g.a.cfg.Printer.Width, g.a.comicOrientation()
+}
+
+// PaperForm is strip n as a reprint puts it on paper: its archive copy
+// turned for the paper, scaled to the printer's width and dithered as the
+// printer's settings say, black dots on white.
+func (g *comicGallery) PaperForm(ctx context.Context, n int64) (image.Image, error) {
+	if _, err := g.a.store.Comic(ctx, n); err != nil {
+		return nil, err
+	}
+	img, err := comic.ReadArchive(g.a.comicDir(), n)
+	if err != nil {
+		return nil, fmt.Errorf("%w: strip #%d: %w", comic.ErrNoArchive, n, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	o := escpos.DefaultOpts()
+	o.Width = g.a.cfg.Printer.Width
+	// As appliance/board sets the printer up.
+	switch g.a.cfg.Printer.Dither {
+	case config.DitherAtkinson:
+		o.Dither = escpos.Atkinson
+	case config.DitherOrdered:
+		o.Dither = escpos.Bayer
+	case config.DitherThreshold:
+		o.Dither = escpos.Threshold
+	default:
+		o.Dither = escpos.FloydSteinberg
+	}
+	return escpos.Dither(comic.PaperForm(img, g.a.comicOrientation()), o.Width, o).Gray(), nil
+}
 
 // Reprint queues the strip through the print queue's gate and wakes the
 // scene's print worker (if the comic scene is not running, the job prints

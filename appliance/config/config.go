@@ -256,7 +256,17 @@ type Spycam struct {
 type Comic struct {
 	Pack  string `toml:"pack"`  // art pack directory; "" = <data_dir>/comic-pack if present, else the built-in pack
 	Queue int    `toml:"queue"` // strips that may wait for the printer
+	// Orientation of strips on the paper: OrientationAuto turns a strip
+	// wider than tall to print along the roll at full width.
+	Orientation string `toml:"orientation"`
 }
+
+// Strip orientations for Comic.Orientation.
+const (
+	OrientationAuto   = "auto"   // along the paper when wider than tall, else across
+	OrientationAcross = "across" // as on screen: the strip's width across the paper
+	OrientationAlong  = "along"  // turned a quarter: the strip's height across the paper
+)
 
 // Cardfeed is the [cardfeed] section: feeder timings and sorting.
 type Cardfeed struct {
@@ -348,7 +358,7 @@ func Default() *Config {
 			AnalyzeEvery:   Duration{200 * time.Millisecond},
 			PreFrames:      5,
 		},
-		Comic: Comic{Queue: 5},
+		Comic: Comic{Queue: 5, Orientation: OrientationAuto},
 		Cardfeed: Cardfeed{
 			FeedPulse:   Duration{350 * time.Millisecond},
 			Settle:      Duration{120 * time.Millisecond},

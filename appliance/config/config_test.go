@@ -343,6 +343,11 @@ func TestParseErrors(t *testing.T) {
 			want: `tinkerbox.toml:2: leds.kind: unknown value "rgb" (want "gpio", "blinkt" or "none")`,
 		},
 		{
+			name: "comic orientation",
+			doc:  "[comic]\norientation = \"sideways\"\n",
+			want: `tinkerbox.toml:2: comic.orientation: unknown value "sideways" (want "auto", "across" or "along")`,
+		},
+		{
 			name: "servo channel clash",
 			doc:  "[servos.sorter]\nchannel = 0\n",
 			want: "tinkerbox.toml:2: servos.sorter.channel: channel 0 also used by servos.feed.channel",

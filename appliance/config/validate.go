@@ -282,6 +282,7 @@ func (cfg *Config) checkDevices(c *checker) {
 	c.duration("spycam.analyze_every", sc.AnalyzeEvery, 50*time.Millisecond, 10*time.Second)
 	c.between("spycam.pre_frames", sc.PreFrames, 1, 30)
 	c.between("comic.queue", cfg.Comic.Queue, 1, 50)
+	c.oneOf("comic.orientation", cfg.Comic.Orientation, OrientationAuto, OrientationAcross, OrientationAlong)
 
 	cf := cfg.Cardfeed
 	c.duration("cardfeed.feed_pulse", cf.FeedPulse, 10*time.Millisecond, 5*time.Second)

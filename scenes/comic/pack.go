@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
 	"image/draw"
 	"image/png"
 	"io"
@@ -175,7 +174,7 @@ type Pack struct {
 	Images []*Image
 
 	mu    sync.Mutex
-	cache map[cacheKey]image.Image
+	cache scaledCache
 }
 
 // Grid is a usable grid family.
@@ -338,7 +337,7 @@ func loadPack(fsys fs.FS, checkFrames bool) (*Pack, []Problem, error) {
 	if len(m.Images) > maxImages {
 		return nil, nil, fmt.Errorf("comic: pack: %s: images: %d entries, at most %d", ManifestFile, len(m.Images), maxImages)
 	}
-	p := &Pack{Name: m.Name, Cell: m.Cell, cache: map[cacheKey]image.Image{}}
+	p := &Pack{Name: m.Name, Cell: m.Cell, cache: scaledCache{m: map[cacheKey]*cached{}}}
 	var probs []Problem
 	for i, gs := range m.Grids {
 		g, gp := loadGrid(fsys, gs, m.Cell, checkFrames)
@@ -828,11 +827,26 @@ func fillInside(m *image.NRGBA) *image.Alpha {
 func maskOf(src image.Image) *image.Alpha {
 	b := src.Bounds()
 	out := image.NewAlpha(image.Rect(0, 0, b.Dx(), b.Dy()))
+	// The pixel types PNG decodes to are read directly (a frame's mask is
+	// megapixels: through At and a colour model, it was most of a cold
+	// print render).
+	var at func(x, y int) (r, g, b, a uint32)
+	switch m := src.(type) {
+	case *image.RGBA:
+		at = func(x, y int) (uint32, uint32, uint32, uint32) { return m.RGBAAt(x, y).RGBA() }
+	case *image.NRGBA:
+		at = func(x, y int) (uint32, uint32, uint32, uint32) { return m.NRGBAAt(x, y).RGBA() }
+	case *image.Gray:
+		at = func(x, y int) (uint32, uint32, uint32, uint32) { return m.GrayAt(x, y).RGBA() }
+	default:
+		at = func(x, y int) (uint32, uint32, uint32, uint32) { return src.At(x, y).RGBA() }
+	}
 	for y := 0; y < b.Dy(); y++ {
 		for x := 0; x < b.Dx(); x++ {
-			g := color.Gray16Model.Convert(src.At(b.Min.X+x, b.Min.Y+y)).(color.Gray16).Y
-			_, _, _, a := src.At(b.Min.X+x, b.Min.Y+y).RGBA()
-			out.Pix[y*out.Stride+x] = uint8((uint32(g) * a / 0xffff) >> 8)
+			r, g, bl, a := at(b.Min.X+x, b.Min.Y+y)
+			// color.Gray16Model's luma, scaled by the alpha.
+			grey := (19595*r + 38470*g + 7471*bl + 1<<15) >> 16
+			out.Pix[y*out.Stride+x] = uint8((grey * a / 0xffff) >> 8)
 		}
 	}
 	return out

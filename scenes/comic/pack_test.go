@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/png"
 	"strings"
 	"sync"
@@ -221,5 +222,35 @@ func TestBuiltinPackStillChecksFrameSizes(t *testing.T) {
 	_, probs, err := LoadBuiltinPack(fsys)
 	if err == nil || len(probs) != 1 || probs[0].File != "f.png" || !strings.Contains(probs[0].Err.Error(), "needs") {
 		t.Fatalf("err %v, problems %v", err, probs)
+	}
+}
+
+// maskOf reads every pixel type as the colour model does.
+func TestMaskOfPixelTypes(t *testing.T) {
+	slow := func(src image.Image) *image.Alpha {
+		b := src.Bounds()
+		out := image.NewAlpha(image.Rect(0, 0, b.Dx(), b.Dy()))
+		for y := 0; y < b.Dy(); y++ {
+			for x := 0; x < b.Dx(); x++ {
+				g := color.Gray16Model.Convert(src.At(b.Min.X+x, b.Min.Y+y)).(color.Gray16).Y
+				_, _, _, a := src.At(b.Min.X+x, b.Min.Y+y).RGBA()
+				out.Pix[y*out.Stride+x] = uint8((uint32(g) * a / 0xffff) >> 8)
+			}
+		}
+		return out
+	}
+	r := image.Rect(3, 4, 40, 30)
+	srcs := []image.Image{image.NewRGBA(r), image.NewNRGBA(r), image.NewGray(r), image.NewCMYK(r)}
+	for i, src := range srcs {
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				v := uint8(x*37 + y*91 + i)
+				c := color.NRGBA{v, v ^ 0x5a, uint8(x * y), uint8(y * 11)}
+				src.(draw.Image).Set(x, y, c)
+			}
+		}
+		if got, want := maskOf(src), slow(src); !bytes.Equal(got.Pix, want.Pix) {
+			t.Errorf("%T: the mask differs from the colour model's", src)
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package comic
 
 import (
+	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
@@ -19,6 +21,62 @@ const ArchiveWidth = 1800
 // hundred dots wide) is kept, so repeated prints are fast; archive-size art
 // is decoded, drawn and let go, so memory stays small on a Pi Zero.
 const cacheMaxPixels = 1 << 19
+
+// cacheMaxBytes bounds the whole cache, least recently used out first.
+// Every grid prints at its own scale (tall grids across, wide ones along
+// the paper): the default pack's art at all of them is about 40 MB, more
+// than a Pi Zero's heap target (64 MB) can spare next to an archive render.
+const cacheMaxBytes = 24 << 20
+
+// scaledCache holds scaled art by key, within cacheMaxBytes; Pack.mu held.
+type scaledCache struct {
+	m     map[cacheKey]*cached
+	bytes int
+	tick  uint64
+}
+
+type cached struct {
+	img   image.Image
+	bytes int
+	used  uint64
+}
+
+func (c *scaledCache) get(k cacheKey) (image.Image, bool) {
+	e, ok := c.m[k]
+	if !ok {
+		return nil, false
+	}
+	c.tick++
+	e.used = c.tick
+	return e.img, true
+}
+
+func (c *scaledCache) put(k cacheKey, img image.Image) {
+	if _, ok := c.m[k]; ok {
+		return
+	}
+	n := 0
+	switch m := img.(type) {
+	case *image.RGBA:
+		n = len(m.Pix)
+	case *image.Alpha:
+		n = len(m.Pix)
+	}
+	c.tick++
+	c.m[k] = &cached{img: img, bytes: n, used: c.tick}
+	c.bytes += n
+	for c.bytes > cacheMaxBytes && len(c.m) > 1 {
+		var old cacheKey
+		oldest := c.tick + 1
+		for k, e := range c.m {
+			if e.used < oldest {
+				old, oldest = k, e.used
+			}
+		}
+		c.bytes -= c.m[old].bytes
+		delete(c.m, old)
+	}
+}
 
 type cacheKey struct {
 	src  any // *Image or *Border
@@ -66,7 +124,7 @@ func (d decoded) get(src any) ([2]image.Image, bool) {
 func (p *Pack) scaled(d decoded, src any, part int, flip bool, w, h int) (image.Image, bool) {
 	k := cacheKey{src, part, flip, w, h}
 	p.mu.Lock()
-	if m, ok := p.cache[k]; ok {
+	if m, ok := p.cache.get(k); ok {
 		p.mu.Unlock()
 		return m, true
 	}
@@ -79,6 +137,7 @@ func (p *Pack) scaled(d decoded, src any, part int, flip bool, w, h int) (image.
 	if part != partArt {
 		img = px[1]
 	}
+	img = preShrink(img, w, h)
 	var out image.Image
 	switch s := img.(type) {
 	case *image.Alpha:
@@ -103,13 +162,94 @@ func (p *Pack) scaled(d decoded, src any, part int, flip bool, w, h int) (image.
 			mirrorRGBA(dst)
 		}
 		out = dst
+		if black := inkOnly(dst); black != nil {
+			out = black // a quarter of the memory in the cache
+		}
 	}
 	if w*h <= cacheMaxPixels {
 		p.mu.Lock()
-		p.cache[k] = out
+		p.cache.put(k, out)
 		p.mu.Unlock()
 	}
 	return out, true
+}
+
+// inkOnly returns the alpha of art drawn in black alone (every frame of
+// the default pack: premultiplied, every colour is 0), or nil for any
+// other art. Drawn as black through it (drawInk), it is the same picture.
+func inkOnly(m *image.RGBA) *image.Alpha {
+	w, h := m.Rect.Dx(), m.Rect.Dy()
+	for y := range h {
+		row := m.Pix[y*m.Stride : y*m.Stride+w*4]
+		for i := 0; i < len(row); i += 4 {
+			if row[i]|row[i+1]|row[i+2] != 0 {
+				return nil
+			}
+		}
+	}
+	a := image.NewAlpha(image.Rect(0, 0, w, h))
+	for y := range h {
+		row := m.Pix[y*m.Stride : y*m.Stride+w*4]
+		out := a.Pix[y*a.Stride:]
+		for x := range w {
+			out[x] = row[x*4+3]
+		}
+	}
+	return a
+}
+
+// drawInk draws scaled art over dst at r: black through its alpha when it
+// is ink only (an *image.Alpha from inkOnly), else as it is.
+func drawInk(dst draw.Image, r image.Rectangle, art image.Image) {
+	if a, ok := art.(*image.Alpha); ok {
+		draw.DrawMask(dst, r, image.Black, image.Point{}, a, a.Rect.Min, draw.Over)
+		return
+	}
+	draw.Draw(dst, r, art, art.Bounds().Min, draw.Over)
+}
+
+// preShrink box-averages img by the largest whole factor that leaves it at
+// least w×h, so the kernel scaler only takes the last step, less than
+// half: its cost grows with the source, and a frame is megapixels at the
+// pack's resolution while the printer wants a few hundred dots.
+func preShrink(img image.Image, w, h int) image.Image {
+	b := img.Bounds()
+	k := min(b.Dx()/max(w, 1), b.Dy()/max(h, 1))
+	if k < 2 {
+		return img
+	}
+	switch m := img.(type) {
+	case *image.NRGBA:
+		return shrink(m, k)
+	case *image.Alpha:
+		return shrinkAlpha(m, k)
+	}
+	return img
+}
+
+// shrinkAlpha is shrink for a mask: each pixel the mean of a k×k block
+// (fewer at the right and bottom edges).
+func shrinkAlpha(src *image.Alpha, k int) *image.Alpha {
+	b := src.Bounds()
+	w, h := b.Dx(), b.Dy()
+	dst := image.NewAlpha(image.Rect(0, 0, (w+k-1)/k, (h+k-1)/k))
+	sum := make([]uint32, dst.Rect.Dx())
+	for Y := range dst.Rect.Dy() {
+		rows := min(k, h-Y*k)
+		clear(sum)
+		for y := range rows {
+			row := src.Pix[(Y*k+y)*src.Stride:][:w]
+			for x, v := range row {
+				sum[x/k] += uint32(v)
+			}
+		}
+		out := dst.Pix[Y*dst.Stride:]
+		for X := range dst.Rect.Dx() {
+			n := uint32(min(k, w-X*k) * rows)
+			out[X] = uint8((sum[X] + n/2) / n)
+		}
+	}
+	return dst
 }
 
 func mirrorRGBA(m *image.RGBA) {
@@ -139,27 +279,44 @@ func mirrorAlpha(m *image.Alpha) {
 func (s *Strip) Scale(width int) float64 { return float64(width) / float64(s.Size.X) }
 
 // FooterHeight is the footer's height at a render width.
-func FooterHeight(width int) int {
-	k := footerPixel(width)
-	return 11 * k
-}
+func FooterHeight(width int) int { return footerHeight(footerPixel(width)) }
+
+// footerHeight is the footer band's height for a font pixel of k dots.
+func footerHeight(k int) int { return 11 * k }
 
 func footerPixel(width int) int { return max(1, int(math.Round(float64(width)/190))) }
 
 // Render draws the strip width pixels wide, with footer text (left) and
 // right (right-aligned) in a band below it; both "" means no footer.
 func (p *Pack) Render(s *Strip, width int, left, right string) *image.RGBA {
+	img, _ := p.render(context.Background(), s, width, footerPixel(width), left, right)
+	return img
+}
+
+// RenderContext is Render that gives up between panels once ctx ends: an
+// archive-size render takes seconds on a Pi Zero.
+func (p *Pack) RenderContext(ctx context.Context, s *Strip, width int, left, right string) (*image.RGBA, error) {
+	return p.render(ctx, s, width, footerPixel(width), left, right)
+}
+
+// render draws the strip width pixels wide with its footer's font pixel k
+// dots wide (the footer is sized for the paper, not for the strip, when
+// the strip is turned along the roll).
+func (p *Pack) render(ctx context.Context, s *Strip, width, k int, left, right string) (*image.RGBA, error) {
 	f := s.Scale(width)
 	h := int(math.Round(float64(s.Size.Y) * f))
 	fh := 0
 	if left != "" || right != "" {
-		fh = FooterHeight(width)
+		fh = footerHeight(k)
 	}
 	canvas := image.NewRGBA(image.Rect(0, 0, width, h+fh))
 	draw.Draw(canvas, canvas.Rect, image.White, image.Point{}, draw.Src)
 	sc := func(v int) int { return int(math.Round(float64(v) * f)) }
 	line := math.Max(1, float64(p.Cell)/40*f)
 	for i := range s.Panels {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("comic: render: %w", err)
+		}
 		// Decoded pixels live for one panel: a strip's frames at archive
 		// size would otherwise all be in memory at once.
 		dec := decoded{}
@@ -193,7 +350,7 @@ func (p *Pack) Render(s *Strip, width int, left, right string) *image.RGBA {
 				}
 			}
 			if art, ok := p.scaled(dec, im, partArt, pn.Flip, w, hh); ok {
-				draw.Draw(layer, art.Bounds().Add(at), art, image.Point{}, draw.Over)
+				drawInk(layer, art.Bounds().Add(at), art)
 			}
 		}
 		var mask, frame image.Image
@@ -206,15 +363,15 @@ func (p *Pack) Render(s *Strip, width int, left, right string) *image.RGBA {
 		}
 		if ok {
 			draw.DrawMask(canvas, r, layer, image.Point{}, mask, image.Point{}, draw.Over)
-			draw.Draw(canvas, r, frame, image.Point{}, draw.Over)
+			drawInk(canvas, r, frame)
 		} else {
 			draw.Draw(canvas, r, layer, image.Point{}, draw.Src)
 		}
 	}
 	if fh > 0 {
-		drawFooter(canvas, image.Rect(0, h, width, h+fh), left, right, sc(s.Grid.Margin)+sc(s.Grid.Gutter/2))
+		drawFooter(canvas, image.Rect(0, h, width, h+fh), k, left, right, sc(s.Grid.Margin)+sc(s.Grid.Gutter/2))
 	}
-	return canvas
+	return canvas, nil
 }
 
 // drawTexture paints a background behind the image, centred on its focal area.
@@ -266,10 +423,10 @@ func drawTexture(dst *image.RGBA, t Texture, focal image.Rectangle, line float64
 	}
 }
 
-// drawFooter writes the footer in the 5x7 pixel font, scaled to the width.
-func drawFooter(dst *image.RGBA, r image.Rectangle, left, right string, margin int) {
+// drawFooter writes the footer in the 5x7 pixel font, a font pixel k
+// pixels wide.
+func drawFooter(dst *image.RGBA, r image.Rectangle, k int, left, right string, margin int) {
 	face := font.Font5x7()
-	k := footerPixel(r.Dx())
 	tw := face.Measure(left) + face.Measure(right) + 4
 	small := image.NewGray(image.Rect(0, 0, max(tw, 1), face.Height()))
 	draw.Draw(small, small.Rect, image.White, image.Point{}, draw.Src)
@@ -301,17 +458,41 @@ func drawFooter(dst *image.RGBA, r image.Rectangle, left, right string, margin i
 	}
 }
 
-// Warm renders a few strips at a width so the drawings and frames are
-// already scaled for it: the first press prints as fast as the rest.
-func (p *Pack) Warm(width int, strips int) {
+// Warm renders a few strips as they print on paper width dots wide in
+// orientation o, so the drawings and frames are already scaled for it:
+// the first press prints as fast as the rest.
+func (p *Pack) Warm(paper int, o Orientation, strips int) {
 	for seed := range uint64(strips) {
-		p.WarmSeed(width, seed)
+		p.WarmSeed(paper, o, seed)
 	}
 }
 
-// WarmSeed renders one strip at a width to fill the cache.
-func (p *Pack) WarmSeed(width int, seed uint64) {
+// WarmFrames scales every frame of every grid (and its mask) for the
+// strips' print forms on paper dots wide in orientation o: frames are the
+// largest files of a pack, and the slowest part of a first print.
+func (p *Pack) WarmFrames(paper int, o Orientation) {
+	for _, g := range p.Grids {
+		s := &Strip{Grid: g, Cell: p.Cell, Size: g.Size(p.Cell)}
+		f := s.Scale(layoutFor(s, paper, o, true).width)
+		for cells, bs := range g.borders {
+			w := int(math.Round(float64(cells.X*p.Cell-g.Gutter) * f))
+			h := int(math.Round(float64(cells.Y*p.Cell-g.Gutter) * f))
+			if w <= 0 || h <= 0 {
+				continue
+			}
+			for _, b := range bs {
+				dec := decoded{}
+				p.scaled(dec, b, partMask, false, w, h)
+				p.scaled(dec, b, partArt, false, w, h)
+			}
+		}
+	}
+}
+
+// WarmSeed renders one strip's print form to fill the cache.
+func (p *Pack) WarmSeed(paper int, o Orientation, seed uint64) {
 	if s, err := p.Compose(seed); err == nil {
-		p.Render(s, width, "", "")
+		// With a footer: along the roll it sets the strip's scale.
+		p.RenderPrint(s, paper, o, " ", "")
 	}
 }

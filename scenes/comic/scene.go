@@ -88,6 +88,8 @@ type Opts struct {
 	// Reporter gets what the maker must not miss: strips printed, a printer
 	// that fails (once per fault, not per retry), a queue full. nil: none.
 	Reporter scene.Reporter
+	// Orientation of strips on the paper; "" is OrientAuto.
+	Orientation Orientation
 }
 
 // DefaultOpts: 5 queued presses, retries from 2 s up to a minute.
@@ -139,6 +141,9 @@ func New(pack *Pack, printer scene.Printer, display scene.Display, lights scene.
 	if o.Dir == "" {
 		o.Dir = "comics"
 	}
+	if o.Orientation == "" {
+		o.Orientation = OrientAuto
+	}
 	log := o.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -181,8 +186,9 @@ type status struct {
 	printed  int64
 }
 
-// warmStrips is how many strips are rendered at the printer's width when the
-// scene starts, so that the first presses print as fast as later ones.
+// warmStrips is how many strips are rendered for the paper when the scene
+// starts (after every frame), so that the first presses print as fast as
+// later ones.
 const warmStrips = 12
 
 // Run implements scene.Scene.
@@ -206,11 +212,14 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 	if s.printer != nil {
 		// Started after ctx is final: the goroutine reads it while Run goes on.
 		go func() {
+			// Every frame first: the largest files, the slowest misses.
+			s.pack.WarmFrames(s.printer.Width(), s.opts.Orientation)
+			debug.FreeOSMemory()
 			for seed := range uint64(warmStrips) {
 				if ctx.Err() != nil {
 					return
 				}
-				s.pack.WarmSeed(s.printer.Width(), seed)
+				s.pack.WarmSeed(s.printer.Width(), s.opts.Orientation, seed)
 				// Warming decodes full-size drawings and frames to
 				// scale them: hand that memory back strip by strip, so
 				// the start does not peak on a Pi Zero's 512 MB.
@@ -506,7 +515,7 @@ func (s *Scene) NewStrip(ctx context.Context, seed uint64) (int64, error) {
 		return 0, errors.Join(err, RemoveArchive(s.opts.Dir, n))
 	}
 	if s.printer != nil {
-		img := s.pack.Render(strip, s.printer.Width(), left, right)
+		img := s.pack.RenderPrint(strip, s.printer.Width(), s.opts.Orientation, left, right)
 		select {
 		case s.fresh <- freshStrip{n, img}:
 		default: // the worker re-reads the archive instead
@@ -677,6 +686,9 @@ func (s *Scene) worker(ctx context.Context, wake <-chan struct{}, stat chan<- st
 		img, ok := fresh[job.Comic]
 		if !ok {
 			img, err = ReadArchive(s.opts.Dir, job.Comic)
+			if err == nil {
+				img = PaperForm(img, s.opts.Orientation) // turned, if it prints along
+			}
 			if err != nil {
 				// The archive is gone (deleted from the gallery): nothing
 				// left to print. Drop the job rather than block the queue.
