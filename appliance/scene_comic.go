@@ -222,7 +222,10 @@ func (g *comicGallery) PrintQueue(ctx context.Context) ([]web.PrintJob, int, err
 // before the comic scene or the gallery uses it: the temporary files of
 // interrupted writes; files of strips never indexed (a kill between the
 // PNG's rename and the row) or half deleted (between the row's delete and
-// the files'); and rows an older version wrote before their PNG.
+// the files'); and rows an older version wrote before their PNG. A strip
+// the cut caught before its archive was indexed is still recorded as being
+// made: the comic scene writes its archive again, from its seed, when it
+// runs (its files here are removed first, like any without a row).
 func (a *app) dropUnfinishedComics() {
 	ctx := context.Background()
 	dir := a.comicDir()

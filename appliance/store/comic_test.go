@@ -66,7 +66,7 @@ func TestComicQueueSurvivesRestart(t *testing.T) {
 	if _, err := s.EnqueuePrint(ctx, 99); !errors.Is(err, ErrNoComic) {
 		t.Fatalf("queue a missing comic: %v", err)
 	}
-	if err := s.PrintFailed(ctx, j1, "escpos: write: unplugged"); err != nil {
+	if err := s.PrintFailed(ctx, comic.Job{ID: j1, Comic: n1}, "escpos: write: unplugged"); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -84,7 +84,7 @@ func TestComicQueueSurvivesRestart(t *testing.T) {
 	if err != nil || r.Seed != 1<<63+5 || r.Width != 1968 || r.Theme != "sea" || !r.At.Equal(at) {
 		t.Fatalf("comic %d = %+v, %v", n1, r, err)
 	}
-	if err := s.PrintDone(ctx, jobs[0].ID); err != nil {
+	if err := s.PrintDone(ctx, jobs[0]); err != nil {
 		t.Fatal(err)
 	}
 	// Deleting a strip drops its queued prints; numbers are never reused.
@@ -173,5 +173,111 @@ func TestUnfinishedStripIsNotInTheGallery(t *testing.T) {
 	un, err := s.UnfinishedComics(ctx)
 	if err != nil || len(un) != 1 || un[0] != cut {
 		t.Fatalf("unfinished = %v, %v; want [%d]", un, err, cut)
+	}
+}
+
+// A press's strip is recorded before it prints: its first print is a job
+// at once, it stays out of the index and the gallery until its archive is
+// written, and it is done (its record gone) once printed and archived, in
+// either order; a restart finds what is left of it.
+func TestStripBeingMade(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	clock := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	s, err := Open(ctx, dir, func() time.Time { clock = clock.Add(time.Second); return clock })
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	old := addComic(t, s, comic.Record{Seed: 1, At: at, Theme: "sea", Grid: "wide"})
+	reprint, err := s.EnqueuePrint(ctx, old) // queued before the press
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.BeginComic(ctx, comic.Record{N: 99, Seed: 1<<63 + 7, At: at, Theme: "cat", Character: "cat", Grid: "yonkoma"})
+	if err != nil || a != old+1 {
+		t.Fatalf("begin = %d, %v; want %d", a, err, old+1)
+	}
+	b, err := s.BeginComic(ctx, comic.Record{Seed: 8, At: at, Theme: "robots", Grid: "column"})
+	if err != nil || b != a+1 {
+		t.Fatalf("begin = %d, %v; want %d", b, err, a+1)
+	}
+	jobs, err := s.PendingPrints(ctx)
+	if err != nil || len(jobs) != 3 || jobs[0].ID != reprint || jobs[0].Making != nil ||
+		jobs[1].Comic != a || jobs[1].Making == nil || jobs[2].Comic != b {
+		t.Fatalf("queue = %+v, %v; want the reprint, then %d and %d", jobs, err, a, b)
+	}
+	if m := *jobs[1].Making; m.N != a || m.Seed != 1<<63+7 || !m.At.Equal(at) || m.Grid != "yonkoma" || m.Character != "cat" || m.Width != 0 {
+		t.Fatalf("record of strip %d = %+v", a, m)
+	}
+	if _, err := s.Comic(ctx, a); !errors.Is(err, ErrNoComic) {
+		t.Fatalf("a strip being made is in the index: %v", err)
+	}
+	if last, _ := s.LastComic(ctx); last != old {
+		t.Fatalf("last = %d, want %d", last, old)
+	}
+	if err := s.PrintFailed(ctx, jobs[1], "escpos: write: unplugged"); err != nil {
+		t.Fatal(err)
+	}
+	// The power goes: both strips are still there, neither archived.
+	s.Close()
+	s, err = Open(ctx, dir, func() time.Time { clock = clock.Add(time.Second); return clock })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	un, err := s.UnarchivedComics(ctx)
+	if err != nil || len(un) != 2 || un[0].N != a || un[0].Seed != 1<<63+7 || un[1].N != b {
+		t.Fatalf("unarchived = %+v, %v", un, err)
+	}
+	if jobs, _ = s.PendingPrints(ctx); len(jobs) != 3 || jobs[1].Attempts != 1 || jobs[1].LastError == "" {
+		t.Fatalf("after restart: %+v", jobs)
+	}
+	// a: archived first, then printed.
+	if err := s.AddComic(ctx, comic.Record{N: a, Seed: 1<<63 + 7, At: at, Theme: "cat", Grid: "yonkoma", Width: 528, Height: 2078}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.Comics(ctx, 0)
+	if err != nil || len(list) != 2 || list[0].N != a || list[0].Queued != 1 {
+		t.Fatalf("gallery = %+v, %v; want %d first with its print queued", list, err, a)
+	}
+	jobs, _ = s.PendingPrints(ctx)
+	if jobs[1].Making == nil || jobs[1].Making.Width != 528 {
+		t.Fatalf("archived strip's job = %+v", jobs[1])
+	}
+	if err := s.PrintDone(ctx, jobs[1]); err != nil {
+		t.Fatal(err)
+	}
+	// b: printed first, then archived.
+	if err := s.PrintDone(ctx, jobs[2]); err != nil {
+		t.Fatal(err)
+	}
+	if un, _ := s.UnarchivedComics(ctx); len(un) != 1 || un[0].N != b {
+		t.Fatalf("unarchived = %+v; want %d, printed", un, b)
+	}
+	if jobs, _ := s.PendingPrints(ctx); len(jobs) != 1 || jobs[0].ID != reprint {
+		t.Fatalf("queue = %+v; want the reprint only", jobs)
+	}
+	if err := s.AddComic(ctx, comic.Record{N: b, Seed: 8, At: at, Theme: "robots", Grid: "column", Width: 1008, Height: 2078}); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	s.db.QueryRow("SELECT count(*) FROM comic_making").Scan(&left)
+	if left != 0 {
+		t.Fatalf("%d strips still being made", left)
+	}
+	// A strip being made can be deleted (it cannot be drawn again).
+	c, err := s.BeginComic(ctx, comic.Record{Seed: 9, At: at, Theme: "sea", Grid: "wide"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteComic(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if un, _ := s.UnarchivedComics(ctx); len(un) != 0 {
+		t.Fatalf("deleted strip still unarchived: %+v", un)
+	}
+	if n := addComic(t, s, comic.Record{Seed: 10, At: at, Theme: "sea", Grid: "wide"}); n != c+1 {
+		t.Fatalf("next number %d, want %d", n, c+1)
 	}
 }

@@ -44,7 +44,7 @@ func migrations() []string {
 	}
 	// The order is the schema history: append only, and only to the last
 	// list (a migration appended to an earlier one would renumber the rest).
-	return slices.Concat(core, barometerMigrations(), comicMigrations(), cardsMigrations())
+	return slices.Concat(core, barometerMigrations(), comicMigrations(), cardsMigrations(), comicMakingMigrations())
 }
 
 // Open opens (creating if needed) the database in dir and migrates it.

@@ -22,6 +22,17 @@ type countingStore struct {
 
 func (c *countingStore) EnqueuePrint(ctx context.Context, n int64) (int64, error) {
 	id, err := c.memStore.EnqueuePrint(ctx, n)
+	c.count()
+	return id, err
+}
+
+func (c *countingStore) BeginComic(ctx context.Context, r Record) (int64, error) {
+	n, err := c.memStore.BeginComic(ctx, r)
+	c.count()
+	return n, err
+}
+
+func (c *countingStore) count() {
 	c.memStore.mu.Lock()
 	l := int64(len(c.memStore.jobs))
 	c.memStore.mu.Unlock()
@@ -31,10 +42,14 @@ func (c *countingStore) EnqueuePrint(ctx context.Context, n int64) (int64, error
 			break
 		}
 	}
-	return id, err
 }
 
-func archivedStrip(t *testing.T, st Store, dir string) int64 {
+// archivedStrip puts a strip in the index with a stand-in PNG, as if
+// printed and archived long ago.
+func archivedStrip(t *testing.T, st interface {
+	ReserveComic(context.Context) (int64, error)
+	AddComic(context.Context, Record) error
+}, dir string) int64 {
 	t.Helper()
 	ctx := context.Background()
 	n, err := st.ReserveComic(ctx)
@@ -107,7 +122,7 @@ func TestQueueLimitUnderConcurrency(t *testing.T) {
 			sl.Release() // twice is harmless
 			return true
 		}
-		if _, err := sl.Enqueue(ctx, n); err != nil {
+		if _, err := sl.Begin(ctx, Record{Seed: 1}); err != nil {
 			t.Fatal(err)
 		}
 		return true
@@ -192,16 +207,23 @@ func TestStripFileBeforeRow(t *testing.T) {
 		t.Fatalf("queue %d, want 1", l)
 	}
 
+	// A strip whose archive cannot be indexed leaves no file, but stays
+	// recorded: it still prints, and the next run writes its archive.
 	fdir := t.TempDir()
-	fs := New(pack, nil, nil, nil, failingAdd{newMemStore()}, fakeclock.New(time.Unix(0, 0)), &Opts{Dir: fdir, QueueMax: 2})
-	if _, err := fs.NewStrip(ctx, 8); err == nil {
-		t.Fatal("a strip that could not be indexed was reported made")
+	fst := failingAdd{newMemStore()}
+	fs := New(pack, nil, nil, nil, fst, fakeclock.New(time.Unix(0, 0)), &Opts{Dir: fdir, QueueMax: 2})
+	n, err = fs.NewStrip(ctx, 8)
+	if err == nil {
+		t.Fatal("a strip that could not be indexed was reported archived")
 	}
 	if left, _ := os.ReadDir(fdir); len(left) != 0 {
 		t.Fatalf("files left of a strip that was never indexed: %v", left)
 	}
-	if l, _ := fs.queue.Len(ctx); l != 0 {
-		t.Fatalf("the failed strip kept its queue slot: %d", l)
+	if un, _ := fst.UnarchivedComics(ctx); len(un) != 1 || un[0].N != n || un[0].Seed != 8 {
+		t.Fatalf("strip %d not kept for a later archive: %+v", n, un)
+	}
+	if l, _ := fs.queue.Len(ctx); l != 1 {
+		t.Fatalf("queue %d, want 1: the strip's print", l)
 	}
 }
 
@@ -228,14 +250,14 @@ func TestQueueLenFollowsTheStore(t *testing.T) {
 		t.Fatalf("Len = %d, want 3 (2 jobs, 1 slot)", l)
 	}
 	jobs, _ := st.PendingPrints(ctx)
-	if err := st.PrintDone(ctx, jobs[0].ID); err != nil {
+	if err := st.PrintDone(ctx, jobs[0]); err != nil {
 		t.Fatal(err)
 	}
 	q.Invalidate()
 	if l, _ := q.Len(ctx); l != 2 {
 		t.Fatalf("Len after a print = %d, want 2", l)
 	}
-	if _, err := sl.Enqueue(ctx, n); err != nil {
+	if _, err := sl.Begin(ctx, Record{Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if l, _ := q.Len(ctx); l != 2 {
@@ -246,29 +268,21 @@ func TestQueueLenFollowsTheStore(t *testing.T) {
 	}
 }
 
-// stoppingStore cancels the scene's context once a strip's number is
-// reserved: the scene is switched away while the strip is composed.
+// stoppingStore cancels the scene's context once a strip is recorded:
+// the scene is switched away while the strip is made.
 type stoppingStore struct {
 	*memStore
 	stop context.CancelFunc
 }
 
-func (s stoppingStore) ReserveComic(ctx context.Context) (int64, error) {
-	n, err := s.memStore.ReserveComic(ctx)
+func (s stoppingStore) BeginComic(ctx context.Context, r Record) (int64, error) {
+	n, err := s.memStore.BeginComic(ctx, r)
 	s.stop()
 	return n, err
 }
 
-// EnqueuePrint refuses a cancelled context, as database/sql does.
-func (s stoppingStore) EnqueuePrint(ctx context.Context, n int64) (int64, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	return s.memStore.EnqueuePrint(ctx, n)
-}
-
-// A strip asked for and archived is queued even when the scene stops while
-// it is made; it was once archived and never printed.
+// A strip asked for is queued even when the scene stops while it is made;
+// its archive, left undrawn, is written from its seed by the next run.
 func TestStripQueuedWhenTheSceneStopsMidway(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -280,7 +294,17 @@ func TestStripQueuedWhenTheSceneStopsMidway(t *testing.T) {
 		t.Fatalf("strip %d: %v", n, err)
 	}
 	jobs, err := st.PendingPrints(context.Background())
-	if err != nil || len(jobs) != 1 || jobs[0].Comic != n {
+	if err != nil || len(jobs) != 1 || jobs[0].Comic != n || jobs[0].Making == nil {
 		t.Fatalf("pending prints %+v, %v; want strip %d queued", jobs, err, n)
+	}
+	if _, err := st.Comic(context.Background(), n); err == nil {
+		t.Fatal("the strip was archived by a scene told to stop")
+	}
+	s.finishInterrupted(context.Background())
+	if r, err := st.Comic(context.Background(), n); err != nil || r.Seed != 7 || r.Width < ArchiveWidth {
+		t.Fatalf("after the next run: %+v %v", r, err)
+	}
+	if _, err := ReadArchive(dir, n); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -44,28 +44,46 @@ type Record struct {
 
 // Job is a queued print.
 type Job struct {
-	ID        int64
+	ID        int64 // 0 for the first print of a strip being made (Making)
 	Comic     int64
 	Attempts  int
 	LastError string
+	// Making is set for the first print of a strip still being made: its
+	// record (Width 0 while its archive files are not written), so the
+	// printer can draw it again from its seed after a power cut.
+	Making *Record
 }
 
 // Store is the archive index and the print queue. Jobs survive restarts: a
 // job leaves the queue only through PrintDone.
+//
+// A press makes a strip in three steps, so paper moves within a second
+// while nothing is lost to a power cut: BeginComic records the strip (its
+// seed is enough to draw it again) and queues its first print; the printer
+// prints it; its archive PNG and JSON are written and AddComic indexes it.
+// The strip is done once it is both printed and indexed, in either order.
 type Store interface {
-	// ReserveComic hands out the next strip number (never reused, even
-	// when the strip is never added).
-	ReserveComic(ctx context.Context) (int64, error)
-	// AddComic puts strip r.N in the archive index. Its PNG must already
-	// be written: a row never points at a missing file.
+	// BeginComic hands out the next strip number (never reused, even when
+	// the strip is never finished) and records r (its seed, time, theme,
+	// character and grid; r.N is ignored) as being made: it is on the
+	// card when BeginComic returns, and its first print is the newest job
+	// (a Job with Making set) until PrintDone.
+	BeginComic(ctx context.Context, r Record) (int64, error)
+	// AddComic puts strip r.N in the archive index (Comic, LastComic, the
+	// gallery). Its PNG and JSON must already be written: a row never
+	// points at a missing file.
 	AddComic(ctx context.Context, r Record) error
+	// UnarchivedComics lists the strips begun whose archive was never
+	// written (a power cut, or the scene stopped mid-strip), oldest first.
+	UnarchivedComics(ctx context.Context) ([]Record, error)
+	// DeleteComic removes strip n, archived or being made, and its jobs.
 	DeleteComic(ctx context.Context, n int64) error
 	LastComic(ctx context.Context) (int64, error) // 0: none
 	Comic(ctx context.Context, n int64) (Record, error)
 	EnqueuePrint(ctx context.Context, n int64) (int64, error)
 	PendingPrints(ctx context.Context) ([]Job, error) // oldest first
-	PrintDone(ctx context.Context, job int64) error
-	PrintFailed(ctx context.Context, job int64, msg string) error
+	PrintDone(ctx context.Context, job Job) error
+	PrintFailed(ctx context.Context, job Job, msg string) error
 }
 
 // Opts configure the scene.
@@ -110,15 +128,121 @@ type Scene struct {
 
 	queue *Queue
 
-	// fresh holds print-width renders of strips composed in this run, so the
-	// printer does not have to scale the archive copy down. Owned by the
-	// print worker after hand-over through the jobs channel.
-	fresh chan freshStrip
+	// fresh holds the print forms of strips pressed for in this run, drawn
+	// before their archive copy, so the printer starts at once.
+	fresh *freshStrips
+	wake  chan struct{} // the print queue changed: the worker looks again
 }
 
-type freshStrip struct {
-	n   int64
-	img image.Image
+// freshStrips hands print forms from the press to the print worker, and
+// tells the press when the worker has picked its next job, so that the
+// archive is drawn once the paper moves, not before.
+type freshStrips struct {
+	mu   sync.Mutex
+	imgs map[int64]image.Image
+	// drawing is the strip whose print form is being drawn now (-1: one
+	// being begun, its number not known yet; 0: none): the worker waits
+	// for it rather than draw it a second time.
+	drawing int64
+	// The worker: running (Run's), busy with a job, and how many jobs it
+	// has picked (or lists it failed to read).
+	running, busy bool
+	picks         uint64
+	changed       chan struct{} // closed and replaced on every change
+}
+
+// maxFresh bounds the print forms kept for strips waiting for a printer
+// that fails; beyond it the oldest is drawn again when its turn comes.
+const maxFresh = 8
+
+func newFreshStrips() *freshStrips {
+	return &freshStrips{imgs: map[int64]image.Image{}, changed: make(chan struct{})}
+}
+
+func (f *freshStrips) signalLocked() {
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+// begin says a strip is being drawn for the printer (n -1 until it has a
+// number).
+func (f *freshStrips) begin(n int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.drawing = n
+	f.signalLocked()
+}
+
+// put hands strip n's print form over (nil: it will not come) and ends
+// the drawing. wait says whether the worker will pick a job soon (it runs
+// and is not busy with another): then after is the pick count to wait
+// past.
+func (f *freshStrips) put(n int64, img image.Image) (after uint64, wait bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if img != nil {
+		if len(f.imgs) >= maxFresh {
+			oldest := n
+			for k := range f.imgs {
+				oldest = min(oldest, k)
+			}
+			delete(f.imgs, oldest)
+		}
+		f.imgs[n] = img
+	}
+	f.drawing = 0
+	f.signalLocked()
+	return f.picks, f.running && !f.busy
+}
+
+// awaitPick waits until the worker has picked a job after the pick count
+// after, or stopped, or ctx ends.
+func (f *freshStrips) awaitPick(ctx context.Context, after uint64) {
+	for {
+		f.mu.Lock()
+		done, ch := f.picks > after || !f.running, f.changed
+		f.mu.Unlock()
+		if done {
+			return
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// take returns strip n's print form if it was drawn, or the channel to
+// wait on when it is being drawn now; neither: draw it yourself.
+func (f *freshStrips) take(n int64) (image.Image, <-chan struct{}) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if img, ok := f.imgs[n]; ok {
+		return img, nil
+	}
+	if f.drawing == n || f.drawing == -1 {
+		return nil, f.changed
+	}
+	return nil, nil
+}
+
+func (f *freshStrips) drop(n int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.imgs, n)
+}
+
+// worker reports the print worker's state: running, busy with a job, and
+// a job picked (or a list it could not read: the press must not wait).
+func (f *freshStrips) worker(running, busy, picked bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.running, f.busy = running, busy
+	if picked {
+		f.picks++
+	}
+	f.signalLocked()
 }
 
 // New returns the scene. pack nil means the pack could not be loaded (the
@@ -153,7 +277,7 @@ func New(pack *Pack, printer scene.Printer, display scene.Display, lights scene.
 		q = NewQueue(st, o.Dir, o.QueueMax)
 	}
 	return &Scene{pack: pack, printer: printer, display: display, lights: lights, store: st, clock: clock,
-		opts: o, log: log, queue: q, fresh: make(chan freshStrip, 8)}
+		opts: o, log: log, queue: q, fresh: newFreshStrips(), wake: make(chan struct{}, 1)}
 }
 
 // Help implements scene.Helper.
@@ -227,12 +351,14 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 			}
 		}()
 	}
-	wake := make(chan struct{}, 1)
-	stat := make(chan status, 4)
+	stat := make(chan status, 1)
 	done := make(chan struct{})
+	// Running before the first press can come: a press waits for the
+	// worker to pick its strip before it draws the archive.
+	s.fresh.worker(true, false, false)
 	go func() {
 		defer close(done)
-		s.worker(ctx, wake, stat)
+		s.worker(ctx, stat)
 	}()
 	defer func() { cancel(); <-done }()
 
@@ -242,12 +368,14 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 	} else {
 		txt.set("--")
 	}
-	poke := func() {
-		select {
-		case wake <- struct{}{}:
-		default:
-		}
+	if err := txt.show(); err != nil {
+		s.log.Warn("comic: display", "err", err)
 	}
+	// Strips a power cut (or a scene switch) left without their archive:
+	// the worker prints them first if they were not printed; here their
+	// archive is written from their seed.
+	s.finishInterrupted(ctx)
+	poke := s.poke
 	for {
 		if err := txt.show(); err != nil {
 			s.log.Warn("comic: display", "err", err)
@@ -416,8 +544,9 @@ func (q *Queue) Reserve(ctx context.Context) (*Slot, error) {
 	return &Slot{q: q}, nil
 }
 
-// Enqueue fills the slot with strip n's print job.
-func (sl *Slot) Enqueue(ctx context.Context, n int64) (int64, error) {
+// Begin fills the slot with a new strip (Store.BeginComic): its first
+// print takes the slot's place in the queue. It returns the strip's number.
+func (sl *Slot) Begin(ctx context.Context, r Record) (int64, error) {
 	q := sl.q
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -426,9 +555,9 @@ func (sl *Slot) Enqueue(ctx context.Context, n int64) (int64, error) {
 	}
 	sl.used = true
 	q.reserved-- // the job takes the slot's place in the count
-	id, err := q.st.EnqueuePrint(ctx, n)
+	n, err := q.st.BeginComic(ctx, r)
 	q.added(err)
-	return id, err
+	return n, err
 }
 
 // Release gives an unused slot back (the strip failed); a no-op after
@@ -472,11 +601,16 @@ func (q *Queue) Reprint(ctx context.Context, n int64) (int64, error) {
 	return id, err
 }
 
-// NewStrip composes a strip from seed, archives it and queues its print.
-// The queue slot is taken first; the strip's number is reserved, its PNG
-// (and JSON sidecar) written and synced, and only then is it indexed and
-// queued: a kill at any point leaves no row without its file, and a strip
-// is never printed without its archive copy.
+// NewStrip composes a strip from seed, prints it and archives it, paper
+// first: the queue slot is taken, the strip recorded in the store
+// (BeginComic: from then on a power cut loses nothing, the seed draws it
+// again) with its print queued, its print form drawn and handed to the
+// print worker, and only then the full-resolution archive PNG and JSON
+// drawn, written, synced and indexed (AddComic). A row in the index never
+// lacks its files; a strip recorded but not archived is finished from its
+// seed by the next run (finishInterrupted). NewStrip returns once the
+// archive is written, or once ctx ends (the scene stops): the strip is
+// then made, its archive left to the next run.
 func (s *Scene) NewStrip(ctx context.Context, seed uint64) (int64, error) {
 	slot, err := s.queue.Reserve(ctx)
 	if err != nil {
@@ -489,16 +623,61 @@ func (s *Scene) NewStrip(ctx context.Context, seed uint64) (int64, error) {
 		return 0, err
 	}
 	now := s.clock.Now()
-	n, err := s.store.ReserveComic(ctx)
+	rec := Record{Seed: seed, At: now, Theme: strip.Theme, Character: strip.Character, Grid: strip.Grid.ID}
+	if s.printer != nil {
+		s.fresh.begin(-1) // the worker waits for this print form, never draws it too
+	}
+	// Asked for: recorded even if the scene is stopping (a scene switch
+	// mid-press), so it prints and is archived when the comic scene runs.
+	rec.N, err = slot.Begin(context.WithoutCancel(ctx), rec)
 	if err != nil {
+		if s.printer != nil {
+			s.fresh.put(0, nil)
+		}
 		return 0, err
 	}
-	rec := Record{N: n, Seed: seed, At: now, Theme: strip.Theme, Character: strip.Character, Grid: strip.Grid.ID}
-	left, right := Footer(n, now)
-	archive := s.pack.Render(strip, ArchiveSize(strip), left, right)
-	rec.Width, rec.Height = archive.Rect.Dx(), archive.Rect.Dy()
-	err = WriteArchive(s.opts.Dir, rec, archive)
-	archive = nil
+	left, right := Footer(rec.N, now)
+	s.log.Info("comic: strip queued for printing", "n", rec.N, "seed", seed, "theme", strip.Theme, "grid", strip.Grid.ID)
+	if s.printer != nil {
+		s.fresh.begin(rec.N)
+		after, wait := s.fresh.put(rec.N, s.pack.RenderPrint(strip, s.printer.Width(), s.opts.Orientation, left, right))
+		s.poke()
+		if wait {
+			// The printer is free: let it start before the archive takes
+			// the CPU (a Pi Zero has one core).
+			s.fresh.awaitPick(ctx, after)
+		}
+	} else {
+		s.poke()
+	}
+	if err := s.archive(ctx, strip, rec); err != nil {
+		if ctx.Err() != nil {
+			s.log.Info("comic: stopped before the archive was written; the next run writes it", "n", rec.N)
+			return rec.N, nil
+		}
+		return rec.N, err
+	}
+	return rec.N, nil
+}
+
+// poke wakes the print worker.
+func (s *Scene) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// archive draws strip (recorded as rec) at full resolution, writes its PNG
+// and JSON and indexes it.
+func (s *Scene) archive(ctx context.Context, strip *Strip, rec Record) error {
+	left, right := Footer(rec.N, rec.At)
+	img, err := s.pack.RenderContext(ctx, strip, ArchiveSize(strip), left, right)
+	if err == nil {
+		rec.Width, rec.Height = img.Rect.Dx(), img.Rect.Dy()
+		err = WriteArchiveContext(ctx, s.opts.Dir, rec, img)
+	}
+	img = nil
 	// The archive render decoded full-size art: return it to the system
 	// rather than keep a Pi Zero's memory for the next press.
 	debug.FreeOSMemory()
@@ -506,28 +685,67 @@ func (s *Scene) NewStrip(ctx context.Context, seed uint64) (int64, error) {
 		// Written is worth indexing even if the scene is stopping.
 		err = s.store.AddComic(context.WithoutCancel(ctx), rec)
 		if err != nil {
-			if _, cerr := s.store.Comic(context.WithoutCancel(ctx), n); cerr == nil {
+			if _, cerr := s.store.Comic(context.WithoutCancel(ctx), rec.N); cerr == nil {
 				err = nil // committed, though the answer was an error: the files stay
 			}
 		}
-	}
-	if err != nil {
-		return 0, errors.Join(err, RemoveArchive(s.opts.Dir, n))
-	}
-	if s.printer != nil {
-		img := s.pack.RenderPrint(strip, s.printer.Width(), s.opts.Orientation, left, right)
-		select {
-		case s.fresh <- freshStrip{n, img}:
-		default: // the worker re-reads the archive instead
+		if err == nil {
+			// (The kill trials wait for this line: keep its words.)
+			s.log.Info("comic: strip archived and queued", "n", rec.N, "seed", rec.Seed, "theme", rec.Theme, "grid", rec.Grid)
+			return nil
 		}
 	}
-	// Asked for and archived: queued even if the scene is stopping (a
-	// scene switch mid-compose), so it prints when the comic scene runs.
-	if _, err := slot.Enqueue(context.WithoutCancel(ctx), n); err != nil {
-		return n, err
+	// Not indexed: its files go (the record stays, finished by a later run).
+	return errors.Join(err, RemoveArchive(s.opts.Dir, rec.N))
+}
+
+// recompose draws strip r again from its seed; the pack must still give
+// the strip that was recorded.
+func (s *Scene) recompose(r Record) (*Strip, error) {
+	strip, err := s.pack.Compose(r.Seed)
+	if err != nil {
+		return nil, err
 	}
-	s.log.Info("comic: strip archived and queued", "n", n, "seed", seed, "theme", strip.Theme, "grid", strip.Grid.ID)
-	return n, nil
+	if strip.Grid.ID != r.Grid || strip.Theme != r.Theme || strip.Character != r.Character {
+		return nil, fmt.Errorf("comic: strip #%d: the art pack no longer draws seed %d as recorded (grid %s, theme %s; now %s, %s)",
+			r.N, r.Seed, r.Grid, r.Theme, strip.Grid.ID, strip.Theme)
+	}
+	return strip, nil
+}
+
+// finishInterrupted writes the archive of every strip begun but never
+// archived (a power cut, a kill, a scene switch mid-strip), drawn again
+// from its seed; one the pack cannot draw again is removed. It stops when
+// ctx ends: what is left is finished by the next run.
+func (s *Scene) finishInterrupted(ctx context.Context) {
+	recs, err := s.store.UnarchivedComics(ctx)
+	if err != nil {
+		s.log.Error("comic: interrupted strips", "err", err)
+		return
+	}
+	for _, r := range recs {
+		if ctx.Err() != nil {
+			return
+		}
+		strip, err := s.recompose(r)
+		if err != nil {
+			if derr := s.store.DeleteComic(context.WithoutCancel(ctx), r.N); derr != nil {
+				s.log.Error("comic: interrupted strips", "err", derr)
+				continue
+			}
+			s.queue.Invalidate()
+			s.log.Warn("comic: interrupted strip removed", "n", r.N, "err", err)
+			scene.Report(s.opts.Reporter, scene.LevelWarn, fmt.Sprintf("strip #%d was interrupted (power cut?) before its archive was written and cannot be drawn again: %v; removed", r.N, err))
+			continue
+		}
+		if err := s.archive(ctx, strip, r); err != nil {
+			if ctx.Err() == nil {
+				s.log.Error("comic: interrupted strip", "n", r.N, "err", err)
+			}
+			continue
+		}
+		scene.Report(s.opts.Reporter, scene.LevelWarn, fmt.Sprintf("strip #%d was interrupted (power cut?) before its archive was written; drawn again from its seed and archived", r.N))
+	}
 }
 
 func (s *Scene) reprint(ctx context.Context, n int64) error {
@@ -588,12 +806,21 @@ func CleanTemp(dir string) (int, error) {
 // sync, rename, directory sync): a power cut leaves the old file or the new
 // one, never half, and once it returns both are on the card.
 func WriteArchive(dir string, r Record, img image.Image) error {
+	return WriteArchiveContext(context.Background(), dir, r, img)
+}
+
+// WriteArchiveContext is WriteArchive that gives up while it encodes once
+// ctx ends (seconds on a Pi Zero), leaving the files as they were.
+func WriteArchiveContext(ctx context.Context, dir string, r Record, img image.Image) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("comic: archive: %w", err)
 	}
 	var buf bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(ctxWriter{ctx, &buf}, img); err != nil {
 		return fmt.Errorf("comic: archive: encode: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("comic: archive: %w", err)
 	}
 	meta := fmt.Sprintf("{\n  \"n\": %d,\n  \"seed\": %d,\n  \"at\": %q,\n  \"theme\": %q,\n  \"character\": %q,\n  \"grid\": %q,\n  \"width\": %d,\n  \"height\": %d\n}\n",
 		r.N, r.Seed, r.At.UTC().Format(time.RFC3339), r.Theme, r.Character, r.Grid, img.Bounds().Dx(), img.Bounds().Dy())
@@ -602,6 +829,19 @@ func WriteArchive(dir string, r Record, img image.Image) error {
 		return err
 	}
 	return atomicWrite(base+".png", buf.Bytes())
+}
+
+// ctxWriter fails its writes once ctx ends, which stops an encoder.
+type ctxWriter struct {
+	ctx context.Context
+	w   *bytes.Buffer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }
 
 func atomicWrite(name string, data []byte) error {
@@ -645,28 +885,32 @@ func syncDir(dir string) error {
 
 // worker prints queued jobs one at a time, oldest first, retrying with
 // backoff while the printer fails. It reports to the loop through stat.
-func (s *Scene) worker(ctx context.Context, wake <-chan struct{}, stat chan<- status) {
-	fresh := map[int64]image.Image{}
+func (s *Scene) worker(ctx context.Context, stat chan status) {
+	// Each status is the whole state: the latest replaces one the loop has
+	// not read (it may be busy drawing an archive), so the worker never
+	// waits for the loop before printing the next job.
 	report := func(st status) {
-		select {
-		case stat <- st:
-		case <-ctx.Done():
+		for {
+			select {
+			case stat <- st:
+				return
+			default:
+			}
+			select {
+			case <-stat:
+			default:
+			}
 		}
 	}
+	defer s.fresh.worker(false, false, false)
 	backoff := time.Duration(0)
 	faulted := false
 	for ctx.Err() == nil {
-		for drained := false; !drained; {
-			select {
-			case f := <-s.fresh:
-				fresh[f.n] = f.img
-			default:
-				drained = true
-			}
-		}
+		s.fresh.worker(true, false, false)
 		jobs, err := s.store.PendingPrints(ctx)
 		if err != nil {
 			s.log.Error("comic: print queue", "err", err)
+			s.fresh.worker(true, false, true) // a press waiting for a pick goes on
 		}
 		if err != nil || len(jobs) == 0 || s.printer == nil {
 			if s.printer == nil && len(jobs) > 0 && !faulted {
@@ -677,28 +921,27 @@ func (s *Scene) worker(ctx context.Context, wake <-chan struct{}, stat chan<- st
 			select {
 			case <-ctx.Done():
 				return
-			case <-wake:
+			case <-s.wake:
 			}
 			continue
 		}
 		job := jobs[0]
+		s.fresh.worker(true, true, true)
 		report(status{printing: true, fault: errIf(faulted)})
-		img, ok := fresh[job.Comic]
-		if !ok {
-			img, err = ReadArchive(s.opts.Dir, job.Comic)
-			if err == nil {
-				img = PaperForm(img, s.opts.Orientation) // turned, if it prints along
+		img, err := s.paperImage(ctx, job)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			// The archive is gone (deleted from the gallery), or the pack
+			// cannot draw the strip again: nothing left to print. Drop the
+			// job rather than block the queue.
+			s.log.Error("comic: dropping print job", "job", job.ID, "comic", job.Comic, "err", err)
+			if err := s.store.PrintDone(ctx, job); err != nil {
+				s.log.Error("comic: print queue", "err", err)
 			}
-			if err != nil {
-				// The archive is gone (deleted from the gallery): nothing
-				// left to print. Drop the job rather than block the queue.
-				s.log.Error("comic: dropping print job", "job", job.ID, "comic", job.Comic, "err", err)
-				if err := s.store.PrintDone(ctx, job.ID); err != nil {
-					s.log.Error("comic: print queue", "err", err)
-				}
-				s.queue.Invalidate()
-				continue
-			}
+			s.queue.Invalidate()
+			continue
 		}
 		err = s.printer.Print(ctx, img)
 		if ctx.Err() != nil {
@@ -709,7 +952,7 @@ func (s *Scene) worker(ctx context.Context, wake <-chan struct{}, stat chan<- st
 				scene.Report(s.opts.Reporter, scene.LevelError, fmt.Sprintf("printer failed on strip #%d: %v; retrying", job.Comic, err))
 			}
 			faulted = true
-			if ferr := s.store.PrintFailed(ctx, job.ID, err.Error()); ferr != nil {
+			if ferr := s.store.PrintFailed(ctx, job, err.Error()); ferr != nil {
 				s.log.Error("comic: print queue", "err", ferr)
 			}
 			backoff = min(max(backoff*2, s.opts.RetryMin), s.opts.RetryMax)
@@ -725,8 +968,10 @@ func (s *Scene) worker(ctx context.Context, wake <-chan struct{}, stat chan<- st
 			continue
 		}
 		faulted, backoff = false, 0
-		delete(fresh, job.Comic)
-		if err := s.store.PrintDone(ctx, job.ID); err != nil {
+		if job.Making != nil {
+			s.fresh.drop(job.Comic)
+		}
+		if err := s.store.PrintDone(ctx, job); err != nil {
 			s.log.Error("comic: print queue", "err", err)
 		}
 		s.queue.Invalidate()
@@ -734,6 +979,42 @@ func (s *Scene) worker(ctx context.Context, wake <-chan struct{}, stat chan<- st
 		scene.Report(s.opts.Reporter, scene.LevelInfo, fmt.Sprintf("printed strip #%d", job.Comic))
 		report(status{printed: job.Comic})
 	}
+}
+
+// paperImage is what job prints: a new strip's print form as the press
+// drew it (waiting for it while it is drawn), or drawn again from its seed
+// (after a restart) until it is archived; the archive copy, turned for the
+// paper, for a reprint or an archived strip.
+func (s *Scene) paperImage(ctx context.Context, job Job) (image.Image, error) {
+	if m := job.Making; m != nil {
+		for {
+			img, wait := s.fresh.take(job.Comic)
+			if img != nil {
+				return img, nil
+			}
+			if wait == nil {
+				break
+			}
+			select {
+			case <-wait:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		if m.Width == 0 {
+			strip, err := s.recompose(*m)
+			if err != nil {
+				return nil, err
+			}
+			left, right := Footer(m.N, m.At)
+			return s.pack.RenderPrintContext(ctx, strip, s.printer.Width(), s.opts.Orientation, left, right)
+		}
+	}
+	img, err := ReadArchive(s.opts.Dir, job.Comic)
+	if err != nil {
+		return nil, err
+	}
+	return PaperForm(img, s.opts.Orientation), nil
 }
 
 func errIf(b bool) error {

@@ -6,6 +6,7 @@ import (
 	"image"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -15,22 +16,43 @@ import (
 )
 
 // memStore is the comic.Store in memory; it outlives scenes like the
-// database outlives a restart.
+// database outlives a restart. jobs holds both kinds of job in queue
+// order: reprints (ID > 0) and strips' first prints (Making set).
 type memStore struct {
 	mu     sync.Mutex
 	next   int64
 	comics map[int64]Record
+	making map[int64]*memMaking
 	jobs   []Job
 	jobID  int64
 }
 
-func newMemStore() *memStore { return &memStore{comics: map[int64]Record{}} }
+// memMaking is a strip begun and not done: printed, archived, or neither.
+type memMaking struct {
+	rec     Record
+	printed bool
+}
 
+func newMemStore() *memStore {
+	return &memStore{comics: map[int64]Record{}, making: map[int64]*memMaking{}}
+}
+
+// ReserveComic hands out a number without a strip (the tests' archivedStrip).
 func (m *memStore) ReserveComic(context.Context) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.next++
 	return m.next, nil
+}
+func (m *memStore) BeginComic(_ context.Context, r Record) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.next++
+	r.N, r.Width, r.Height = m.next, 0, 0
+	m.making[r.N] = &memMaking{rec: r}
+	rec := r
+	m.jobs = append(m.jobs, Job{Comic: r.N, Making: &rec})
+	return r.N, nil
 }
 func (m *memStore) AddComic(_ context.Context, r Record) error {
 	m.mu.Lock()
@@ -38,13 +60,43 @@ func (m *memStore) AddComic(_ context.Context, r Record) error {
 	if r.N <= 0 || r.N > m.next || r.Width <= 0 {
 		return errors.New("add comic: not reserved or no size")
 	}
+	if _, ok := m.comics[r.N]; ok {
+		return errors.New("add comic: already indexed")
+	}
 	m.comics[r.N] = r
+	if mk := m.making[r.N]; mk != nil {
+		if mk.printed {
+			delete(m.making, r.N)
+		} else {
+			mk.rec.Width, mk.rec.Height = r.Width, r.Height
+			for i := range m.jobs {
+				if j := &m.jobs[i]; j.Making != nil && j.Comic == r.N {
+					rec := mk.rec
+					j.Making = &rec
+				}
+			}
+		}
+	}
 	return nil
+}
+func (m *memStore) UnarchivedComics(context.Context) ([]Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Record
+	for _, mk := range m.making {
+		if mk.rec.Width == 0 {
+			out = append(out, mk.rec)
+		}
+	}
+	slices.SortFunc(out, func(a, b Record) int { return int(a.N - b.N) })
+	return out, nil
 }
 func (m *memStore) DeleteComic(_ context.Context, n int64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.comics, n)
+	delete(m.making, n)
+	m.jobs = slices.DeleteFunc(m.jobs, func(j Job) bool { return j.Comic == n })
 	return nil
 }
 func (m *memStore) LastComic(context.Context) (int64, error) {
@@ -77,21 +129,31 @@ func (m *memStore) PendingPrints(context.Context) ([]Job, error) {
 	defer m.mu.Unlock()
 	return append([]Job(nil), m.jobs...), nil
 }
-func (m *memStore) PrintDone(_ context.Context, id int64) error {
+
+// same is the job j names in the queue.
+func same(a, b Job) bool {
+	if a.Making != nil || b.Making != nil {
+		return a.Making != nil && b.Making != nil && a.Comic == b.Comic
+	}
+	return a.ID == b.ID
+}
+func (m *memStore) PrintDone(_ context.Context, j Job) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for i, j := range m.jobs {
-		if j.ID == id {
-			m.jobs = append(m.jobs[:i], m.jobs[i+1:]...)
+	m.jobs = slices.DeleteFunc(m.jobs, func(q Job) bool { return same(q, j) })
+	if mk := m.making[j.Comic]; j.Making != nil && mk != nil {
+		mk.printed = true
+		if _, ok := m.comics[j.Comic]; ok {
+			delete(m.making, j.Comic)
 		}
 	}
 	return nil
 }
-func (m *memStore) PrintFailed(_ context.Context, id int64, msg string) error {
+func (m *memStore) PrintFailed(_ context.Context, j Job, msg string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i := range m.jobs {
-		if m.jobs[i].ID == id {
+		if same(m.jobs[i], j) {
 			m.jobs[i].Attempts++
 			m.jobs[i].LastError = msg
 		}
@@ -104,19 +166,31 @@ func (m *memStore) pending() int {
 	return len(m.jobs)
 }
 
+// done reports whether strip n is archived and printed: no longer being made.
+func (m *memStore) done(n int64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, archived := m.comics[n]
+	return archived && m.making[n] == nil
+}
+
 // printer fails while unplugged; every attempt is reported on calls.
 type printer struct {
 	mu        sync.Mutex
 	unplugged bool
 	block     chan struct{} // non-nil: Print waits for it
 	calls     chan image.Image
+	enter     func() // non-nil: called as Print starts
 }
 
 func (p *printer) Width() int { return 384 }
 func (p *printer) Print(ctx context.Context, img image.Image) error {
 	p.mu.Lock()
-	bad, block := p.unplugged, p.block
+	bad, block, enter := p.unplugged, p.block, p.enter
 	p.mu.Unlock()
+	if enter != nil {
+		enter()
+	}
 	p.calls <- img
 	if block != nil {
 		select {
@@ -224,7 +298,8 @@ func TestQueueSurvivesUnplugAndRestart(t *testing.T) {
 		t.Fatalf("printed %v, want the paper's 384 dots wide", img.Bounds())
 	}
 	li.waitLight(t, scene.LightWarn, scene.LightBlinkFast)
-	// Archived before printing, at full resolution, with its metadata.
+	// Archived after the print began, at full resolution, with its
+	// metadata (the press returns once the archive is written).
 	arch, err := ReadArchive(dir, 1)
 	if err != nil || arch.Bounds().Dx() < ArchiveWidth {
 		t.Fatalf("archive: %v %v", arch.Bounds(), err)
