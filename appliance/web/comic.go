@@ -1,9 +1,14 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
 	"net/http"
 	"os"
 	"strconv"
@@ -27,6 +32,39 @@ type ComicGallery interface {
 	// PrintQueue lists the jobs waiting, oldest (next to print) first, and
 	// the queue's limit.
 	PrintQueue(ctx context.Context) (jobs []PrintJob, max int, err error)
+}
+
+// ComicPaper is what a gallery may add to show strips as they print.
+type ComicPaper interface {
+	// Paper is the printer's width in dots and how strips lie on the paper.
+	Paper() (dots int, o comic.Orientation)
+	// PaperForm is strip n as a reprint prints it: one pixel a dot, black
+	// on white, turned if it prints along the paper.
+	PaperForm(ctx context.Context, n int64) (image.Image, error)
+}
+
+// comicJSON is a strip in GET /api/comics: the store's fields, and its
+// size on paper when the gallery knows the printer.
+type comicJSON struct {
+	store.Comic
+	Paper *paperJSON `json:"paper,omitempty"`
+}
+
+// paperJSON is a strip on paper: turned along the roll or across it, and
+// its size in millimetres (across the roll, along it).
+type paperJSON struct {
+	Along    bool    `json:"along"`
+	AcrossMM float64 `json:"across_mm"`
+	AlongMM  float64 `json:"along_mm"`
+}
+
+func paperOf(c store.Comic, dots int, o comic.Orientation) *paperJSON {
+	sz, along := comic.PaperSize(c.Width, c.Height, dots, o)
+	if sz.X == 0 {
+		return nil
+	}
+	mm := func(d int) float64 { return math.Round(float64(d)*10/comic.DotsPerMM) / 10 }
+	return &paperJSON{Along: along, AcrossMM: mm(sz.X), AlongMM: mm(sz.Y)}
 }
 
 // PrintJob is one print waiting in the comic queue.
@@ -105,7 +143,8 @@ func (s *Server) printQueue(ctx context.Context, g ComicGallery) (printQueueJSON
 }
 
 // MountComic adds the comic gallery: the page /comics, the list
-// /api/comics, the archive PNGs /comics/{n}.png (?download=1 to save),
+// /api/comics, the archive PNGs /comics/{n}.png (?download=1 to save) and,
+// when g is a ComicPaper, each strip as it prints, /comics/{n}-paper.png,
 // POST /api/comics/{n}/reprint, DELETE /api/comics/{n}, the print queue
 // GET /api/comics/queue and POST /api/comics/print (a new strip; only while
 // the comic scene runs).
@@ -145,9 +184,25 @@ func (s *Server) MountComic(g ComicGallery) {
 			writeError(w, http.StatusInternalServerError, "the archive could not be read")
 			return
 		}
-		writeJSON(w, http.StatusOK, list)
+		out := make([]comicJSON, len(list))
+		var dots int
+		var o comic.Orientation
+		if paper, ok := g.(ComicPaper); ok {
+			dots, o = paper.Paper()
+		}
+		for i, c := range list {
+			out[i].Comic = c
+			if dots > 0 {
+				out[i].Paper = paperOf(c, dots, o)
+			}
+		}
+		writeJSON(w, http.StatusOK, out)
 	}))
 	s.Handle("GET /comics/{file}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if stem, ok := strings.CutSuffix(r.PathValue("file"), "-paper.png"); ok {
+			s.comicPaper(w, r, g, stem)
+			return
+		}
 		n, ok := comicNumber(strings.TrimSuffix(r.PathValue("file"), ".png"))
 		if !ok || !strings.HasSuffix(r.PathValue("file"), ".png") {
 			http.NotFound(w, r)
@@ -208,6 +263,47 @@ func (s *Server) MountComic(g ComicGallery) {
 	})
 	s.Handle("DELETE /api/comics/{n}", del)
 	s.Handle("POST /api/comics/{n}/delete", del) // for pages, which post JSON
+}
+
+// comicPaper serves strip stem as it prints: a 1-bit PNG, one pixel a
+// dot. It is drawn from the archive copy on each request (the page asks
+// for it only when a strip is opened).
+func (s *Server) comicPaper(w http.ResponseWriter, r *http.Request, g ComicGallery, stem string) {
+	paper, ok := g.(ComicPaper)
+	n, okN := comicNumber(stem)
+	if !ok || !okN {
+		http.NotFound(w, r)
+		return
+	}
+	img, err := paper.PaperForm(r.Context(), n)
+	if err != nil {
+		if errors.Is(err, store.ErrNoComic) || errors.Is(err, comic.ErrNoArchive) {
+			http.NotFound(w, r)
+			return
+		}
+		s.comicError(w, err)
+		return
+	}
+	b := img.Bounds()
+	bw := image.NewPaletted(image.Rect(0, 0, b.Dx(), b.Dy()), color.Palette{color.White, color.Black})
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			if c := color.GrayModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.Gray); c.Y < 128 {
+				bw.Pix[y*bw.Stride+x] = 1
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, bw); err != nil {
+		s.comicError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "no-cache")
+	if r.URL.Query().Get("download") != "" {
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="tinkerbox-comic-%d-paper.png"`, n))
+	}
+	w.Write(buf.Bytes())
 }
 
 // ErrComicQueueFull is what a gallery returns when the print queue is full.

@@ -1,6 +1,7 @@
 // tinkerbox comic gallery: the archive (/api/comics) and the print queue
 // (/api/comics/queue), fetched again when the live State says the queue or
-// the scene changed; view, download, reprint, delete, print a new strip.
+// the scene changed; view (on screen and as printed on paper), download,
+// reprint, delete, print a new strip.
 'use strict';
 (() => {
   const $ = (id) => document.getElementById(id);
@@ -22,6 +23,27 @@
     return queue.running ? say : say + ' (prints when the comic scene runs)';
   }
 
+  // "48 × 84.5 mm, along the roll": a strip's size on paper (c.paper is
+  // there when the appliance knows its printer).
+  function paperSize(p) {
+    const mm = (v) => String(v).replace(/\.0$/, '');
+    return mm(p.across_mm) + ' × ' + mm(p.along_mm) + ' mm, ' + (p.along ? 'turned along the roll' : 'across the roll');
+  }
+
+  function view(c, img) {
+    $('viewer-img').src = img.src;
+    $('viewer-img').alt = img.alt + ', on screen';
+    const paper = $('viewer-paper');
+    paper.hidden = !c.paper;
+    if (c.paper) {
+      // Drawn from the archive copy when asked for: only on opening.
+      $('viewer-paper-img').src = '/comics/' + c.n + '-paper.png';
+      $('viewer-paper-img').alt = 'Comic strip #' + c.n + ' as printed: ' + paperSize(c.paper);
+      $('viewer-paper-cap').textContent = 'On paper: ' + paperSize(c.paper);
+    }
+    $('viewer').showModal();
+  }
+
   const cards = new Map(); // strip number -> {li, queued}
   function card(c) {
     const li = el('li', 'strip');
@@ -35,17 +57,14 @@
     open.type = 'button';
     open.setAttribute('aria-label', 'View strip #' + c.n + ' larger');
     open.appendChild(img);
-    open.addEventListener('click', () => {
-      $('viewer-img').src = img.src;
-      $('viewer-img').alt = img.alt;
-      $('viewer').showModal();
-    });
+    open.addEventListener('click', () => view(c, img));
     const title = el('div', 'strip-title');
     title.append(el('span', '', '#' + c.n));
     const q = el('span', 'strip-queued');
     title.append(q);
     const who = c.character ? c.theme + ' · ' + c.character : c.theme;
     const meta = el('div', 'strip-meta', new Date(c.at).toLocaleString() + ' · ' + who + ' · ' + c.grid + ' · seed ' + c.seed);
+    if (c.paper) meta.append(el('span', 'strip-paper', 'Prints ' + paperSize(c.paper)));
     const actions = el('div', 'strip-actions');
     const dl = el('a', 'btn btn-small', 'Download');
     dl.href = '/comics/' + c.n + '.png?download=1';
@@ -134,7 +153,7 @@
     const r = await tinkerbox.post('/api/comics/print', {});
     b.disabled = false;
     if (!r.ok) { toast(r.data.error); return; }
-    toast('A new strip is being drawn; it joins the queue when it is archived.');
+    toast('A new strip is being drawn: it prints at once and joins the gallery once archived.');
   });
 
   sceneStatus(() => load());
