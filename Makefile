@@ -64,6 +64,13 @@ bench: build arm
 	  GOARCH=arm GOARM=6 $(GO) test -c -o dist/recog-armv6.test ./scenes/cardfeed/recog && \
 	  qemu-arm-static -cpu arm1176 dist/recog-armv6.test -test.run '^$$' -test.bench 'Identify(30|100)k/frame$$' -test.benchtime 24x; \
 	else echo "qemu-arm-static not installed: skipping the emulated Pi Zero figure (apt-get install qemu-user-static)"; fi
+	@echo "comic: print sizes of the default pack's strips on 58 mm paper (384 dots, 8 a millimetre):"
+	@$(GO) test -count=1 -run '^TestPrintSizes$$' -v ./scenes/comic/ | sed -n 's/^        //p'
+	@if command -v qemu-arm-static >/dev/null; then \
+	  echo "comic: press A -> first printed line under qemu-arm-static -cpu arm1176, one core (an emulated Pi Zero, not a Pi; the simulator's figure is BenchmarkComicPressToPaper above):"; \
+	  GOARCH=arm GOARM=6 $(GO) test -c -o dist/appliance-armv6.test ./appliance && \
+	  qemu-arm-static -cpu arm1176 dist/appliance-armv6.test -test.run '^$$' -test.bench 'ComicPressToPaper$$' -test.benchtime 12x -test.cpu 1; \
+	else echo "qemu-arm-static not installed: skipping the emulated Pi Zero press-to-paper figure (apt-get install qemu-user-static)"; fi
 	@echo "ARM binary sizes:"; ls -l $(ARM_BINS) | awk '{printf "  %-32s %6.1f MB\n", $$9, $$5/1048576}'
 	@if $(PYTHON) -c 'import PIL' 2>/dev/null; then \
 	  $(PYTHON) scripts/bench-pillow-dither.py drivers/escpos/testdata/bench.png; \
