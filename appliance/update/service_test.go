@@ -318,3 +318,26 @@ func TestInstallMemoryFlat(t *testing.T) {
 		t.Fatalf("heap grew %.1f MiB, more than 16", growth)
 	}
 }
+
+// Blocks the slot already holds are not written again: installing a
+// version the slot nearly holds writes only the blocks that differ.
+func TestOnlyChangedBlocksWritten(t *testing.T) {
+	key := testKey(t, 1)
+	v1, v2 := newImage("v1", 1), newImage("v2", 2)
+	w := newWorld(t, key.Public().(ed25519.PublicKey), v1)
+	w.images = append(w.images, v2)
+	copy(w.parts[SlotB.Boot], v2.boot)
+	copy(w.parts[SlotB.Root], v2.root)
+	w.parts[SlotB.Root][2<<20+5] ^= 1 // one block of the root differs
+	s, _ := w.settle()
+	w.blocks = nil
+	if _, err := w.install(s, writeBundle(t, key, "pi4_64", v2)); err != nil {
+		t.Fatal(err)
+	}
+	if w.blocks[SlotB.Root] != 1 || w.blocks[SlotB.Boot] != 0 {
+		t.Fatalf("block writes: %v, want 1 to the root and none to the boot", w.blocks)
+	}
+	if s, _ := w.settle(); s.version != "v2" {
+		t.Fatalf("runs %s", s.version)
+	}
+}

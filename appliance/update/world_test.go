@@ -40,6 +40,7 @@ type world struct {
 	devices map[string]string // what the appliance reports when it runs
 	broken  string            // a version whose appliance does not start
 	log     []string
+	blocks  map[int]int // block writes per partition
 }
 
 // image is one firmware version: its boot and root partition images.
@@ -135,6 +136,10 @@ func (p fakePart) WriteAt(b []byte, off int64) (int, error) {
 	if off+int64(len(b)) > int64(len(p.w.parts[p.n])) {
 		return 0, errors.New("write past the end")
 	}
+	if p.w.blocks == nil {
+		p.w.blocks = map[int]int{}
+	}
+	p.w.blocks[p.n]++
 	// Half a block may land before the power goes.
 	half := len(b) / 2
 	copy(p.w.parts[p.n][off:], b[:half])
