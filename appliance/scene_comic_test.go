@@ -202,7 +202,7 @@ func BenchmarkComicPressToPaper(b *testing.B) {
 	sc := comic.New(pack, dev, nil, nil, st, clk, &comic.Opts{Dir: filepath.Join(data, "comics"), QueueMax: 50,
 		Log: slog.New(msgHandler{"comic: strip archived and queued", archived}), Orientation: comic.OrientAuto})
 	pack.WarmFrames(384, comic.OrientAuto) // what the scene does as it starts
-	pack.Warm(384, comic.OrientAuto, 12)
+	pack.Warm(384, comic.OrientAuto, comic.WarmStrips)
 	rctx, cancel := context.WithCancel(ctx)
 	events := make(chan scene.Event)
 	done := make(chan error, 1)

@@ -1,11 +1,15 @@
 package comic
 
 import (
+	"bytes"
 	"fmt"
 	"image"
 	"image/color"
+	"slices"
 	"strings"
 	"testing"
+
+	art "tinkerbox/images/comic"
 )
 
 // A quarter turn clockwise: the left column becomes the top row, so the
@@ -155,5 +159,92 @@ func TestScaledCacheBounded(t *testing.T) {
 	}
 	if _, ok := c.get(cacheKey{part: 3*cacheMaxBytes>>20 - 1}); !ok {
 		t.Fatal("the newest entry was dropped")
+	}
+	// Frames are kept, drawings go first.
+	frame := cacheKey{src: &Border{}}
+	c.put(frame, img)
+	for i := range cacheMaxBytes >> 20 {
+		c.put(cacheKey{part: 1000 + i}, img)
+	}
+	if _, ok := c.get(frame); !ok || c.bytes > cacheMaxBytes {
+		t.Fatalf("the frame was dropped for drawings (%d bytes)", c.bytes)
+	}
+}
+
+// A mirrored drawing is made from the cached one the other way round, and
+// looks as one decoded mirrored does (box averaging starts at the other
+// edge: a fraction of a level apart on average).
+func TestMirroredFromTheCache(t *testing.T) {
+	p := defaultPack(t)
+	var im *Image
+	for _, m := range p.Images {
+		if m.Flip && m.Bounds.Dx() > 200 {
+			im = m
+			break
+		}
+	}
+	if im == nil {
+		t.Fatal("no flippable drawing")
+	}
+	w, h := im.Bounds.Dx()/3, im.Bounds.Dy()/3
+	fresh, _, _ := LoadBuiltinPack(art.Pack())
+	src, ok := fresh.scaled(decoded{}, freshImage(fresh, im), partArt, false, w, h)
+	if !ok {
+		t.Fatal("no drawing")
+	}
+	derived, _ := fresh.scaled(decoded{}, freshImage(fresh, im), partArt, true, w, h)
+	want := mirrored(src)
+	if !bytes.Equal(pixels(derived), pixels(want)) {
+		t.Fatal("the mirrored drawing is not the cached one mirrored")
+	}
+	other, _, _ := LoadBuiltinPack(art.Pack())
+	direct, _ := other.scaled(decoded{}, freshImage(other, im), partArt, true, w, h)
+	a, b := pixels(derived), pixels(direct)
+	sum := 0
+	for i := range a {
+		sum += abs(int(a[i]) - int(b[i]))
+	}
+	if mean := float64(sum) / float64(len(a)); mean > 2 {
+		t.Errorf("mirrored from the cache differs by %.2f levels on average from a mirrored decode", mean)
+	}
+}
+
+// freshImage is p's drawing of the same file as im.
+func freshImage(p *Pack, im *Image) *Image {
+	for _, m := range p.Images {
+		if m.File == im.File {
+			return m
+		}
+	}
+	return nil
+}
+
+func pixels(img image.Image) []byte {
+	switch m := img.(type) {
+	case *image.RGBA:
+		return m.Pix
+	case *image.Alpha:
+		return m.Pix
+	}
+	return nil
+}
+
+// The strips warmed at start are one of each grid first.
+func TestWarmSeedsCoverEveryGrid(t *testing.T) {
+	p := defaultPack(t)
+	seeds := p.WarmSeeds(6)
+	if len(seeds) != 6 {
+		t.Fatalf("%d seeds", len(seeds))
+	}
+	grids := map[string]bool{}
+	for _, seed := range seeds {
+		s, _ := p.Compose(seed)
+		grids[s.Grid.ID] = true
+	}
+	if len(grids) != len(p.Grids) {
+		t.Fatalf("warm strips cover grids %v of %d", grids, len(p.Grids))
+	}
+	if got := p.WarmSeeds(9); len(got) != 9 || !slices.Equal(got[:6], seeds) {
+		t.Fatalf("9 seeds %v", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/draw"
 	"math"
+	"slices"
 
 	"github.com/fogleman/gg"
 	xdraw "golang.org/x/image/draw"
@@ -22,7 +23,8 @@ const ArchiveWidth = 1800
 // is decoded, drawn and let go, so memory stays small on a Pi Zero.
 const cacheMaxPixels = 1 << 19
 
-// cacheMaxBytes bounds the whole cache, least recently used out first.
+// cacheMaxBytes bounds the whole cache, the least recently used drawing
+// out first (frames are kept).
 // Every grid prints at its own scale (tall grids across, wide ones along
 // the paper): the default pack's art at all of them is about 40 MB, more
 // than a Pi Zero's heap target (64 MB) can spare next to an archive render.
@@ -51,8 +53,8 @@ func (c *scaledCache) get(k cacheKey) (image.Image, bool) {
 	return e.img, true
 }
 
-func (c *scaledCache) put(k cacheKey, img image.Image) {
-	if _, ok := c.m[k]; ok {
+func (c *scaledCache) put(key cacheKey, img image.Image) {
+	if _, ok := c.m[key]; ok {
 		return
 	}
 	n := 0
@@ -63,15 +65,21 @@ func (c *scaledCache) put(k cacheKey, img image.Image) {
 		n = len(m.Pix)
 	}
 	c.tick++
-	c.m[k] = &cached{img: img, bytes: n, used: c.tick}
+	c.m[key] = &cached{img: img, bytes: n, used: c.tick}
 	c.bytes += n
-	for c.bytes > cacheMaxBytes && len(c.m) > 1 {
+	for c.bytes > cacheMaxBytes {
+		// Frames stay: there are only so many (a pack's borders, each at
+		// its grid's print size: 7 MB for the default pack, all warmed at
+		// start), and a frame is the slowest to make again.
 		var old cacheKey
 		oldest := c.tick + 1
 		for k, e := range c.m {
-			if e.used < oldest {
+			if _, frame := k.src.(*Border); !frame && e.used < oldest && k != key {
 				old, oldest = k, e.used
 			}
+		}
+		if oldest > c.tick {
+			return // nothing but frames and the newest
 		}
 		c.bytes -= c.m[old].bytes
 		delete(c.m, old)
@@ -128,7 +136,17 @@ func (p *Pack) scaled(d decoded, src any, part int, flip bool, w, h int) (image.
 		p.mu.Unlock()
 		return m, true
 	}
+	// The other way round is as good: a mirror image is cheap, a decode not.
+	other, ok := p.cache.get(cacheKey{src, part, !flip, w, h})
 	p.mu.Unlock()
+	if ok {
+		if m := mirrored(other); m != nil {
+			p.mu.Lock()
+			p.cache.put(k, m)
+			p.mu.Unlock()
+			return m, true
+		}
+	}
 	px, ok := d.get(src)
 	if !ok {
 		return nil, false
@@ -250,6 +268,21 @@ func shrinkAlpha(src *image.Alpha, k int) *image.Alpha {
 		}
 	}
 	return dst
+}
+
+// mirrored is a mirrored copy of a cached image (nil for another type).
+func mirrored(img image.Image) image.Image {
+	switch m := img.(type) {
+	case *image.RGBA:
+		c := &image.RGBA{Pix: slices.Clone(m.Pix), Stride: m.Stride, Rect: m.Rect}
+		mirrorRGBA(c)
+		return c
+	case *image.Alpha:
+		c := &image.Alpha{Pix: slices.Clone(m.Pix), Stride: m.Stride, Rect: m.Rect}
+		mirrorAlpha(c)
+		return c
+	}
+	return nil
 }
 
 func mirrorRGBA(m *image.RGBA) {
@@ -462,9 +495,28 @@ func drawFooter(dst *image.RGBA, r image.Rectangle, k int, left, right string, m
 // orientation o, so the drawings and frames are already scaled for it:
 // the first press prints as fast as the rest.
 func (p *Pack) Warm(paper int, o Orientation, strips int) {
-	for seed := range uint64(strips) {
+	for _, seed := range p.WarmSeeds(strips) {
 		p.WarmSeed(paper, o, seed)
 	}
+}
+
+// WarmSeeds picks n seeds to warm with: one strip of every grid first
+// (each grid prints at its own scale), then the next seeds.
+func (p *Pack) WarmSeeds(n int) []uint64 {
+	var out []uint64
+	seen := map[*Grid]bool{}
+	for seed := uint64(0); seed < 200 && len(seen) < len(p.Grids) && len(out) < n; seed++ {
+		if s, err := p.Compose(seed); err == nil && !seen[s.Grid] {
+			seen[s.Grid] = true
+			out = append(out, seed)
+		}
+	}
+	for seed := uint64(0); len(out) < n; seed++ {
+		if !slices.Contains(out, seed) {
+			out = append(out, seed)
+		}
+	}
+	return out
 }
 
 // WarmFrames scales every frame of every grid (and its mask) for the
