@@ -227,8 +227,16 @@ func sameData(before, after dataSnapshot) []string {
 				changed++
 			}
 		}
-		if !appendOnly[name] && !runningState[name] && len(after.rows[name]) != len(rows) {
-			diff = append(diff, fmt.Sprintf("table %s: %d rows, then %d", name, len(rows), len(after.rows[name])))
+		if !appendOnly[name] && !runningState[name] {
+			for id := range after.rows[name] {
+				_, had := rows[id]
+				// A strip a power cut left half-made (comic_making) is
+				// drawn again from its seed and archived at a later start.
+				_, recovered := before.rows["comic_making"][id]
+				if !had && !(name == "comics" && recovered) {
+					diff = append(diff, fmt.Sprintf("table %s: row %d is new", name, id))
+				}
+			}
 		}
 		if changed+gone > 0 {
 			diff = append(diff, fmt.Sprintf("table %s: %d rows changed, %d gone", name, changed, gone))
@@ -372,7 +380,7 @@ func (t *test) updateCycle() error {
 	}
 	diff := sameData(before, after)
 	t.check(len(diff) == 0 && len(before.rows) > 0 && regexp.MustCompile(`(?s)\[all\].*boot_partition=3`).Match(ab),
-		"after the update: the maker's data unchanged", "%d rows of %d tables and %d files compared (the event log, barometer samples, hourly summaries and print retries may grow), changed: %v; autoboot.txt commits p3: %v",
+		"after the update: the maker's data unchanged", "%d rows of %d tables and %d files compared (the event log and barometer samples may grow, hourly summaries and print retries move, a half-made strip be archived), changed: %v; autoboot.txt commits p3: %v",
 		before.nrows, len(before.rows), len(before.files), diff, regexp.MustCompile(`(?s)\[all\].*boot_partition=3`).Match(ab))
 
 	// Boot 8: the committed slot boots by itself; a broken bundle goes in.
