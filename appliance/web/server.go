@@ -15,6 +15,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -88,6 +89,10 @@ type Server struct {
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by EndStreams
+
+	// uploads are the API posts that take files instead of JSON: path →
+	// the media types accepted (see HandleUpload). Written before serving.
+	uploads map[string][]string
 }
 
 //go:embed templates/*.html static/*
@@ -109,8 +114,9 @@ func New(opts Options) (*Server, error) {
 		clock:  opts.Clock,
 		log:    opts.Log,
 		name:   opts.Name,
-		mux:    http.NewServeMux(),
-		done:   make(chan struct{}),
+		mux:     http.NewServeMux(),
+		done:    make(chan struct{}),
+		uploads: map[string][]string{},
 		upd:    newUpdates(opts.Updater, opts.FirmwareVersion, opts.NoUpdaterReason),
 
 		streamWrite: streamWriteTimeout,
@@ -171,6 +177,27 @@ func (s *Server) EndStreams() {
 // a pattern that conflicts with an existing one: that is a programming error.
 func (s *Server) Handle(pattern string, h http.Handler) {
 	s.mux.Handle(pattern, s.auth(h))
+}
+
+// HandleUpload adds POST path (an exact path under /api/) whose body is a
+// file of one of the media types (e.g. "multipart/form-data", "image/png")
+// rather than JSON: the one other exception to the JSON rule than the
+// firmware bundle. A browser form cannot send a CSRF header, so the session
+// check still holds; the handler must cap and time the body itself.
+func (s *Server) HandleUpload(path string, types []string, h http.Handler) {
+	s.uploads[path] = types
+	s.Handle("POST "+path, h)
+}
+
+// upload reports whether r is a post to an upload path with a media type
+// it accepts.
+func (s *Server) upload(r *http.Request) bool {
+	types, ok := s.uploads[r.URL.Path]
+	if !ok || r.Method != http.MethodPost {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && slices.Contains(types, mt)
 }
 
 func (s *Server) routes() {
@@ -296,10 +323,14 @@ func (s *Server) auth(next http.Handler) http.Handler {
 }
 
 func (s *Server) serveAuthed(w http.ResponseWriter, r *http.Request, next http.Handler, a authInfo) {
-	if !safeMethod(r.Method) && strings.HasPrefix(r.URL.Path, "/api/") && !jsonRequest(r) && !bundleUpload(r) {
+	if !safeMethod(r.Method) && strings.HasPrefix(r.URL.Path, "/api/") && !jsonRequest(r) && !bundleUpload(r) && !s.upload(r) {
 		closeUnread(w, r)
 		if r.Method == http.MethodPost && r.URL.Path == "/api/update" {
 			writeError(w, http.StatusUnsupportedMediaType, "send the bundle (.tbup) as the raw request body with Content-Type: "+bundleType)
+			return
+		}
+		if types, ok := s.uploads[r.URL.Path]; ok && r.Method == http.MethodPost {
+			writeError(w, http.StatusUnsupportedMediaType, "send the file as "+strings.Join(types, " or "))
 			return
 		}
 		writeError(w, http.StatusUnsupportedMediaType, "send the request body as JSON with Content-Type: application/json")
