@@ -107,17 +107,17 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("web: no password hash (there is no default password)")
 	}
 	s := &Server{
-		app:    opts.App,
-		camera: opts.Camera,
-		roll:   opts.Roll,
-		events: opts.Events,
-		clock:  opts.Clock,
-		log:    opts.Log,
-		name:   opts.Name,
+		app:     opts.App,
+		camera:  opts.Camera,
+		roll:    opts.Roll,
+		events:  opts.Events,
+		clock:   opts.Clock,
+		log:     opts.Log,
+		name:    opts.Name,
 		mux:     http.NewServeMux(),
 		done:    make(chan struct{}),
 		uploads: map[string][]string{},
-		upd:    newUpdates(opts.Updater, opts.FirmwareVersion, opts.NoUpdaterReason),
+		upd:     newUpdates(opts.Updater, opts.FirmwareVersion, opts.NoUpdaterReason),
 
 		streamWrite: streamWriteTimeout,
 		uploadStall: uploadStall,
