@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"tinkerbox/images/font"
@@ -28,7 +29,29 @@ const (
 	CommandPrint   = "print"   // compose and print a new strip (like A short)
 	CommandReprint = "reprint" // Arg: the strip number; "" = the last one
 	CommandWake    = "wake"    // the print queue changed in the store
+	// CommandCapture photographs the sheet under the camera and adds its
+	// drawings to the maker's pack (like A long).
+	CommandCapture = "capture"
+	// CommandReload loads the pack again (the maker's pack was edited).
+	CommandReload = "reload"
 )
+
+// Drawings adds the maker's drawings from the camera: the scene's drawing
+// mode. The appliance implements it (camera, sheet clean-up, the maker's
+// pack) for the scene and the web page alike.
+type Drawings interface {
+	// Capture photographs the sheet under the camera and adds each drawing
+	// found on it to the maker's pack; it returns how many it added.
+	Capture(ctx context.Context) (int, error)
+}
+
+// PackSource gives the scene its pack again when the maker changes it.
+type PackSource interface {
+	// Version changes whenever the pack does.
+	Version() uint64
+	// Load loads the pack as it is now.
+	Load() (*Pack, error)
+}
 
 // Record is an archived strip.
 type Record struct {
@@ -108,6 +131,11 @@ type Opts struct {
 	Reporter scene.Reporter
 	// Orientation of strips on the paper; "" is OrientAuto.
 	Orientation Orientation
+	// Drawings is the drawing mode (A long); nil: A long does nothing.
+	Drawings Drawings
+	// Source reloads the pack when its version moves (checked when the
+	// scene starts and on CommandReload); nil: the pack given to New stays.
+	Source PackSource
 }
 
 // DefaultOpts: 5 queued presses, retries from 2 s up to a minute.
@@ -117,7 +145,11 @@ func DefaultOpts() *Opts {
 
 // Scene composes, archives and prints strips.
 type Scene struct {
-	pack    *Pack
+	// pack is read by the print worker and the web while the loop may
+	// replace it (a reload); a strip keeps the pack that composed it.
+	pack    atomic.Pointer[Pack]
+	packVer uint64 // the Source version pack was loaded at (the loop's)
+	packErr error  // why there is no pack
 	printer scene.Printer
 	display scene.Display
 	lights  scene.Lights
@@ -276,25 +308,66 @@ func New(pack *Pack, printer scene.Printer, display scene.Display, lights scene.
 	if q == nil {
 		q = NewQueue(st, o.Dir, o.QueueMax)
 	}
-	return &Scene{pack: pack, printer: printer, display: display, lights: lights, store: st, clock: clock,
-		opts: o, log: log, queue: q, fresh: newFreshStrips(), wake: make(chan struct{}, 1)}
+	sc := &Scene{printer: printer, display: display, lights: lights, store: st, clock: clock,
+		opts: o, log: log, queue: q, fresh: newFreshStrips(), wake: make(chan struct{}, 1), packErr: o.PackErr}
+	sc.pack.Store(pack)
+	if o.Source != nil {
+		sc.packVer = o.Source.Version()
+	}
+	return sc
 }
 
 // Help implements scene.Helper.
 func (s *Scene) Help() scene.Help {
-	if s.pack == nil {
+	if s.pack.Load() == nil {
 		return scene.Help{A: "nothing: the art pack could not be loaded (see the event log)",
 			Lights: map[string]string{scene.LightWarn: "on: the art pack is unusable"}}
 	}
 	return scene.Help{
 		A:     "compose and print a new strip",
-		ALong: "reprint the last strip",
+		ALong: s.aLong(),
 		Lights: map[string]string{
 			scene.LightReady: "on: ready to print",
 			scene.LightBusy:  "blinking: composing or printing",
 			scene.LightWarn:  "fast blink: the printer failed (retrying)",
 		},
 	}
+}
+
+func (s *Scene) aLong() string {
+	if s.opts.Drawings == nil {
+		return ""
+	}
+	return "photograph the sheet under the camera: its drawings join your pack"
+}
+
+// reload loads the pack again if its source changed since it was loaded.
+// Called from the loop, between presses: a strip in the making keeps the
+// pack it was composed with.
+func (s *Scene) reload() {
+	src := s.opts.Source
+	if src == nil {
+		return
+	}
+	v := src.Version()
+	if v == s.packVer && s.pack.Load() != nil {
+		return
+	}
+	s.packVer = v
+	p, err := src.Load()
+	if err != nil {
+		// The pack in use stays: an edit that breaks the pack must not
+		// stop the printing.
+		s.log.Warn("comic: pack reload", "err", err)
+		scene.Report(s.opts.Reporter, scene.LevelWarn, "the art pack was changed but cannot be used: "+err.Error()+"; the previous one stays")
+		if s.pack.Load() == nil {
+			s.packErr = err
+		}
+		return
+	}
+	s.pack.Store(p)
+	s.packErr = nil
+	s.log.Info("comic: pack reloaded", "images", len(p.Images), "grids", len(p.Grids))
 }
 
 // Name implements scene.Scene.
@@ -322,14 +395,19 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 	defer s.light(scene.LightBusy, scene.LightOff)
 	defer s.light(scene.LightWarn, scene.LightOff)
 	s.light(scene.LightReady, scene.LightOn)
-	if s.pack == nil {
-		err := s.opts.PackErr
+	s.reload()
+	for s.pack.Load() == nil {
+		err := s.packErr
 		if err == nil {
 			err = errors.New("comic: no art pack")
 		}
 		s.log.Error("comic: cannot compose", "err", err)
-		return s.showError(ctx, events, "no comic: "+err.Error())
+		if !s.showError(ctx, events, "no comic: "+err.Error()) {
+			return nil
+		}
+		s.reload() // the maker changed the pack: try it
 	}
+	pack := s.pack.Load()
 	if s.store == nil {
 		return errors.New("comic: no store")
 	}
@@ -339,13 +417,13 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 		// Started after ctx is final: the goroutine reads it while Run goes on.
 		go func() {
 			// Every frame first: the largest files, the slowest misses.
-			s.pack.WarmFrames(s.printer.Width(), s.opts.Orientation)
+			pack.WarmFrames(s.printer.Width(), s.opts.Orientation)
 			debug.FreeOSMemory()
-			for _, seed := range s.pack.WarmSeeds(WarmStrips) {
+			for _, seed := range pack.WarmSeeds(WarmStrips) {
 				if ctx.Err() != nil {
 					return
 				}
-				s.pack.WarmSeed(s.printer.Width(), s.opts.Orientation, seed)
+				pack.WarmSeed(s.printer.Width(), s.opts.Orientation, seed)
 				// Warming decodes full-size drawings and frames to
 				// scale them: hand that memory back strip by strip, so
 				// the start does not peak on a Pi Zero's 512 MB.
@@ -378,6 +456,15 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 	// archive is written from their seed.
 	s.finishInterrupted(ctx)
 	poke := s.poke
+	// The drawing mode's photo and clean-up take seconds on a Pi Zero: they
+	// run beside the loop, which goes on printing.
+	capturing := false
+	captured := make(chan captureResult, 1)
+	defer func() {
+		if capturing {
+			<-captured
+		}
+	}()
 	for {
 		if err := txt.show(); err != nil {
 			s.log.Warn("comic: display", "err", err)
@@ -386,6 +473,17 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 		case <-ctx.Done():
 			return nil
 		case <-txt.tick():
+		case r := <-captured:
+			capturing = false
+			s.light(scene.LightBusy, scene.LightOff)
+			if r.err != nil {
+				s.log.Warn("comic: drawing mode", "err", r.err)
+				txt.set("no drawing: " + r.err.Error())
+				s.light(scene.LightWarn, scene.LightBlinkFast)
+				continue
+			}
+			txt.set("+" + strconv.Itoa(r.n) + " drawn")
+			s.reload()
 		case st := <-stat:
 			switch {
 			case st.fault != nil:
@@ -408,8 +506,20 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 				if err == nil {
 					txt.set("#" + strconv.FormatInt(n, 10))
 				}
-			case ev.Kind == scene.KindPress && ev.Button == scene.ButtonA && ev.Press == scene.Long:
-				err = s.reprint(ctx, 0)
+			case ev.Kind == scene.KindPress && ev.Button == scene.ButtonA && ev.Press == scene.Long,
+				ev.Kind == scene.KindCommand && ev.Command == CommandCapture:
+				if s.opts.Drawings == nil || capturing {
+					continue
+				}
+				capturing = true
+				txt.set("photo")
+				s.light(scene.LightBusy, scene.LightBlinkFast)
+				go func() {
+					n, err := s.opts.Drawings.Capture(ctx)
+					captured <- captureResult{n, err}
+				}()
+			case ev.Kind == scene.KindCommand && ev.Command == CommandReload:
+				s.reload()
 			case ev.Kind == scene.KindCommand && ev.Command == CommandReprint:
 				var n int64
 				if ev.Arg != "" {
@@ -433,6 +543,12 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 			poke()
 		}
 	}
+}
+
+// captureResult is what the drawing mode's photo gave.
+type captureResult struct {
+	n   int
+	err error
 }
 
 // ErrQueueFull refuses a press while QueueMax strips wait for the printer.
@@ -620,7 +736,8 @@ func (s *Scene) NewStrip(ctx context.Context, seed uint64) (int64, error) {
 	}
 	defer slot.Release()
 	s.light(scene.LightBusy, scene.LightBlink)
-	strip, err := s.pack.Compose(seed)
+	pack := s.pack.Load()
+	strip, err := pack.Compose(seed)
 	if err != nil {
 		return 0, err
 	}
@@ -642,7 +759,7 @@ func (s *Scene) NewStrip(ctx context.Context, seed uint64) (int64, error) {
 	s.log.Info("comic: strip queued for printing", "n", rec.N, "seed", seed, "theme", strip.Theme, "grid", strip.Grid.ID)
 	if s.printer != nil {
 		s.fresh.begin(rec.N)
-		after, wait := s.fresh.put(rec.N, s.pack.RenderPrint(strip, s.printer.Width(), s.opts.Orientation, left, right))
+		after, wait := s.fresh.put(rec.N, pack.RenderPrint(strip, s.printer.Width(), s.opts.Orientation, left, right))
 		s.poke()
 		if wait {
 			// The printer is free: let it start before the archive takes
@@ -652,7 +769,7 @@ func (s *Scene) NewStrip(ctx context.Context, seed uint64) (int64, error) {
 	} else {
 		s.poke()
 	}
-	if err := s.archive(ctx, strip, rec); err != nil {
+	if err := s.archive(ctx, pack, strip, rec); err != nil {
 		if ctx.Err() != nil {
 			s.log.Info("comic: stopped before the archive was written; the next run writes it", "n", rec.N)
 			return rec.N, nil
@@ -670,11 +787,11 @@ func (s *Scene) poke() {
 	}
 }
 
-// archive draws strip (recorded as rec) at full resolution, writes its PNG
-// and JSON and indexes it.
-func (s *Scene) archive(ctx context.Context, strip *Strip, rec Record) error {
+// archive draws strip (recorded as rec, composed from pack) at full
+// resolution, writes its PNG and JSON and indexes it.
+func (s *Scene) archive(ctx context.Context, pack *Pack, strip *Strip, rec Record) error {
 	left, right := Footer(rec.N, rec.At)
-	img, err := s.pack.RenderContext(ctx, strip, ArchiveSize(strip), left, right)
+	img, err := pack.RenderContext(ctx, strip, ArchiveSize(strip), left, right)
 	if err == nil {
 		rec.Width, rec.Height = img.Rect.Dx(), img.Rect.Dy()
 		err = WriteArchiveContext(ctx, s.opts.Dir, rec, img)
@@ -703,8 +820,8 @@ func (s *Scene) archive(ctx context.Context, strip *Strip, rec Record) error {
 
 // recompose draws strip r again from its seed; the pack must still give
 // the strip that was recorded.
-func (s *Scene) recompose(r Record) (*Strip, error) {
-	strip, err := s.pack.Compose(r.Seed)
+func (s *Scene) recompose(pack *Pack, r Record) (*Strip, error) {
+	strip, err := pack.Compose(r.Seed)
 	if err != nil {
 		return nil, err
 	}
@@ -729,7 +846,8 @@ func (s *Scene) finishInterrupted(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		strip, err := s.recompose(r)
+		pack := s.pack.Load()
+		strip, err := s.recompose(pack, r)
 		if err != nil {
 			if derr := s.store.DeleteComic(context.WithoutCancel(ctx), r.N); derr != nil {
 				s.log.Error("comic: interrupted strips", "err", derr)
@@ -740,7 +858,7 @@ func (s *Scene) finishInterrupted(ctx context.Context) {
 			scene.Report(s.opts.Reporter, scene.LevelWarn, fmt.Sprintf("strip #%d was interrupted (power cut?) before its archive was written and cannot be drawn again: %v; removed", r.N, err))
 			continue
 		}
-		if err := s.archive(ctx, strip, r); err != nil {
+		if err := s.archive(ctx, pack, strip, r); err != nil {
 			if ctx.Err() == nil {
 				s.log.Error("comic: interrupted strip", "n", r.N, "err", err)
 			}
@@ -1004,12 +1122,13 @@ func (s *Scene) paperImage(ctx context.Context, job Job) (image.Image, error) {
 			}
 		}
 		if m.Width == 0 {
-			strip, err := s.recompose(*m)
+			pack := s.pack.Load()
+			strip, err := s.recompose(pack, *m)
 			if err != nil {
 				return nil, err
 			}
 			left, right := Footer(m.N, m.At)
-			return s.pack.RenderPrintContext(ctx, strip, s.printer.Width(), s.opts.Orientation, left, right)
+			return pack.RenderPrintContext(ctx, strip, s.printer.Width(), s.opts.Orientation, left, right)
 		}
 	}
 	img, err := ReadArchive(s.opts.Dir, job.Comic)
@@ -1036,8 +1155,9 @@ func ReadArchive(dir string, n int64) (image.Image, error) {
 	return img, nil
 }
 
-// showError scrolls msg until the scene ends: the appliance runs on.
-func (s *Scene) showError(ctx context.Context, events <-chan scene.Event, msg string) error {
+// showError scrolls msg until the scene ends (false) or the pack is to be
+// loaded again (true): the appliance runs on.
+func (s *Scene) showError(ctx context.Context, events <-chan scene.Event, msg string) bool {
 	s.light(scene.LightWarn, scene.LightOn)
 	txt := newTicker(s.display, s.clock)
 	txt.set(msg)
@@ -1047,8 +1167,11 @@ func (s *Scene) showError(ctx context.Context, events <-chan scene.Event, msg st
 		}
 		select {
 		case <-ctx.Done():
-			return nil
-		case <-events:
+			return false
+		case ev := <-events:
+			if ev.Kind == scene.KindCommand && ev.Command == CommandReload {
+				return true
+			}
 		case <-txt.tick():
 		}
 	}

@@ -342,8 +342,8 @@ func TestQueueSurvivesUnplugAndRestart(t *testing.T) {
 	recv(t, pr.calls)
 	li.waitLight(t, scene.LightWarn, scene.LightOff)
 
-	// A long press reprints the last strip.
-	run.events <- pressA(scene.Long)
+	// A reprint of the last strip (the gallery's; A long is the drawing mode).
+	run.events <- scene.Event{Kind: scene.KindCommand, Command: CommandReprint}
 	if img := recv(t, pr.calls); max(img.Bounds().Dx(), img.Bounds().Dy()) < ArchiveWidth {
 		t.Fatalf("reprint %v", img.Bounds())
 	}
