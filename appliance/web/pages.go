@@ -53,7 +53,8 @@ func (s *Server) Frame(r *http.Request, page string) Frame {
 
 type panelData struct {
 	Frame
-	State State
+	State    State
+	SheetSim bool // the front panel can put a sheet under the simulated camera
 }
 
 // safeNext keeps the post-login redirect on this site: a local absolute path
@@ -172,5 +173,5 @@ func (s *Server) panel(w http.ResponseWriter, r *http.Request) {
 	st := s.app.State()
 	f := s.Frame(r, "panel")
 	f.Sim = st.Sim
-	s.render(w, http.StatusOK, "panel.html", panelData{Frame: f, State: st})
+	s.render(w, http.StatusOK, "panel.html", panelData{Frame: f, State: st, SheetSim: s.sheetSim != nil})
 }

@@ -93,6 +93,8 @@ type Server struct {
 	// uploads are the API posts that take files instead of JSON: path →
 	// the media types accepted (see HandleUpload). Written before serving.
 	uploads map[string][]string
+
+	sheetSim SheetSim // the simulated camera's sheet; nil: none
 }
 
 //go:embed templates/*.html static/*

@@ -279,6 +279,31 @@
     e.target.blur();
   });
 
+  // The simulator's camera: a sheet of drawings from a file, under the lens.
+  const sheetFile = $('sheet-file');
+  if (sheetFile) {
+    const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || '';
+    const sheet = async (method, file) => {
+      let res;
+      try {
+        res = await fetch('/api/sim/camera/sheet', {
+          method, credentials: 'same-origin', body: file,
+          headers: Object.assign({ 'X-CSRF-Token': csrf }, file ? { 'Content-Type': file.type } : {}),
+        });
+      } catch (e) { toast('no answer from the appliance'); return; }
+      if (res.status === 401) { tb.toLogin(); return; }
+      const data = await res.json().catch(() => ({}));
+      if (!res.ok) { toast(data.error || 'failed'); return; }
+      toast(data.sheet ? 'The sheet is under the camera.' : 'The sheet is gone.');
+    };
+    sheetFile.addEventListener('change', () => {
+      const f = sheetFile.files[0];
+      if (f) sheet('POST', f);
+      sheetFile.value = '';
+    });
+    $('sheet-clear').addEventListener('click', () => sheet('DELETE'));
+  }
+
   // Initial paint from the page's own state, then live.
   fetch('/api/events?n=20', { credentials: 'same-origin' })
     .then((r) => (r.ok ? r.json() : null))
