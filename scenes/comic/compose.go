@@ -2,6 +2,7 @@ package comic
 
 import (
 	"errors"
+	"fmt"
 	"image"
 	"math/rand/v2"
 	"slices"
@@ -75,14 +76,19 @@ var ErrNoStrip = errors.New("comic: the pack cannot fill any grid")
 
 // Compose makes the strip for seed. The same pack and seed always give the
 // same strip.
-func (p *Pack) Compose(seed uint64) (*Strip, error) {
+func (p *Pack) Compose(seed uint64) (*Strip, error) { return p.compose(seed, "") }
+
+// compose is Compose in theme ("": one the seed picks).
+func (p *Pack) compose(seed uint64, theme string) (*Strip, error) {
 	r := rng(seed)
 	themes := p.Themes()
 	if len(themes) == 0 || len(p.Grids) == 0 {
 		return nil, ErrNoStrip
 	}
-	s := &Strip{Seed: seed, Cell: p.Cell}
-	s.Theme = themes[r.IntN(len(themes))]
+	s := &Strip{Seed: seed, Cell: p.Cell, Theme: theme}
+	if theme == "" {
+		s.Theme = themes[r.IntN(len(themes))]
+	}
 	s.Character = p.pickCharacter(r, s.Theme)
 	s.Grid = pickWeighted(r, p.Grids, func(g *Grid) float64 { return g.Weight })
 	s.Size = s.Grid.Size(p.Cell)
@@ -348,12 +354,18 @@ func (p *Pack) fill(r *rand.Rand, s *Strip, pn *Panel, used map[*Image]int, need
 		c = cands[r.IntN(len(cands))]
 	}
 	used[c.im]++
-	pn.Image, pn.Flip = c.im, c.flip
+	p.place(r, s, pn, c.im, c.flip)
+}
+
+// place puts im (mirrored if flip) in pn, with the panel's horizon and
+// texture.
+func (p *Pack) place(r *rand.Rand, s *Strip, pn *Panel, im *Image, flip bool) {
+	pn.Image, pn.Flip = im, flip
 	// Leave room in front of a character: one facing right stands left of
 	// centre.
 	tx := 0.3 + 0.4*r.Float64()
-	facing := c.im.Facing
-	if c.flip {
+	facing := im.Facing
+	if flip {
 		facing = map[Facing]Facing{FacingLeft: FacingRight, FacingRight: FacingLeft}[facing]
 	}
 	switch {
@@ -365,7 +377,7 @@ func (p *Pack) fill(r *rand.Rand, s *Strip, pn *Panel, used map[*Image]int, need
 		tx = 0.5 + 0.35*r.Float64()
 	}
 	ty := 0.3 + 0.4*r.Float64()
-	pl, _ := p.placement(c.im, c.flip, pn, tx, ty)
+	pl, _ := p.placement(im, flip, pn, tx, ty)
 	pn.At, pn.Focal, pn.Anchor = pl.at, pl.focal, pl.anchor
 
 	switch {
@@ -376,7 +388,7 @@ func (p *Pack) fill(r *rand.Rand, s *Strip, pn *Panel, used map[*Image]int, need
 	case pn.Role == Action && r.Float64() < 0.3:
 		pn.Texture = Hatch
 	}
-	if h := c.im.Horizon; h != nil && pn.Texture == NoTexture && s.Horizon >= h[0] && s.Horizon <= h[1] {
+	if h := im.Horizon; h != nil && pn.Texture == NoTexture && s.Horizon >= h[0] && s.Horizon <= h[1] {
 		pn.Horizon = pn.Rect.Min.Y + int(s.Horizon*float64(pn.Rect.Dy()))
 	}
 }
@@ -484,4 +496,98 @@ func (p *Pack) placement(im *Image, flip bool, pn *Panel, tx, ty float64) (place
 	// along that axis still touches it (it is pushed there), but one that
 	// would leave the far side bare is fine too: only the anchored edge counts.
 	return placed{at: at, focal: fr, anchor: anchor}, true
+}
+
+// previewTries bounds the seeds composeShowing tries for a strip with a
+// panel that can hold its drawing (random tilings rarely lack one for long).
+const previewTries = 64
+
+// ErrNoPanel means no panel of the pack's grids can hold a drawing: it, or
+// its focal area, is too large, or its minimum panel size too.
+var ErrNoPanel = errors.New("comic: no panel of the pack can hold the drawing")
+
+// composeShowing is compose in theme with im, one of p.Images, in at least
+// one panel: the editor's preview of a drawing being edited. A strip that
+// does not show im by itself gets it in the panel that suits it best; when
+// no panel of that strip can hold it, the next seeds are tried.
+func (p *Pack) composeShowing(seed uint64, theme string, im *Image) (*Strip, error) {
+	if !p.canHold(im) {
+		return nil, fmt.Errorf("%w (it is %dx%d pixels, its focal area %dx%d, at least %dx%d cells of %d pixels)", ErrNoPanel,
+			im.Bounds.Dx(), im.Bounds.Dy(), im.Focal.Dx(), im.Focal.Dy(), max(im.MinW, 1), max(im.MinH, 1), p.Cell)
+	}
+	for i := range uint64(previewTries) {
+		s, err := p.compose(seed+i, theme)
+		if err != nil {
+			return nil, err
+		}
+		if s.shows(im) || p.force(s, im) {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("%w in %d strips", ErrNoPanel, previewTries)
+}
+
+func (s *Strip) shows(im *Image) bool {
+	for _, pn := range s.Panels {
+		if pn.Image == im {
+			return true
+		}
+	}
+	return false
+}
+
+// flipFor says whether im is mirrored in a panel of role: as fill does, a
+// character that may be turned faces the way the story wants.
+func flipFor(im *Image, role Role) bool {
+	return im.Facing != FacingNone && im.Facing != wantFacing(role) && im.Flip
+}
+
+// force puts im in the panel of s that suits it best (its own role first)
+// among those that can hold it; false if none can.
+func (p *Pack) force(s *Strip, im *Image) bool {
+	best, score := -1, 0.0
+	for i := range s.Panels {
+		pn := &s.Panels[i]
+		if im.MinW > pn.Cells.Dx() || im.MinH > pn.Cells.Dy() {
+			continue
+		}
+		if _, ok := p.placement(im, flipFor(im, pn.Role), pn, 0.5, 0.5); !ok {
+			continue
+		}
+		if sc := roleScore(pn.Role, im.Role); sc > score {
+			best, score = i, sc
+		}
+	}
+	if best < 0 {
+		return false
+	}
+	pn := &s.Panels[best]
+	pn.Texture, pn.Horizon = NoTexture, 0
+	p.place(rng(s.Seed^uint64(best+1)), s, pn, im, flipFor(im, pn.Role))
+	return true
+}
+
+// canHold reports whether some panel size of the pack's grids holds im.
+func (p *Pack) canHold(im *Image) bool {
+	for _, g := range p.Grids {
+		sizes := g.sizes
+		if g.Panels != nil {
+			sizes = nil
+			for _, r := range g.Panels {
+				sizes = append(sizes, r.Size())
+			}
+		}
+		for _, sz := range sizes {
+			if sz.X > g.MaxW && g.Panels == nil || sz.Y > g.MaxH && g.Panels == nil || im.MinW > sz.X || im.MinH > sz.Y {
+				continue
+			}
+			pn := &Panel{Cells: image.Rectangle{Max: sz}, Rect: image.Rect(0, 0, sz.X*p.Cell-g.Gutter, sz.Y*p.Cell-g.Gutter)}
+			for _, flip := range []bool{false, true} {
+				if _, ok := p.placement(im, flip, pn, 0.5, 0.5); ok {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

@@ -104,11 +104,22 @@ const (
 // Manifest is the JSON at the root of a pack. Pixel values are in the pack's
 // master resolution: Cell pixels per grid cell.
 type Manifest struct {
-	Name   string      `json:"name"`
-	Cell   int         `json:"cell"` // pixels per grid cell; 0 means 480
+	Name string `json:"name"`
+	Cell int    `json:"cell"` // pixels per grid cell; 0 means 480
+	// Base names the pack this one is drawn on ("" = none: self-contained);
+	// see LoadPackOn.
+	Base   string      `json:"base,omitempty"`
 	Grids  []GridSpec  `json:"grids"`
 	Images []ImageSpec `json:"images"`
 }
+
+// Bases a manifest may name. A maker's first drawings cannot make a strip
+// alone (no frames, too few poses), so their pack borrows from the
+// built-in one.
+const (
+	BaseBuiltin      = "builtin"       // the base pack's grids and its drawings
+	BaseBuiltinGrids = "builtin-grids" // the base pack's grids only
+)
 
 // GridSpec is one grid family: either a cell layout tiled at random into
 // panels (Cols×Rows cells, panels up to MaxW×MaxH), or explicit Panels.
@@ -308,7 +319,8 @@ func (im *Image) Pixels() (art *image.NRGBA, outline *image.Alpha, err error) {
 
 // LoadPack reads and validates a pack. Bad items are skipped and returned as
 // problems (one per item); the error is non-nil only when the pack is
-// unusable: no manifest, no usable grid, or no usable image.
+// unusable: no manifest, no usable grid, or no usable image. A manifest
+// that names a base pack needs LoadPackOn.
 func LoadPack(fsys fs.FS) (*Pack, []Problem, error) { return loadPack(fsys, true) }
 
 // LoadBuiltinPack loads a pack whose frames were checked when it was built
@@ -317,27 +329,134 @@ func LoadPack(fsys fs.FS) (*Pack, []Problem, error) { return loadPack(fsys, true
 // saves most of a minute and a burst of memory at every start.
 func LoadBuiltinPack(fsys fs.FS) (*Pack, []Problem, error) { return loadPack(fsys, false) }
 
-func loadPack(fsys fs.FS, checkFrames bool) (*Pack, []Problem, error) {
-	raw, err := readLimited(fsys, ManifestFile, maxManifest)
+// LoadPackOn is LoadPack for a pack that may be drawn on base (loaded as
+// LoadBuiltinPack does): a manifest whose Base is "builtin" gets base's
+// grids and drawings, "builtin-grids" its grids only; the pack's own grids
+// and drawings are added to them. A manifest without a base loads as with
+// LoadPack, and base is not read. Problems name files of fsys (those of
+// base, which the tests keep at none, are prefixed "base builtin:").
+func LoadPackOn(fsys, base fs.FS) (*Pack, []Problem, error) {
+	m, err := readManifest(fsys)
 	if err != nil {
-		return nil, nil, fmt.Errorf("comic: pack: %w", err)
+		return nil, nil, err
 	}
+	if m.Base == "" {
+		return assemble(fsys, m, nil, true, loadImage)
+	}
+	if base == nil {
+		return nil, nil, errNoBase(m.Base)
+	}
+	bp, bprobs, err := LoadBuiltinPack(base)
+	if err != nil {
+		return nil, nil, fmt.Errorf("comic: pack: base %s: %w", m.Base, err)
+	}
+	p, probs, err := assemble(fsys, m, bp, true, loadImage)
+	return p, append(baseProblems(m.Base, bprobs), probs...), err
+}
+
+func loadPack(fsys fs.FS, checkFrames bool) (*Pack, []Problem, error) {
+	m, err := readManifest(fsys)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m.Base != "" {
+		return nil, nil, errNoBase(m.Base)
+	}
+	return assemble(fsys, m, nil, checkFrames, loadImage)
+}
+
+func errNoBase(base string) error {
+	return fmt.Errorf("comic: pack: %s: base: the pack is drawn on the %q pack, which is missing here (load it with LoadPackOn)", ManifestFile, base)
+}
+
+// baseProblems names the base's problems as the base's.
+func baseProblems(base string, probs []Problem) []Problem {
+	out := make([]Problem, len(probs))
+	for i, p := range probs {
+		p.File = "base " + base + ": " + p.File
+		out[i] = p
+	}
+	return out
+}
+
+// decodeManifest reads a manifest strictly (an unknown field is a typo),
+// as written: nothing is defaulted.
+func decodeManifest(raw []byte) (Manifest, error) {
 	var m Manifest
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
-		return nil, nil, fmt.Errorf("comic: pack: %s: %w", ManifestFile, err)
+		return Manifest{}, fmt.Errorf("comic: pack: %s: %w", ManifestFile, err)
 	}
+	return m, nil
+}
+
+// readManifest reads and checks fsys's manifest; Cell 0 becomes 480.
+func readManifest(fsys fs.FS) (Manifest, error) {
+	raw, err := readLimited(fsys, ManifestFile, maxManifest)
+	if err != nil {
+		return Manifest{}, fmt.Errorf("comic: pack: %w", err)
+	}
+	m, err := decodeManifest(raw)
+	if err != nil {
+		return Manifest{}, err
+	}
+	if err := checkManifest(&m); err != nil {
+		return Manifest{}, err
+	}
+	return m, nil
+}
+
+// checkManifest checks what a manifest says of the whole pack; Cell 0
+// becomes 480.
+func checkManifest(m *Manifest) error {
 	if m.Cell == 0 {
 		m.Cell = defaultCell
 	}
 	if m.Cell < 16 || m.Cell > maxCell {
-		return nil, nil, fmt.Errorf("comic: pack: %s: cell: %d pixels out of range 16..%d", ManifestFile, m.Cell, maxCell)
+		return fmt.Errorf("comic: pack: %s: cell: %d pixels out of range 16..%d", ManifestFile, m.Cell, maxCell)
 	}
 	if len(m.Images) > maxImages {
-		return nil, nil, fmt.Errorf("comic: pack: %s: images: %d entries, at most %d", ManifestFile, len(m.Images), maxImages)
+		return fmt.Errorf("comic: pack: %s: images: %d entries, at most %d", ManifestFile, len(m.Images), maxImages)
 	}
+	switch m.Base {
+	case "", BaseBuiltin, BaseBuiltinGrids:
+	default:
+		return fmt.Errorf("comic: pack: %s: base: %q is not %q or %q (or none)", ManifestFile, m.Base, BaseBuiltin, BaseBuiltinGrids)
+	}
+	return nil
+}
+
+// imageLoader loads one drawing of a pack (loadImage, or a cache of it).
+type imageLoader func(fsys fs.FS, s ImageSpec, cell int, fit image.Point) (*Image, *Problem)
+
+// assemble loads the grids and drawings m lists from fsys, on top of base's
+// (nil: none), and refuses a pack that cannot make a strip.
+func assemble(fsys fs.FS, m Manifest, base *Pack, checkFrames bool, load imageLoader) (*Pack, []Problem, error) {
+	p, probs, err := build(fsys, m, base, checkFrames, load)
+	if err != nil {
+		return nil, probs, err
+	}
+	if err := p.usable(); err != nil {
+		return nil, probs, err
+	}
+	return p, probs, nil
+}
+
+// build is assemble without the final check: the pack may have no grid or
+// no drawing (the editor's preview adds the drawing being edited).
+func build(fsys fs.FS, m Manifest, base *Pack, checkFrames bool, load imageLoader) (*Pack, []Problem, error) {
 	p := &Pack{Name: m.Name, Cell: m.Cell, cache: scaledCache{m: map[cacheKey]*cached{}}}
+	if base != nil {
+		if base.Cell != m.Cell {
+			return nil, nil, fmt.Errorf("comic: pack: %s: cell: %d pixels, but the %q pack it is drawn on has %d: use %d", ManifestFile, m.Cell, m.Base, base.Cell, base.Cell)
+		}
+		// Shared, not copied: grids and images do not change once loaded.
+		p.Grids = slices.Clone(base.Grids)
+		if m.Base == BaseBuiltin {
+			p.Images = slices.Clone(base.Images)
+		}
+	}
 	var probs []Problem
 	for i, gs := range m.Grids {
 		g, gp := loadGrid(fsys, gs, m.Cell, checkFrames)
@@ -352,15 +471,9 @@ func loadPack(fsys fs.FS, checkFrames bool) (*Pack, []Problem, error) {
 	}
 	// A drawing larger than any panel of the pack is reduced to fit the
 	// largest: a 600 dpi scan is shown whole, not cropped to its middle.
-	fit := image.Pt(maxGridCells*m.Cell, maxGridCells*m.Cell)
-	if len(p.Grids) > 0 {
-		fit = image.Point{}
-		for _, g := range p.Grids {
-			fit.X, fit.Y = max(fit.X, g.Cols*m.Cell), max(fit.Y, g.Rows*m.Cell)
-		}
-	}
+	fit := p.fit()
 	for i, is := range m.Images {
-		img, ip := loadImage(fsys, is, m.Cell, fit)
+		img, ip := load(fsys, is, m.Cell, fit)
 		if ip != nil {
 			if ip.File == "" {
 				ip.File = fmt.Sprintf("%s images[%d]", ManifestFile, i)
@@ -370,13 +483,31 @@ func loadPack(fsys fs.FS, checkFrames bool) (*Pack, []Problem, error) {
 		}
 		p.Images = append(p.Images, img)
 	}
+	return p, probs, nil
+}
+
+// fit is the largest panel of the pack's grids, in pixels: what a drawing
+// is reduced to at most.
+func (p *Pack) fit() image.Point {
 	if len(p.Grids) == 0 {
-		return nil, probs, errors.New("comic: pack: no usable grid")
+		return image.Pt(maxGridCells*p.Cell, maxGridCells*p.Cell)
+	}
+	var fit image.Point
+	for _, g := range p.Grids {
+		fit.X, fit.Y = max(fit.X, g.Cols*p.Cell), max(fit.Y, g.Rows*p.Cell)
+	}
+	return fit
+}
+
+// usable refuses a pack that cannot make a strip.
+func (p *Pack) usable() error {
+	if len(p.Grids) == 0 {
+		return errors.New("comic: pack: no usable grid")
 	}
 	if len(p.Images) == 0 {
-		return nil, probs, errors.New("comic: pack: no usable image")
+		return errors.New("comic: pack: no usable image")
 	}
-	return p, probs, nil
+	return nil
 }
 
 // Themes lists the pack's themes, sorted.
