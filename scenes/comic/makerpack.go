@@ -546,11 +546,12 @@ func (m *MakerPack) loadImage(fsys fs.FS, s ImageSpec, cell int, fit image.Point
 	return im, prob
 }
 
-// Drawing is an entry of the manifest and the size of its file in pixels
-// (0×0 when it cannot be read: Check says why).
+// Drawing is an entry of the manifest, the size of its file in pixels (0×0
+// when it cannot be read: Check says why), and whether Remove takes it.
 type Drawing struct {
 	ImageSpec
 	Width, Height int
+	Removable     bool
 }
 
 // Drawings lists the manifest's entries in its order (none without one).
@@ -565,6 +566,7 @@ func (m *MakerPack) Drawings() ([]Drawing, error) {
 	out := make([]Drawing, len(man.Images))
 	for i, is := range man.Images {
 		out[i].ImageSpec = is
+		out[i].Removable = drawingName.MatchString(is.File)
 		if checkFile(is.File) != nil {
 			continue
 		}
