@@ -1,9 +1,25 @@
 package config
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
 	"path"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
+	"unicode/utf8"
+
+	"github.com/pelletier/go-toml/v2/unstable"
 )
 
 // Config is the whole of tinkerbox.toml. The zero value is not useful: start
@@ -24,6 +40,7 @@ type Config struct {
 	Spycam    Spycam    `toml:"spycam"`
 	Comic     Comic     `toml:"comic"`
 	Cardfeed  Cardfeed  `toml:"cardfeed"`
+	MQTT      MQTT      `toml:"mqtt"`
 }
 
 // Appliance is the [appliance] section.
@@ -366,5 +383,396 @@ func Default() *Config {
 			EmptyPulses: 3,
 			Condition:   "NM",
 		},
+		MQTT: MQTT{DiscoveryPrefix: DefaultDiscoveryPrefix},
 	}
+}
+
+// MQTT is the [mqtt] section: Home Assistant through an MQTT broker. Off
+// by default; the settings page writes it with SaveMQTT.
+type MQTT struct {
+	Enabled bool   `toml:"enabled"`
+	Broker  string `toml:"broker"` // mqtt://host[:1883] or mqtts://host[:8883]
+	User    string `toml:"user"`   // "" = anonymous
+	// Password is the broker password in plaintext; PasswordFile names a
+	// file holding it instead (its first line), so it need not sit on the
+	// boot partition. At most one of them.
+	Password     string `toml:"password"`
+	PasswordFile string `toml:"password_file"`
+	CAFile       string `toml:"ca_file"`    // PEM certificates an mqtts:// broker is checked against; "" = the system's
+	BaseTopic    string `toml:"base_topic"` // "" = tinkerbox/<appliance.name>; see Topic
+	// DiscoveryPrefix is where Home Assistant looks for discovery configs.
+	DiscoveryPrefix string `toml:"discovery_prefix"`
+}
+
+// DefaultDiscoveryPrefix is Home Assistant's own default.
+const DefaultDiscoveryPrefix = "homeassistant"
+
+// Broker schemes and their default ports.
+const (
+	SchemeMQTT  = "mqtt"
+	SchemeMQTTS = "mqtts"
+	PortMQTT    = 1883
+	PortMQTTS   = 8883
+)
+
+// Topic is the base topic: BaseTopic, or tinkerbox/<name> when it is empty
+// (the name is the appliance's host name, unique on the LAN already).
+func (m MQTT) Topic(name string) string {
+	if m.BaseTopic != "" {
+		return m.BaseTopic
+	}
+	return "tinkerbox/" + name
+}
+
+// TLS reports whether the broker is reached over TLS (mqtts://).
+func (m MQTT) TLS() bool { return strings.HasPrefix(m.Broker, SchemeMQTTS+"://") }
+
+// BrokerAddr splits Broker into host:port (the default port filled in) and
+// whether it is TLS.
+func (m MQTT) BrokerAddr() (addr string, tls bool, err error) {
+	u, err := url.Parse(m.Broker)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return "", false, fmt.Errorf("invalid broker %s (want mqtt://host:1883 or mqtts://host:8883)", quote(m.Broker))
+	}
+	port := PortMQTT
+	switch u.Scheme {
+	case SchemeMQTT:
+	case SchemeMQTTS:
+		port, tls = PortMQTTS, true
+	default:
+		return "", false, fmt.Errorf("broker %s: unknown scheme %s (want %s)", quote(m.Broker), quote(u.Scheme), choices([]string{SchemeMQTT, SchemeMQTTS}))
+	}
+	if u.User != nil {
+		return "", false, fmt.Errorf("broker %s: put the user and password in mqtt.user and mqtt.password, not in the URL", quote(redactURL(u)))
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", false, fmt.Errorf("broker %s: want only a scheme, a host and a port", quote(m.Broker))
+	}
+	if u.Hostname() == "" {
+		return "", false, fmt.Errorf("broker %s: no host", quote(m.Broker))
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return "", false, fmt.Errorf("broker %s: port %s out of range (1–65535)", quote(m.Broker), quote(p))
+		}
+		port = n
+	}
+	return net.JoinHostPort(u.Hostname(), strconv.Itoa(port)), tls, nil
+}
+
+// redactURL hides a password written into a URL, so an error never shows it.
+func redactURL(u *url.URL) string {
+	c := *u
+	if _, ok := c.User.Password(); ok {
+		c.User = url.UserPassword(c.User.Username(), "xxxxx")
+	}
+	return c.String()
+}
+
+// checkMQTT checks the [mqtt] section. Values are checked whether or not
+// it is enabled; a broker is needed only when it is.
+func (cfg *Config) checkMQTT(c *checker) {
+	m := cfg.MQTT
+	if m.Broker == "" {
+		if m.Enabled {
+			c.probs = append(c.probs, problem{key: "mqtt.broker", msg: `must be set when mqtt.enabled is true (like "mqtt://homeassistant.local:1883")`, also: []string{"mqtt.enabled"}})
+		}
+	} else if _, tls, err := m.BrokerAddr(); err != nil {
+		c.add("mqtt.broker", "%v", err)
+	} else if m.CAFile != "" && !tls {
+		c.probs = append(c.probs, problem{key: "mqtt.ca_file", msg: "is for mqtts:// brokers; " + quote(m.Broker) + " is not TLS", also: []string{"mqtt.broker"}})
+	}
+	if m.Password != "" && m.PasswordFile != "" {
+		c.probs = append(c.probs, problem{key: "mqtt.password_file", msg: "set mqtt.password or mqtt.password_file, not both", also: []string{"mqtt.password"}})
+	}
+	if len(m.User) > 256 {
+		c.add("mqtt.user", "longer than 256 bytes")
+	}
+	if len(m.Password) > 256 {
+		c.add("mqtt.password", "longer than 256 bytes")
+	}
+	if m.BaseTopic != "" {
+		if why := badTopic(m.BaseTopic); why != "" {
+			c.add("mqtt.base_topic", "%s %s (want levels like \"tinkerbox/attic\")", quote(m.BaseTopic), why)
+		}
+	}
+	if why := badTopic(m.DiscoveryPrefix); why != "" {
+		c.add("mqtt.discovery_prefix", "%s %s (Home Assistant's default is %q)", quote(m.DiscoveryPrefix), why, DefaultDiscoveryPrefix)
+	}
+}
+
+// badTopic says why s cannot be a topic the bridge publishes under, or "".
+func badTopic(s string) string {
+	switch {
+	case s == "":
+		return "is empty"
+	case len(s) > 128:
+		return "is longer than 128 bytes"
+	case strings.ContainsAny(s, "+#"):
+		return "has a wildcard (+ or #)"
+	case strings.HasPrefix(s, "$"):
+		return "starts with $ (the broker's own topics)"
+	case strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/") || strings.Contains(s, "//"):
+		return "has an empty level (a leading, trailing or double /)"
+	case !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return "has control characters"
+	}
+	return ""
+}
+
+// SaveMQTT writes m as the [mqtt] section of the config file at path (a
+// missing file is created) and leaves the rest of the file as it was: other
+// sections, comments, spacing and key order. Keys already in the file get
+// their new values in place; others are added, when they differ from the
+// default, at the end of the section (or of the file, in a new [mqtt]
+// table). The new file is checked to read back as the old configuration
+// with m in it, then replaces the old one atomically (a temporary file
+// renamed over it), so a power cut leaves either file, never half of one.
+func SaveMQTT(path string, m MQTT) error {
+	data, err := readConfig(path)
+	if err != nil {
+		return err
+	}
+	before, err := Parse(path, data)
+	if err != nil {
+		return fmt.Errorf("config: %s has mistakes to fix before it can be saved: %w", path, err)
+	}
+	want := *before
+	want.MQTT = m
+	if err := want.Validate(); err != nil {
+		return err
+	}
+	out, err := editMQTT(path, data, m)
+	if err != nil {
+		return err
+	}
+	after, err := Parse(path, out)
+	if err != nil || !reflect.DeepEqual(after, &want) {
+		return fmt.Errorf("config: %s: the [mqtt] section could not be rewritten safely; edit the file by hand", path)
+	}
+	if err := writeAtomic(path, out); err != nil {
+		if errors.Is(err, syscall.EROFS) {
+			return fmt.Errorf("config: save %s: %w (on the device the boot partition is read-only: edit tinkerbox.toml from a computer)", path, err)
+		}
+		return fmt.Errorf("config: save %s: %w", path, err)
+	}
+	return nil
+}
+
+// readConfig reads the file at path for SaveMQTT: a missing one is empty.
+func readConfig(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("config: %s is larger than %d MiB", path, MaxFileSize>>20)
+	}
+	return data, nil
+}
+
+// mqttKey is one key of the [mqtt] section as SaveMQTT writes it.
+type mqttKey struct {
+	name, value string
+	isDefault   bool
+}
+
+func (m MQTT) keys() []mqttKey {
+	def := Default().MQTT
+	str := func(name, v, d string) mqttKey { return mqttKey{name, tomlString(v), v == d} }
+	return []mqttKey{
+		{"enabled", strconv.FormatBool(m.Enabled), m.Enabled == def.Enabled},
+		str("broker", m.Broker, def.Broker),
+		str("user", m.User, def.User),
+		str("password", m.Password, def.Password),
+		str("password_file", m.PasswordFile, def.PasswordFile),
+		str("ca_file", m.CAFile, def.CAFile),
+		str("base_topic", m.BaseTopic, def.BaseTopic),
+		str("discovery_prefix", m.DiscoveryPrefix, def.DiscoveryPrefix),
+	}
+}
+
+// editMQTT returns data with the [mqtt] keys set to m's values.
+func editMQTT(name string, data []byte, m MQTT) ([]byte, error) {
+	var p unstable.Parser
+	p.Reset(data)
+	values := map[string]unstable.Range{} // key → its value's bytes
+	var (
+		prefix    []string
+		header    = -1 // end of the [mqtt] header's line
+		last      = -1 // end of the line of the last mqtt key
+		dotted    bool // mqtt.key = … outside a [mqtt] table
+		inlineAt  int
+		inline    bool
+		lineEndAt = func(off int) int {
+			if i := bytes.IndexByte(data[off:], '\n'); i >= 0 {
+				return off + i + 1
+			}
+			return len(data)
+		}
+	)
+	for p.NextExpression() {
+		e := p.Expression()
+		switch e.Kind {
+		case unstable.Table, unstable.ArrayTable:
+			prefix = nil
+			it := e.Key()
+			var first unstable.Range
+			for it.Next() {
+				if prefix == nil {
+					first = it.Node().Raw
+				}
+				prefix = append(prefix, string(it.Node().Data))
+			}
+			if len(prefix) == 1 && prefix[0] == "mqtt" {
+				header = lineEndAt(int(first.Offset))
+			}
+		case unstable.KeyValue:
+			full := slices.Clone(prefix)
+			it := e.Key()
+			for it.Next() {
+				full = append(full, string(it.Node().Data))
+			}
+			if len(full) == 0 || full[0] != "mqtt" {
+				continue
+			}
+			v := e.Value()
+			if len(full) == 1 {
+				inline, inlineAt = true, int(v.Raw.Offset)
+				continue
+			}
+			values[full[1]] = v.Raw
+			last = lineEndAt(int(v.Raw.Offset + v.Raw.Length))
+			dotted = dotted || len(prefix) == 0
+		}
+	}
+	if err := p.Error(); err != nil {
+		return nil, fmt.Errorf("config: %s: %w", name, err)
+	}
+	if inline {
+		return nil, fmt.Errorf("config: %s:%d: mqtt is an inline table; write it as a [mqtt] table for the settings page to change it", name, bytes.Count(data[:inlineAt], []byte("\n"))+1)
+	}
+	nl := "\n"
+	if bytes.Contains(data, []byte("\r\n")) {
+		nl = "\r\n"
+	}
+	var add strings.Builder
+	for _, k := range m.keys() {
+		if _, ok := values[k.name]; ok || k.isDefault {
+			continue
+		}
+		if dotted {
+			add.WriteString("mqtt.")
+		}
+		add.WriteString(k.name + " = " + k.value + nl)
+	}
+	// Replace values from the end, so earlier offsets stay right.
+	type edit struct {
+		at, end int
+		text    string
+	}
+	var edits []edit
+	for _, k := range m.keys() {
+		if r, ok := values[k.name]; ok {
+			edits = append(edits, edit{int(r.Offset), int(r.Offset + r.Length), k.value})
+		}
+	}
+	insertAt := max(header, last)
+	switch {
+	case add.Len() == 0:
+	case insertAt >= 0:
+		text := add.String()
+		if insertAt == len(data) && len(data) > 0 && data[len(data)-1] != '\n' {
+			text = nl + text
+		}
+		edits = append(edits, edit{insertAt, insertAt, text})
+	default:
+		text := "[mqtt]" + nl + add.String()
+		switch {
+		case len(data) == 0:
+		case data[len(data)-1] != '\n':
+			text = nl + nl + text
+		default:
+			text = nl + text
+		}
+		edits = append(edits, edit{len(data), len(data), text})
+	}
+	slices.SortFunc(edits, func(a, b edit) int { return b.at - a.at })
+	out := slices.Clone(data)
+	for _, e := range edits {
+		out = slices.Concat(out[:e.at], []byte(e.text), out[e.end:])
+	}
+	return out, nil
+}
+
+// tomlString writes s as a TOML basic string.
+func tomlString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\u%04X`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// writeAtomic replaces the file at path (through a symlink, its target)
+// with data: a temporary file in the same directory, synced, then renamed.
+// The file keeps its permissions; a new one is 0600, as it may hold a
+// password.
+func writeAtomic(path string, data []byte) error {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	mode := fs.FileMode(0o600)
+	if st, err := os.Stat(path); err == nil {
+		mode = st.Mode().Perm()
+	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if err == nil {
+		err = f.Chmod(mode)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	// The rename is durable once the directory is synced; a file system
+	// that cannot sync a directory (FAT) has already written it through.
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
 }

@@ -122,6 +122,7 @@ func (cfg *Config) problems() []problem {
 	cfg.checkDevices(&c)
 	cfg.checkPins(&c)
 	cfg.checkI2C(&c)
+	cfg.checkMQTT(&c)
 	return c.probs
 }
 
