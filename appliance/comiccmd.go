@@ -193,7 +193,8 @@ func comicCheck(args []string, stdout, stderr io.Writer) error {
 		return UsageError{fmt.Errorf("comic: check needs one pack directory (got %d arguments)\n%s", len(pos), comicUsage)}
 	}
 	dir := pos[0]
-	pack, probs, err := comic.LoadPack(os.DirFS(dir))
+	// A maker's pack may be drawn on the built-in one (its "base").
+	pack, probs, err := comic.LoadPackOn(os.DirFS(dir), art.Pack())
 	for _, p := range probs {
 		fmt.Fprintln(stdout, p)
 	}
