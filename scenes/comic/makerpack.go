@@ -21,8 +21,9 @@ import (
 	xdraw "golang.org/x/image/draw"
 )
 
-// MakerPack is the maker's own pack directory: drawings added from the camera or uploads, and
-// their metadata, kept in the manifest.json that LoadPack/comic check read. Safe for concurrent use.
+// MakerPack is the maker's own pack directory: drawings added from the
+// camera or uploads, and their metadata, kept in the manifest.json that
+// LoadPackOn and comic check read. Safe for concurrent use.
 //
 // Every write is a temporary file, fsynced, renamed over the old one, and
 // the directory fsynced; a drawing's file is in place before the manifest
@@ -103,7 +104,8 @@ func (m *MakerPack) Dir() string { return m.dir }
 // Version increases on every change: a running scene reloads when it moves.
 func (m *MakerPack) Version() uint64 { return m.version.Load() }
 
-// Manifest is the manifest as on disk; a missing one is the default: {Name:"my drawings", Cell: base's cell, Base:"builtin"}.
+// Manifest is the manifest as on disk; a missing one is the default:
+// {Name: "my drawings", Cell: the base's cell, Base: "builtin"}.
 func (m *MakerPack) Manifest() (Manifest, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -225,9 +227,10 @@ func NewDrawingSpec(file string) ImageSpec {
 	return ImageSpec{File: file, Theme: DefaultMakerTheme, Role: Action, Anchor: EdgeBottom, Flip: true, MinW: 1, MinH: 1, Weight: 1}
 }
 
-// Add writes each as PNG drawings/<yyyymmdd-hhmmss>-<n>.png (grey, black on white), appends default metadata, returns the new entries.
-// A drawing is cropped to its ink and reduced to fit a 1×1 panel (see
-// poseSide). One without ink is refused, and so is the whole batch.
+// Add writes each drawing as PNG drawings/<yyyymmdd-hhmmss>-<n>.png (grey,
+// black on white), appends NewDrawingSpec entries for them and returns
+// those. A drawing is cropped to its ink and reduced to fit a 1×1 panel
+// (see poseSide). One without ink is refused, and so is the whole batch.
 func (m *MakerPack) Add(drawings []image.Image) ([]ImageSpec, error) {
 	if len(drawings) == 0 {
 		return nil, nil
@@ -262,8 +265,14 @@ func (m *MakerPack) Add(drawings []image.Image) ([]ImageSpec, error) {
 		return nil, err
 	}
 	defer root.Close()
-	if err := root.MkdirAll(drawingsDir, 0o755); err != nil {
-		return nil, fmt.Errorf("comic: maker pack: %w", err)
+	if _, err := root.Lstat(drawingsDir); errors.Is(err, fs.ErrNotExist) {
+		if err := root.Mkdir(drawingsDir, 0o755); err != nil {
+			return nil, fmt.Errorf("comic: maker pack: %w", err)
+		}
+		// The folder's own entry must last too, like the files' in it.
+		if err := syncDir(m.dir); err != nil {
+			return nil, fmt.Errorf("comic: maker pack: %w", err)
+		}
 	}
 	listed := map[string]bool{}
 	for _, is := range man.Images {
@@ -382,7 +391,10 @@ func checkFile(file string) error {
 	return nil
 }
 
-// Set replaces the entry for file (spec.File must equal file); refused with the Problem when that entry would not load (same checks as loadImage); returns the whole pack's problems after saving.
+// Set replaces the entry for file (spec.File must equal file). Settings
+// that would not load (the loader's own checks) are refused with an
+// *InvalidError and that Problem, and nothing is written; else it returns
+// the whole pack's problems after saving.
 func (m *MakerPack) Set(file string, spec ImageSpec) ([]Problem, error) {
 	if err := checkFile(file); err != nil {
 		return nil, err
@@ -599,9 +611,10 @@ func (m *MakerPack) Open(file string) (fs.File, error) {
 	return f, nil
 }
 
-// Preview is a strip composed from the pack with spec in place of its entry (unsaved edits), in spec's theme, that is guaranteed to show that drawing in at least one panel.
-// Settings that would not load give an *InvalidError; a drawing no panel
-// can hold, ErrNoPanel.
+// Preview is a strip composed from the pack with spec in place of its
+// entry (unsaved edits), in spec's theme, showing that drawing in at least
+// one panel. Settings that would not load give an *InvalidError; a drawing
+// no panel can hold, ErrNoPanel.
 func (m *MakerPack) Preview(spec ImageSpec, seed uint64) (*Strip, error) {
 	if err := checkFile(spec.File); err != nil {
 		return nil, err
