@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -37,6 +38,9 @@ func greyScan(t testing.TB, w, h int) []byte {
 	return b.Bytes()
 }
 
+// isolatedEnv marks a test binary run to measure one test alone.
+const isolatedEnv = "TINKERBOX_TEST_ISOLATED"
+
 // TestLargeScanReducedAsRead: an 8000×8000 grey scan (64 MB decoded) is
 // reduced to fit the largest panel (by 6, to 1334×1334) as soon as it is
 // decoded; nothing but the decode itself is made at full size. Before, the
@@ -44,6 +48,22 @@ func greyScan(t testing.TB, w, h int) []byte {
 func TestLargeScanReducedAsRead(t *testing.T) {
 	if testing.Short() {
 		t.Skip("decodes an 8000×8000 scan")
+	}
+	// The allocation count is the whole process's: other tests' goroutines
+	// (a scene's warm-up finishing its strip) would count too. Measured
+	// alone, in a process of its own.
+	if os.Getenv(isolatedEnv) == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestLargeScanReducedAsRead$", "-test.v")
+		cmd.Env = append(os.Environ(), isolatedEnv+"=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("measured alone: %v\n%s", err, out)
+		}
+		if !strings.Contains(string(out), "--- PASS: TestLargeScanReducedAsRead") {
+			t.Fatalf("measured alone, it did not run:\n%s", out)
+		}
+		t.Logf("measured alone:\n%s", out)
+		return
 	}
 	focal := [4]int{2000, 2000, 4000, 4000} // the ring, in the file's pixels
 	fsys := scanPack(t, greyScan(t, 8000, 8000), ImageSpec{File: "scan.png", Theme: "t", Role: Action, Focal: &focal})
