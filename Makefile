@@ -70,6 +70,8 @@ bench: build arm
 	  echo "comic: press A -> first printed line under qemu-arm-static -cpu arm1176, one core (an emulated Pi Zero, not a Pi; the simulator's figure is BenchmarkComicPressToPaper above):"; \
 	  GOARCH=arm GOARM=6 $(GO) test -c -o dist/appliance-armv6.test ./appliance && \
 	  qemu-arm-static -cpu arm1176 dist/appliance-armv6.test -test.run '^$$' -test.bench 'ComicPressToPaper$$' -test.benchtime 12x -test.cpu 1; \
+	  echo "comic: a sheet photographed by the camera -> its drawings in the pack, under qemu-arm-static -cpu arm1176, one core:"; \
+	  qemu-arm-static -cpu arm1176 dist/appliance-armv6.test -test.run '^$$' -test.bench 'DrawingFromCamera$$' -test.benchtime 3x -test.cpu 1; \
 	else echo "qemu-arm-static not installed: skipping the emulated Pi Zero press-to-paper figure (apt-get install qemu-user-static)"; fi
 	@echo "ARM binary sizes:"; ls -l $(ARM_BINS) | awk '{printf "  %-32s %6.1f MB\n", $$9, $$5/1048576}'
 	@if $(PYTHON) -c 'import PIL' 2>/dev/null; then \

@@ -40,6 +40,8 @@ type app struct {
 
 	queueOnce  sync.Once
 	comicQueue *comic.Queue // see printQueue
+	drawOnce   sync.Once
+	drawings   *drawings // see makerDrawings
 }
 
 var _ web.App = (*app)(nil)

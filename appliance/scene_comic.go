@@ -39,23 +39,23 @@ func (a *app) printQueue() *comic.Queue {
 // error here: the scene shows it on the display and the appliance runs on.
 func (a *app) comicScene() (scene.Scene, error) {
 	a.dropUnfinishedComics()
-	dir := a.cfg.Comic.Pack
-	if dir == "" {
-		dir = filepath.Join(a.cfg.Appliance.DataDir, comicPackDir)
-		if _, err := os.Stat(filepath.Join(dir, comic.ManifestFile)); err != nil {
-			dir = "" // the built-in pack
-		}
+	var dm comic.Drawings // A long needs a camera
+	if a.camera != nil {
+		dm = a.makerDrawings()
 	}
 	l := &lazyComic{ready: make(chan struct{})}
 	go func() {
 		defer close(l.ready)
-		pack, err := loadComicPack(dir, a.log)
+		// Through the maker's pack, which keeps what it decoded for the
+		// reloads that follow an edit.
+		pack, err := a.makerDrawings().Load()
 		if err != nil {
 			a.record("error", comic.Name, err.Error())
 		}
 		l.scene = comic.New(pack, a.board.Printer, a.board.Display, a.board.Lights, a.store, a.clock, &comic.Opts{
 			Dir: a.comicDir(), QueueMax: a.cfg.Comic.Queue, Queue: a.printQueue(), PackErr: err, Log: a.log,
 			Reporter: a.reporter(comic.Name), Orientation: a.comicOrientation(),
+			Drawings: dm, Source: a.makerDrawings(),
 		})
 		// Checking the pack decoded every drawing once; give that memory
 		// back now rather than whenever the scavenger gets to it.
@@ -105,11 +105,15 @@ func (l *lazyComic) Run(ctx context.Context, events <-chan scene.Event) error {
 // loadComicPack loads the pack in dir ("" = the embedded default), logging
 // one line per skipped item.
 func loadComicPack(dir string, log *slog.Logger) (*comic.Pack, error) {
-	load, fsys := comic.LoadBuiltinPack, art.Pack() // checked by the tests
-	if dir != "" {
-		load, fsys = comic.LoadPack, os.DirFS(dir)
+	var p *comic.Pack
+	var probs []comic.Problem
+	var err error
+	if dir == "" {
+		p, probs, err = comic.LoadBuiltinPack(art.Pack()) // checked by the tests
+	} else {
+		// A maker's pack may stand on the built-in one ("base").
+		p, probs, err = comic.LoadPackOn(os.DirFS(dir), art.Pack())
 	}
-	p, probs, err := load(fsys)
 	for _, pr := range probs {
 		log.Warn(pr.String())
 	}
@@ -119,6 +123,7 @@ func loadComicPack(dir string, log *slog.Logger) (*comic.Pack, error) {
 // mountComic adds the gallery to the web server.
 func (a *app) mountComic(srv *web.Server) {
 	srv.MountComic(&comicGallery{a: a})
+	a.mountDrawings(srv)
 }
 
 // comicGallery is the archive for the web gallery.
