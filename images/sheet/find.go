@@ -253,10 +253,9 @@ func (f *finder) judge(mask []bool) (candidate, string) {
 		edge += e
 		sides++
 	}
-	if sides < 2 { // a sheet cut by three sides of the frame: not enough to trust
-		return c, "too few sides in the photo"
-	}
-	if edge /= float64(sides); edge < 0.6 {
+	// A close-up may show one edge of the sheet only (the others beyond
+	// the frame): that one has to be clear.
+	if edge /= float64(sides); edge < 0.6 || (sides == 1 && edge < 0.8) {
 		return c, "weak edges"
 	}
 	c.score = edge * math.Min(1, fill)

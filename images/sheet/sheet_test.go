@@ -210,6 +210,29 @@ func TestCloseUp(t *testing.T) {
 	}
 }
 
+// A close-up that shows one edge of the sheet and the table beyond it: the
+// table is left out. The crop also moves the photo's origin.
+func TestOneEdge(t *testing.T) {
+	t.Parallel()
+	s := sheetThree()
+	o := PhotoOpts{Width: 1296, Height: 972, Fill: 0.9, Noise: 4, Seed: 13}
+	full := camera(t, s, o)
+	c := photoCorners(s.paper.Rect, o)
+	hom, _ := full.toPaper.inv()
+	at := func(u, v float64) pt { return hom.apply(pt{u * paperW, v * paperH}) }
+	crop := image.Rect(int(c[0].x)-80, int(at(0, 0.06).y), int(at(0.95, 0).x), int(at(0, 0.94).y))
+	photo := shot{full.img.(*image.YCbCr).SubImage(crop), full.toPaper}
+	res := check(t, s, photo, nil)
+	if !res.Found {
+		t.Fatal("sheet not found")
+	}
+	for _, i := range []int{0, 3} {
+		if d := float64(res.Corners[i].X) - c[0].x; math.Abs(d) > 4 {
+			t.Errorf("corner %d at %v, want x %.0f", i, res.Corners[i], c[0].x)
+		}
+	}
+}
+
 func TestBlankSheet(t *testing.T) {
 	t.Parallel()
 	s := newTestSheet()
