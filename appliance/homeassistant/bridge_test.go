@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"tinkerbox/appliance/homeassistant/brokertest"
 )
 
 // wantEntities are every entity of a tinkerbox with all its features.
@@ -31,13 +33,13 @@ func settled(t *testing.T, b *Bridge, n int) {
 
 // retainedNow subscribes afresh, as a Home Assistant starting now would,
 // and returns what the broker keeps once all of want has come.
-func retainedNow(t *testing.T, url string, want []string) map[string]received {
+func retainedNow(t *testing.T, url string, want []string) map[string]brokertest.Message {
 	t.Helper()
-	w := watch(t, url, "homeassistant/#", base+"/#")
-	got := map[string]received{}
+	w := brokertest.Watch(t, url, "homeassistant/#", base+"/#")
+	got := map[string]brokertest.Message{}
 	eventually(t, fmt.Sprintf("retained %v", want), func() bool {
-		for _, m := range w.all() {
-			got[m.topic] = m
+		for _, m := range w.All() {
+			got[m.Topic] = m
 		}
 		for _, topic := range want {
 			if _, ok := got[topic]; !ok {
@@ -62,26 +64,26 @@ func configTopics(node string, entities []string) []string {
 // schema for their component, are retained, and make one device whose
 // entities read fields the state has.
 func TestDiscoveryAgainstBroker(t *testing.T) {
-	br := startBroker(t, brokerOpts{})
-	r := newRig(br.url())
+	br := brokertest.Start(t, brokertest.Opts{})
+	r := newRig(br.URL())
 	r.camera.capture(time.Now(), nil)
 	b, _ := r.run(t)
 	want := append(configTopics(testDevice, wantEntities), base+"/availability", base+"/state", base+"/snapshot")
 	settled(t, b, len(want))
-	got := retainedNow(t, br.url(), want)
+	got := retainedNow(t, br.URL(), want)
 	for topic, m := range got {
-		if !m.retained {
+		if !m.Retained {
 			t.Errorf("%s: not retained", topic)
 		}
 	}
-	if a := got[base+"/availability"]; string(a.payload) != "online" {
-		t.Errorf("availability = %q", a.payload)
+	if a := got[base+"/availability"]; string(a.Payload) != "online" {
+		t.Errorf("availability = %q", a.Payload)
 	}
-	if s := got[base+"/snapshot"]; !strings.HasPrefix(string(s.payload), "\xff\xd8") {
-		t.Errorf("snapshot = %q, want the JPEG", s.payload)
+	if s := got[base+"/snapshot"]; !strings.HasPrefix(string(s.Payload), "\xff\xd8") {
+		t.Errorf("snapshot = %q, want the JPEG", s.Payload)
 	}
 	var state map[string]any
-	if err := json.Unmarshal(got[base+"/state"].payload, &state); err != nil {
+	if err := json.Unmarshal(got[base+"/state"].Payload, &state); err != nil {
 		t.Fatal(err)
 	}
 
@@ -100,7 +102,7 @@ func TestDiscoveryAgainstBroker(t *testing.T) {
 		}
 		entities = append(entities, parts[1]+"/"+parts[3])
 		var cfg map[string]any
-		if err := json.Unmarshal(m.payload, &cfg); err != nil {
+		if err := json.Unmarshal(m.Payload, &cfg); err != nil {
 			t.Errorf("%s: %v", topic, err)
 			continue
 		}
@@ -125,7 +127,7 @@ func TestDiscoveryAgainstBroker(t *testing.T) {
 			if tpl, ok := cfg[k].(string); ok {
 				for _, f := range field.FindAllStringSubmatch(tpl, -1) {
 					if _, ok := state[f[1]]; !ok {
-						t.Errorf("%s: %s reads %s, which the state %s lacks", topic, k, f[1], got[base+"/state"].payload)
+						t.Errorf("%s: %s reads %s, which the state %s lacks", topic, k, f[1], got[base+"/state"].Payload)
 					}
 				}
 			}
@@ -150,7 +152,7 @@ func TestDiscoveryAgainstBroker(t *testing.T) {
 	}
 	wantState := `{"cards":412,"collection_usd":1234.57,"last_motion":"` + state["last_motion"].(string) + `","motion":"ON",` +
 		`"pressure_hpa":1013.3,"print_queue":0,"printer":"ready","scene":"comic","temperature_c":21.4,"tendency_hpa":-1.9,"warning":"watch"}`
-	if s := string(got[base+"/state"].payload); s != wantState {
+	if s := string(got[base+"/state"].Payload); s != wantState {
 		t.Errorf("state %s\nwant  %s", s, wantState)
 	}
 }
@@ -230,21 +232,21 @@ func TestStateUnknownIsNull(t *testing.T) {
 // Commands from Home Assistant reach the appliance and the state shows
 // their effect; the buttons send what their discovery config says.
 func TestCommandRoundTrip(t *testing.T) {
-	br := startBroker(t, brokerOpts{})
-	r := newRig(br.url())
+	br := brokertest.Start(t, brokertest.Opts{})
+	r := newRig(br.URL())
 	b, _ := r.run(t)
 	eventually(t, "connected", func() bool { return b.Status().State == StateConnected })
-	ha := watch(t, br.url(), base+"/state")
-	eventually(t, "first state", func() bool { return ha.state(base) != nil })
+	ha := brokertest.Watch(t, br.URL(), base+"/state")
+	eventually(t, "first state", func() bool { return stateOf(t, ha, base) != nil })
 
-	ha.publish(base+"/cmd/scene", "barometer", false)
+	ha.Publish(base+"/cmd/scene", "barometer", false)
 	eventually(t, "scene switched", func() bool { return r.app.get().scene == "barometer" })
-	eventually(t, "state shows barometer", func() bool { return ha.state(base)["scene"] == "barometer" })
+	eventually(t, "state shows barometer", func() bool { return stateOf(t, ha, base)["scene"] == "barometer" })
 
-	ha.publish(base+"/cmd/button_a", "short", false)
-	ha.publish(base+"/cmd/button_b", "long", false)
-	ha.publish(base+"/cmd/print", "PRESS", false)
-	ha.publish(base+"/cmd/snapshot", "PRESS", false)
+	ha.Publish(base+"/cmd/button_a", "short", false)
+	ha.Publish(base+"/cmd/button_b", "long", false)
+	ha.Publish(base+"/cmd/print", "PRESS", false)
+	ha.Publish(base+"/cmd/snapshot", "PRESS", false)
 	eventually(t, "presses", func() bool { return len(r.app.get().presses) == 2 })
 	if p := r.app.get().presses; !slices.Equal(p, []string{"A:short", "B:long"}) {
 		t.Errorf("presses %v", p)
@@ -253,18 +255,18 @@ func TestCommandRoundTrip(t *testing.T) {
 	eventually(t, "snapshot taken", func() bool { return r.camera.snapshots() == 1 })
 
 	r.app.set(func(a *fakeApp) { a.queue = 3 })
-	eventually(t, "queue in the state", func() bool { return ha.state(base)["print_queue"] == 3.0 })
+	eventually(t, "queue in the state", func() bool { return stateOf(t, ha, base)["print_queue"] == 3.0 })
 }
 
 // A payload a command does not take is ignored with one log line, and
 // nothing reaches the appliance.
 func TestBadPayloadsIgnored(t *testing.T) {
-	br := startBroker(t, brokerOpts{})
-	r := newRig(br.url())
+	br := brokertest.Start(t, brokertest.Opts{})
+	r := newRig(br.URL())
 	r.strips.refusal = fmt.Errorf("the comic scene is not running (barometer is): switch to comic first")
 	b, _ := r.run(t)
 	eventually(t, "connected", func() bool { return b.Status().State == StateConnected })
-	ha := watch(t, br.url())
+	ha := brokertest.Watch(t, br.URL())
 	bad := []struct{ topic, payload, why string }{
 		{"scene", "disco", `unknown scene \"disco\"`},
 		{"button_a", "sideways", `unknown press \"sideways\"`},
@@ -273,7 +275,7 @@ func TestBadPayloadsIgnored(t *testing.T) {
 		{"launch", "now", `unknown command \"launch\"`},
 	}
 	for _, c := range bad {
-		ha.publish(base+"/cmd/"+c.topic, c.payload, false)
+		ha.Publish(base+"/cmd/"+c.topic, c.payload, false)
 	}
 	eventually(t, "a line for each", func() bool { return countLines(r.logs.String(), "command ignored") == len(bad) })
 	logs := r.logs.String()
@@ -282,7 +284,7 @@ func TestBadPayloadsIgnored(t *testing.T) {
 			t.Errorf("no line says %s:\n%s", c.why, logs)
 		}
 	}
-	ha.publish(base+"/cmd/scene", strings.Repeat("x", 300), false)
+	ha.Publish(base+"/cmd/scene", strings.Repeat("x", 300), false)
 	eventually(t, "one more line", func() bool { return countLines(r.logs.String(), "command ignored") == len(bad)+1 })
 	if !strings.Contains(r.logs.String(), "payload of 300 bytes") {
 		t.Errorf("oversized payload not named:\n%s", r.logs.String())
@@ -296,11 +298,11 @@ func TestBadPayloadsIgnored(t *testing.T) {
 // refused (a live one, which the broker forwards without the flag, is an
 // ordinary command).
 func TestRetainedCommandRefused(t *testing.T) {
-	br := startBroker(t, brokerOpts{})
-	ha := watch(t, br.url())
-	ha.publish(base+"/cmd/scene", "barometer", true)
-	t.Cleanup(func() { ha.publish(base+"/cmd/scene", "", true) })
-	r := newRig(br.url())
+	br := brokertest.Start(t, brokertest.Opts{})
+	ha := brokertest.Watch(t, br.URL())
+	ha.Publish(base+"/cmd/scene", "barometer", true)
+	t.Cleanup(func() { ha.Publish(base+"/cmd/scene", "", true) })
+	r := newRig(br.URL())
 	r.run(t)
 	eventually(t, "refused", func() bool { return strings.Contains(r.logs.String(), "retained: commands must not be") })
 	if s := r.app.get().scene; s != "comic" {
@@ -334,28 +336,28 @@ func TestComplaintsAreLimited(t *testing.T) {
 // Home Assistant restarting (its birth message) and a stale config of an
 // entity this device no longer has.
 func TestBirthAndStaleEntities(t *testing.T) {
-	br := startBroker(t, brokerOpts{})
-	ha := watch(t, br.url(), "homeassistant/#")
+	br := brokertest.Start(t, brokertest.Opts{})
+	ha := brokertest.Watch(t, br.URL(), "homeassistant/#")
 	stale := "homeassistant/sensor/" + testDevice + "/humidity/config"
-	ha.publish(stale, `{"name":"Humidity","state_topic":"x"}`, true)
-	r := newRig(br.url())
+	ha.Publish(stale, `{"name":"Humidity","state_topic":"x"}`, true)
+	r := newRig(br.URL())
 	b, _ := r.run(t)
 	eventually(t, "connected", func() bool { return b.Status().State == StateConnected })
 	eventually(t, "stale config removed", func() bool {
-		m, ok := ha.last(stale)
-		return ok && len(m.payload) == 0
+		m, ok := ha.Last(stale)
+		return ok && len(m.Payload) == 0
 	})
-	for _, m := range retainedNow(t, br.url(), configTopics(testDevice, wantEntities)) {
-		if m.topic == stale {
+	for _, m := range retainedNow(t, br.URL(), configTopics(testDevice, wantEntities)) {
+		if m.Topic == stale {
 			t.Errorf("stale config still retained")
 		}
 	}
 
 	// Someone deletes a config; Home Assistant restarts and asks again.
 	scene := "homeassistant/select/" + testDevice + "/scene/config"
-	ha.publish(scene, "", true)
+	ha.Publish(scene, "", true)
 	sent := b.Status().Sent
-	ha.publish("homeassistant/status", "online", false)
+	ha.Publish("homeassistant/status", "online", false)
 	eventually(t, "configs again", func() bool { return b.Status().Sent >= sent+uint64(len(wantEntities)) })
-	retainedNow(t, br.url(), []string{scene})
+	retainedNow(t, br.URL(), []string{scene})
 }

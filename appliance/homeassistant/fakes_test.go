@@ -12,8 +12,9 @@ import (
 	"testing"
 	"time"
 
-	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"periph.io/x/conn/v3/physic"
+
+	"tinkerbox/appliance/homeassistant/brokertest"
 )
 
 // fakeApp refuses what the appliance refuses: an unknown scene with the
@@ -229,79 +230,34 @@ func (r *rig) run(t testing.TB) (b *Bridge, stop func()) {
 	return b, stop
 }
 
-// received is one message a watcher got.
-type received struct {
-	topic    string
-	payload  []byte
-	retained bool
-	at       time.Time
-}
-
-// watcher is a client of the test's, standing in for Home Assistant.
-type watcher struct {
-	t  testing.TB
-	c  mqtt.Client
-	mu sync.Mutex
-	ms []received
-}
-
-func watch(t testing.TB, brokerURL string, filters ...string) *watcher {
-	t.Helper()
-	w := &watcher{t: t}
-	o := mqtt.NewClientOptions().AddBroker(brokerURL).SetClientID(fmt.Sprintf("watcher-%d", time.Now().UnixNano())).
-		SetAutoReconnect(false).SetConnectTimeout(5 * time.Second).SetOrderMatters(true)
-	w.c = mqtt.NewClient(o)
-	if tok := w.c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("watcher: connect: %v", tok.Error())
-	}
-	for _, f := range filters {
-		if tok := w.c.Subscribe(f, 1, func(_ mqtt.Client, m mqtt.Message) {
-			w.mu.Lock()
-			w.ms = append(w.ms, received{m.Topic(), slices.Clone(m.Payload()), m.Retained(), time.Now()})
-			w.mu.Unlock()
-		}); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-			t.Fatalf("watcher: subscribe: %v", tok.Error())
-		}
-	}
-	t.Cleanup(func() { w.c.Disconnect(0) })
-	return w
-}
-
-func (w *watcher) all() []received {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return slices.Clone(w.ms)
-}
-
-// last is the newest message on topic.
-func (w *watcher) last(topic string) (received, bool) {
-	ms := w.all()
-	for i := len(ms) - 1; i >= 0; i-- {
-		if ms[i].topic == topic {
-			return ms[i], true
-		}
-	}
-	return received{}, false
-}
-
-func (w *watcher) publish(topic string, payload string, retain bool) {
-	w.t.Helper()
-	if tok := w.c.Publish(topic, 1, retain, payload); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		w.t.Fatalf("watcher: publish: %v", tok.Error())
-	}
-}
-
-// state is the newest state the watcher saw, decoded.
-func (w *watcher) state(base string) map[string]any {
-	m, ok := w.last(base + "/state")
+// stateOf is the newest state w saw on base, decoded; nil before one.
+func stateOf(t testing.TB, w *brokertest.Watcher, base string) map[string]any {
+	m, ok := w.Last(base + "/state")
 	if !ok {
 		return nil
 	}
 	var s map[string]any
-	if err := json.Unmarshal(m.payload, &s); err != nil {
-		w.t.Fatalf("state %s: %v", m.payload, err)
+	if err := json.Unmarshal(m.Payload, &s); err != nil {
+		t.Fatalf("state %s: %v", m.Payload, err)
 	}
 	return s
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // eventually polls cond until it holds or the deadline passes: generous,

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"tinkerbox/scenes/scene/fakeclock"
+
+	"tinkerbox/appliance/homeassistant/brokertest"
 )
 
 // The figures of the note come from these tests; see them with
@@ -38,7 +40,7 @@ func step(clk *fakeclock.Clock, n int) {
 // whose readings do not move, and the simulator's weather, which changes
 // every second.
 func TestFigureSteadyStateRate(t *testing.T) {
-	br := startBroker(t, brokerOpts{})
+	br := brokertest.Start(t, brokertest.Opts{})
 	for _, sc := range []struct {
 		name  string
 		every int // seconds between pressure changes; 0: never
@@ -50,12 +52,12 @@ func TestFigureSteadyStateRate(t *testing.T) {
 	} {
 		t.Run(strings.Fields(sc.name)[0], func(t *testing.T) {
 			clk := fakeclock.New(figureStart)
-			r := figureRig(br.url(), clk)
+			r := figureRig(br.URL(), clk)
 			b, _ := r.run(t)
 			settled(t, b, len(wantEntities)+2)
-			ha := watch(t, br.url(), base+"/#")
-			eventually(t, "retained state", func() bool { return len(ha.all()) >= 2 })
-			sent0, seen0 := b.Status().Sent, len(ha.all())
+			ha := brokertest.Watch(t, br.URL(), base+"/#")
+			eventually(t, "retained state", func() bool { return len(ha.All()) >= 2 })
+			sent0, seen0 := b.Status().Sent, len(ha.All())
 			p := 1013.0
 			for s := 1; s <= 3600; s++ {
 				if sc.every > 0 && s%sc.every == 0 {
@@ -71,7 +73,7 @@ func TestFigureSteadyStateRate(t *testing.T) {
 			clk.BlockUntil(1)
 			settled(t, b, 0)
 			n := b.Status().Sent - sent0
-			eventually(t, "all at the broker", func() bool { return uint64(len(ha.all())-seen0) == n })
+			eventually(t, "all at the broker", func() bool { return uint64(len(ha.All())-seen0) == n })
 			rate := float64(n) / 60
 			t.Logf("steady state, %s: %d messages in an hour = %.2f a minute", sc.name, n, rate)
 			if rate > sc.max {
@@ -86,25 +88,25 @@ func TestFigureSteadyStateRate(t *testing.T) {
 // doubling to 1 min): the wait for the next attempt, then the
 // announcement itself.
 func TestFigureRestartToAvailable(t *testing.T) {
-	br := startBroker(t, brokerOpts{})
-	r := newRig(br.url())
+	br := brokertest.Start(t, brokertest.Opts{})
+	r := newRig(br.URL())
 	d := DefaultOpts()
 	r.o.Poll, r.o.BackoffMin, r.o.BackoffMax = d.Poll, d.BackoffMin, d.BackoffMax
 	b, _ := r.run(t)
 	want := append(configTopics(testDevice, wantEntities), base+"/availability", base+"/state")
 	settled(t, b, len(want))
 	for _, down := range []time.Duration{0, 2 * time.Second} {
-		br.kill()
+		br.Kill()
 		eventually(t, "down", func() bool { return b.Status().State == StateDown })
 		time.Sleep(down) // the broker stays down this long: the figure's input, not a wait for anything
 		connects := b.Status().Connects
 		restarted := time.Now()
-		br.start()
+		br.Start()
 		eventually(t, "reconnected", func() bool { return b.Status().Connects > connects })
 		reconnected := time.Since(restarted)
-		got := retainedNow(t, br.url(), want)
-		if string(got[base+"/availability"].payload) != "online" {
-			t.Errorf("availability %q", got[base+"/availability"].payload)
+		got := retainedNow(t, br.URL(), want)
+		if string(got[base+"/availability"].Payload) != "online" {
+			t.Errorf("availability %q", got[base+"/availability"].Payload)
 		}
 		t.Logf("broker down %v, restarted: connected after %v, every entity available after %v (next try was due by the backoff)",
 			down, reconnected.Round(time.Millisecond), time.Since(restarted).Round(time.Millisecond))
@@ -117,7 +119,7 @@ func TestFigureRestartToAvailable(t *testing.T) {
 // nothing replaces. The heap stays within the queue's cap.
 func TestFigureHourDown(t *testing.T) {
 	clk := fakeclock.New(figureStart)
-	r := figureRig(fmt.Sprintf("mqtt://127.0.0.1:%d", freePort(t)), clk) // nothing listens there
+	r := figureRig(fmt.Sprintf("mqtt://127.0.0.1:%d", brokertest.FreePort(t)), clk) // nothing listens there
 	b, _ := r.run(t)
 	runtime.GC()
 	var ms runtime.MemStats

@@ -10,19 +10,21 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"tinkerbox/appliance/homeassistant/brokertest"
 )
 
 // A broker killed and started again on the same port, without its
 // retained messages: the bridge reconnects and publishes the entities and
 // availability again.
 func TestBrokerRestart(t *testing.T) {
-	br := startBroker(t, brokerOpts{})
-	r := newRig(br.url())
+	br := brokertest.Start(t, brokertest.Opts{})
+	r := newRig(br.URL())
 	b, _ := r.run(t)
 	want := append(configTopics(testDevice, wantEntities[:0]), base+"/availability", base+"/state")
 	settled(t, b, len(wantEntities)+2)
 
-	br.kill()
+	br.Kill()
 	eventually(t, "down", func() bool { return b.Status().State == StateDown })
 	if st := b.Status(); st.LastError == "" || st.NextTry.IsZero() {
 		t.Errorf("down without an error or a next try: %+v", st)
@@ -30,16 +32,16 @@ func TestBrokerRestart(t *testing.T) {
 	r.app.set(func(a *fakeApp) { a.queue = 4 }) // a change while down
 	sent := b.Status().Sent
 	restarted := time.Now()
-	br.start()
-	got := retainedNow(t, br.url(), append(configTopics(testDevice, wantEntities), want...))
+	br.Start()
+	got := retainedNow(t, br.URL(), append(configTopics(testDevice, wantEntities), want...))
 	took := time.Since(restarted)
 	if st := b.Status(); st.Connects != 2 || st.Sent <= sent {
 		t.Errorf("after the restart: %+v", st)
 	}
-	if a := got[base+"/availability"]; string(a.payload) != "online" {
-		t.Errorf("availability %q", a.payload)
+	if a := got[base+"/availability"]; string(a.Payload) != "online" {
+		t.Errorf("availability %q", a.Payload)
 	}
-	if s := string(got[base+"/state"].payload); !strings.Contains(s, `"print_queue":4`) {
+	if s := string(got[base+"/state"].Payload); !strings.Contains(s, `"print_queue":4`) {
 		t.Errorf("state %s: the change while down is missing", s)
 	}
 	t.Logf("broker restart → every entity and availability retained again: %v (backoff %v–%v)", took.Round(time.Millisecond), r.o.BackoffMin, r.o.BackoffMax)
@@ -50,14 +52,14 @@ func TestBrokerRestart(t *testing.T) {
 // while changes pile up, the bridge notices and retries; once the broker
 // answers again (SIGCONT) the latest state arrives.
 func TestStalledBroker(t *testing.T) {
-	br := startBroker(t, brokerOpts{})
-	r := newRig(br.url())
+	br := brokertest.Start(t, brokertest.Opts{})
+	r := newRig(br.URL())
 	r.o.QueueMessages, r.o.QueueBytes = 4, 24<<10
 	b, _ := r.run(t)
 	settled(t, b, len(wantEntities)+2)
 
-	all := watch(t, br.url(), base+"/state")
-	br.stall()
+	all := brokertest.Watch(t, br.URL(), base+"/state")
+	br.Stall()
 	stalled := time.Now()
 	before := r.app.get().statuses
 	var slowest time.Duration
@@ -90,27 +92,27 @@ func TestStalledBroker(t *testing.T) {
 	t.Logf("stall noticed after %v: %s; queue %d msgs %d B, %d replaced, %d dropped", noticed.Round(time.Millisecond), st.LastError, st.Queued, st.QueuedBytes, st.Replaced, st.Dropped)
 
 	r.app.set(func(a *fakeApp) { a.queue = 999 })
-	br.resume()
+	br.Resume()
 	eventually(t, "connected again", func() bool { return b.Status().State == StateConnected })
-	ha := watch(t, br.url(), base+"/state")
+	ha := brokertest.Watch(t, br.URL(), base+"/state")
 	t.Cleanup(func() {
 		if t.Failed() {
 			buf := make([]byte, 1<<20)
 			buf = buf[:runtime.Stack(buf, true)]
 			var seen []string
-			for _, m := range all.all() {
+			for _, m := range all.All() {
 				var st map[string]any
-				json.Unmarshal(m.payload, &st)
-				seen = append(seen, fmt.Sprint(st["print_queue"], m.retained))
+				json.Unmarshal(m.Payload, &st)
+				seen = append(seen, fmt.Sprint(st["print_queue"], m.Retained))
 			}
 			b.mu.Lock()
 			last := string(b.last)
 			b.mu.Unlock()
-			t.Logf("status %+v\nstate %v\nlast %s\nseen %v\n%s", b.Status(), ha.state(base), last, seen, r.logs)
+			t.Logf("status %+v\nstate %v\nlast %s\nseen %v\n%s", b.Status(), stateOf(t, ha, base), last, seen, r.logs)
 			_ = buf
 		}
 	})
-	eventually(t, "latest state", func() bool { s := ha.state(base); return s != nil && s["print_queue"] == 999.0 })
+	eventually(t, "latest state", func() bool { s := stateOf(t, ha, base); return s != nil && s["print_queue"] == 999.0 })
 	// And it stays so: whatever the old connection had sent arrives
 	// late, after the new one's, and is overwritten again.
 	eventually(t, "state and availability reaffirmed", func() bool {
@@ -119,11 +121,11 @@ func TestStalledBroker(t *testing.T) {
 		b.mu.Unlock()
 		return done && b.Status().Queued == 0
 	})
-	got := retainedNow(t, br.url(), []string{base + "/state", base + "/availability"})
-	if s := string(got[base+"/state"].payload); !strings.Contains(s, `"print_queue":999`) {
+	got := retainedNow(t, br.URL(), []string{base + "/state", base + "/availability"})
+	if s := string(got[base+"/state"].Payload); !strings.Contains(s, `"print_queue":999`) {
 		t.Errorf("retained state %s, want the latest", s)
 	}
-	if a := string(got[base+"/availability"].payload); a != "online" {
+	if a := string(got[base+"/availability"].Payload); a != "online" {
 		t.Errorf("retained availability %q, want online", a)
 	}
 }
@@ -131,22 +133,22 @@ func TestStalledBroker(t *testing.T) {
 // Stopping says offline (retained); dying without a goodbye makes the
 // broker say it, through the last will.
 func TestAvailabilityOffline(t *testing.T) {
-	br := startBroker(t, brokerOpts{})
-	r := newRig(br.url())
+	br := brokertest.Start(t, brokertest.Opts{})
+	r := newRig(br.URL())
 	b, stop := r.run(t)
 	settled(t, b, len(wantEntities)+2)
 	stop()
-	if m := retainedNow(t, br.url(), []string{base + "/availability"})[base+"/availability"]; string(m.payload) != "offline" || !m.retained {
-		t.Errorf("after stop: availability %q retained %v", m.payload, m.retained)
+	if m := retainedNow(t, br.URL(), []string{base + "/availability"})[base+"/availability"]; string(m.Payload) != "offline" || !m.Retained {
+		t.Errorf("after stop: availability %q retained %v", m.Payload, m.Retained)
 	}
 
-	p := newProxy(t, br.addr())
+	p := newProxy(t, br.Addr())
 	r = newRig("mqtt://" + p.addr())
 	b, _ = r.run(t)
 	settled(t, b, len(wantEntities)+2)
 	p.cut() // the tinkerbox loses power: no DISCONNECT
-	if m := retainedNow(t, br.url(), []string{base + "/availability"})[base+"/availability"]; string(m.payload) != "offline" {
-		t.Errorf("after a cut: availability %q, want the last will's offline", m.payload)
+	if m := retainedNow(t, br.URL(), []string{base + "/availability"})[base+"/availability"]; string(m.Payload) != "offline" {
+		t.Errorf("after a cut: availability %q, want the last will's offline", m.Payload)
 	}
 }
 

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"tinkerbox/appliance/homeassistant/brokertest"
 )
 
 // pki is a CA made for the test and a certificate it signed for
@@ -23,7 +25,7 @@ type pki struct {
 	ca       *x509.Certificate
 	caKey    *ecdsa.PrivateKey
 	caFile   string
-	serverFs tlsFiles
+	serverFs brokertest.TLSFiles
 }
 
 func newPKI(t *testing.T, name string) *pki {
@@ -65,7 +67,7 @@ func newPKI(t *testing.T, name string) *pki {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.serverFs = tlsFiles{ca: p.caFile, cert: p.write(t, "server.pem", "CERTIFICATE", der), key: p.write(t, "server.key", "EC PRIVATE KEY", kder)}
+	p.serverFs = brokertest.TLSFiles{CA: p.caFile, Cert: p.write(t, "server.pem", "CERTIFICATE", der), Key: p.write(t, "server.key", "EC PRIVATE KEY", kder)}
 	return p
 }
 
@@ -81,14 +83,14 @@ func (p *pki) write(t *testing.T, name, typ string, der []byte) string {
 // another CA signed is refused, and the page can say why.
 func TestTLSWithCAFile(t *testing.T) {
 	p := newPKI(t, "home")
-	br := startBroker(t, brokerOpts{tls: &p.serverFs})
-	r := newRig(br.url())
+	br := brokertest.Start(t, brokertest.Opts{TLS: &p.serverFs})
+	r := newRig(br.URL())
 	r.o.CAFile = p.caFile
 	b, _ := r.run(t)
 	settled(t, b, len(wantEntities)+2)
 
 	other := newPKI(t, "elsewhere")
-	r2 := newRig(br.url())
+	r2 := newRig(br.URL())
 	r2.o.CAFile = other.caFile
 	r2.o.Device.ID = "tinkerbox-other"
 	b2, _ := r2.run(t)
@@ -100,7 +102,7 @@ func TestTLSWithCAFile(t *testing.T) {
 		t.Errorf("the right CA lost its connection: %+v", b.Status())
 	}
 
-	r3 := newRig(br.url())
+	r3 := newRig(br.URL())
 	r3.o.CAFile = filepath.Join(t.TempDir(), "missing.pem")
 	r3.o.Device.ID = "tinkerbox-third"
 	b3, _ := r3.run(t)
@@ -110,20 +112,20 @@ func TestTLSWithCAFile(t *testing.T) {
 // A broker with accounts: the password, or the file holding it; a wrong
 // one is refused with the broker's reason.
 func TestPassword(t *testing.T) {
-	br := startBroker(t, brokerOpts{passwords: map[string]string{"tinkerbox": "s3cret pass"}})
-	r := newRig(br.url())
+	br := brokertest.Start(t, brokertest.Opts{Passwords: map[string]string{"tinkerbox": "s3cret pass"}})
+	r := newRig(br.URL())
 	r.o.User, r.o.Password = "tinkerbox", "s3cret pass"
 	b, _ := r.run(t)
 	settled(t, b, len(wantEntities)+2)
 
 	pwfile := filepath.Join(t.TempDir(), "mqtt-password")
 	os.WriteFile(pwfile, []byte("s3cret pass\n"), 0o600)
-	r2 := newRig(br.url())
+	r2 := newRig(br.URL())
 	r2.o.User, r2.o.PasswordFile, r2.o.Device.ID = "tinkerbox", pwfile, "tinkerbox-file"
 	b2, _ := r2.run(t)
 	eventually(t, "connected with the file's password", func() bool { return b2.Status().State == StateConnected })
 
-	r3 := newRig(br.url())
+	r3 := newRig(br.URL())
 	r3.o.User, r3.o.Password, r3.o.Device.ID = "tinkerbox", "guess", "tinkerbox-wrong"
 	b3, _ := r3.run(t)
 	eventually(t, "refused", func() bool { return b3.Status().State == StateDown })
