@@ -6,10 +6,12 @@ import (
 	"tinkerbox/appliance/update"
 )
 
-// settingsPage is /settings: for now the firmware update section.
+// settingsPage is /settings: the firmware update and, when the appliance
+// has one, the Home Assistant link.
 type settingsPage struct {
 	Frame
 	Update settingsUpdate
+	MQTT   *settingsMQTT
 }
 
 // settingsUpdate is the update section as first drawn; settings.js keeps it
@@ -34,7 +36,7 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {
 		u.Status, u.Version = st, st.Version
 		u.Install = s.upd.activity()
 	}
-	s.render(w, http.StatusOK, "settings.html", settingsPage{Frame: s.Frame(r, "settings"), Update: u})
+	s.render(w, http.StatusOK, "settings.html", settingsPage{Frame: s.Frame(r, "settings"), Update: u, MQTT: s.settingsMQTT()})
 }
 
 // slotState says what a slot state means, for the page (settings.js has

@@ -20,6 +20,7 @@ type State struct {
 	Sim     bool           `json:"sim"`
 	Help    Help           `json:"help"`
 	Extra   map[string]any `json:"extra,omitempty"` // scene-specific bits
+	MQTT    *MQTTState     `json:"mqtt,omitempty"`  // the Home Assistant link; nil: none in this appliance
 }
 
 // Help is what the buttons do in the running scene now and what its lights

@@ -317,3 +317,81 @@
   });
   refresh();
 })();
+
+// The Home Assistant (MQTT) section: the connection from the stream's
+// "mqtt" (tinkerbox.onState), the form saved with POST /api/mqtt. A
+// password is sent only when one is typed (empty keeps the one set).
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const box = $('mqtt');
+  if (!box) return;
+  const when = (iso) => { const d = new Date(iso); return isNaN(d) ? '' : d.toLocaleString(); };
+
+  // The same words as mqttWords in mqtt.go, in local time.
+  function words(st) {
+    switch (st.state) {
+      case 'off': return 'Off: nothing is published';
+      case 'connecting': return 'Connecting…';
+      case 'connected': return 'Connected since ' + when(st.since);
+      case 'down': return 'Down since ' + when(st.since) + (st.next_try ? ' · next try ' + when(st.next_try) : '');
+    }
+    return st.state || '–';
+  }
+  function render(st) {
+    if (!st) return;
+    const s = $('mqtt-state');
+    if (s) { s.textContent = words(st); s.dataset.state = st.state; }
+    const at = $('mqtt-at');
+    if (at) at.textContent = st.broker || '–';
+    const err = $('mqtt-error');
+    if (err) err.textContent = st.last_error ? st.last_error + (st.last_error_at ? ' (' + when(st.last_error_at) + ')' : '') : 'none';
+    const q = $('mqtt-queue');
+    if (q) q.textContent = st.queued + ' messages · ' + st.dropped + ' dropped · ' + st.replaced + ' replaced by newer';
+  }
+  function fill(f) {
+    $('mqtt-enabled').checked = !!f.enabled;
+    $('mqtt-broker').value = f.broker || '';
+    $('mqtt-user').value = f.user || '';
+    $('mqtt-base').value = f.base_topic || '';
+    $('mqtt-prefix').value = f.discovery_prefix || '';
+    const pw = $('mqtt-password');
+    pw.value = '';
+    pw.placeholder = f.password_set ? 'unchanged' : 'none';
+  }
+  function say(msg, ok) {
+    const m = $('mqtt-msg');
+    m.textContent = ok ? msg : '';
+    if (ok) m.dataset.kind = 'ok'; else delete m.dataset.kind;
+    const e = $('mqtt-fail');
+    e.textContent = ok ? '' : msg;
+    e.hidden = ok || !msg;
+  }
+
+  tinkerbox.onState((s) => render(s.mqtt));
+
+  const form = $('mqtt-form');
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const body = {
+      enabled: $('mqtt-enabled').checked,
+      broker: $('mqtt-broker').value.trim(),
+      user: $('mqtt-user').value,
+      base_topic: $('mqtt-base').value.trim(),
+      discovery_prefix: $('mqtt-prefix').value.trim(),
+    };
+    const pw = $('mqtt-password');
+    if (!pw.disabled && pw.value !== '') body.password = pw.value;
+    const save = $('mqtt-save');
+    save.disabled = true;
+    say('', true);
+    const res = await tinkerbox.post('/api/mqtt', body);
+    save.disabled = false;
+    if (!res.ok) {
+      say(res.data.error || 'The settings were not saved.', false);
+      return;
+    }
+    fill(res.data.settings);
+    render(res.data.status);
+    say(res.data.settings.enabled ? 'Saved: connecting to the broker.' : 'Saved: publishing is off.', true);
+  });
+})();
