@@ -203,8 +203,9 @@ func Run(ctx context.Context, o Options) (err error) {
 		cam = a.camera
 	}
 	updater, noUpdater := firmwareUpdater(o)
+	mq := a.newMQTT(o, a.url(ln.Addr())) // Home Assistant; also the web's App, for its state
 	srv, err := web.New(web.Options{
-		App:          a,
+		App:          mq,
 		Camera:       cam,
 		Roll:         a.roll(),
 		Events:       st,
@@ -224,6 +225,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	a.mountBarometer(srv)
 	a.mountSpycam(srv) // the stream works under every scene
 	a.mountCardfeed(srv, scenes)
+	mq.mount(srv)
 	// Timeouts and connection caps against slow and greedy clients; the
 	// cap wraps the TCP listener, under TLS, to count connections before
 	// their handshake.
@@ -269,6 +271,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	go a.pumpButtons(ctx)
 	go a.recordBarometer(ctx)
 	go a.camera.idle(ctx)
+	go mq.run(ctx)
 
 	loopErr := make(chan error, 1)
 	go func() { loopErr <- a.loop.Run(ctx) }()
