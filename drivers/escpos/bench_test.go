@@ -53,6 +53,7 @@ func BenchmarkDither(b *testing.B) {
 	for _, a := range []Algorithm{FloydSteinberg, Atkinson, Bayer, Threshold} {
 		b.Run(a.String(), func(b *testing.B) {
 			o := &Opts{Dither: a}
+			b.ReportAllocs()
 			defer cpuTimer(b)()
 			for b.Loop() {
 				Dither(img, 384, o)
@@ -65,6 +66,7 @@ func BenchmarkDither(b *testing.B) {
 // (the comic scene's) printed at 384 dots.
 func BenchmarkDitherScale1800(b *testing.B) {
 	img := benchImage(1800, 2400)
+	b.ReportAllocs()
 	defer cpuTimer(b)()
 	for b.Loop() {
 		Dither(img, 384, nil)

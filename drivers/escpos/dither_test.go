@@ -8,6 +8,7 @@ import (
 	"image/draw"
 	"image/png"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -234,5 +235,75 @@ func TestBitmapAccessors(t *testing.T) {
 	b.Set(9, 2, false)
 	if b.Black(9, 2) {
 		t.Fatal("clear")
+	}
+}
+
+// TestFloydSteinbergReference compares the table-driven diffusion with the
+// textbook loop it replaces (a whole-picture error array, each share
+// computed and added where it lands), on noise, flat levels and the
+// mid-grey checkerboards that push the error furthest.
+func TestFloydSteinbergReference(t *testing.T) {
+	ref := func(g *image.Gray) *Bitmap {
+		w, h := g.Rect.Dx(), g.Rect.Dy()
+		b := NewBitmap(w, h)
+		errs := make([]int32, (w+2)*(h+1))
+		at := func(x, y int) *int32 { return &errs[y*(w+2)+x+1] }
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				v := int32(g.Pix[y*g.Stride+x]) + *at(x, y)
+				e := v - 255
+				if v < 128 {
+					b.Set(x, y, true)
+					e = v
+				}
+				e1, e3, e5 := e/16, e*3/16, e*5/16
+				*at(x+1, y) += e - e1 - e3 - e5
+				*at(x-1, y+1) += e3
+				*at(x, y+1) += e5
+				*at(x+1, y+1) += e1
+			}
+		}
+		return b
+	}
+	rnd := rand.New(rand.NewPCG(3, 4))
+	pics := map[string]func(x, y int) uint8{
+		"noise":   func(x, y int) uint8 { return uint8(rnd.IntN(256)) },
+		"extreme": func(x, y int) uint8 { return uint8(255 * rnd.IntN(2)) },
+		"checker": func(x, y int) uint8 { return uint8(127 + (x+y)&1) },
+		"level":   func(x, y int) uint8 { return uint8(y * 4) },
+	}
+	for name, pix := range pics {
+		for _, w := range []int{1, 7, 8, 37, 384} {
+			g := image.NewGray(image.Rect(0, 0, w, 64))
+			for y := 0; y < 64; y++ {
+				for x := 0; x < w; x++ {
+					g.Pix[y*w+x] = pix(x, y)
+				}
+			}
+			got, want := Dither(g, w, &Opts{Dither: FloydSteinberg}), ref(g)
+			if !bytes.Equal(got.Bits, want.Bits) {
+				t.Errorf("%s %d wide: differs from the reference", name, w)
+			}
+		}
+	}
+}
+
+// TestFSSharesClosed checks the bound fsShares is indexed by: what a dot
+// can receive (the largest share of each kind over every reachable error)
+// never takes its sum outside the table.
+func TestFSSharesClosed(t *testing.T) {
+	var lo, hi [4]int32
+	for v := int32(-127); v <= 382; v++ {
+		s := fsShares[v+fsBias]
+		for k, x := range [4]int16{s.right, s.downLeft, s.down, s.downRight} {
+			lo[k], hi[k] = min(lo[k], int32(x)), max(hi[k], int32(x))
+		}
+	}
+	in := [2]int32{lo[0] + lo[1] + lo[2] + lo[3], hi[0] + hi[1] + hi[2] + hi[3]}
+	if in[0] < -127 || in[1] > 127 {
+		t.Fatalf("a dot receives %d..%d, so its sum leaves -127..382", in[0], in[1])
+	}
+	if in[0]+fsBias < 0 || int(255+in[1]+fsBias) >= len(fsShares) {
+		t.Fatalf("sums %d..%d are outside the table", in[0], 255+in[1])
 	}
 }

@@ -57,7 +57,8 @@ func encode(ctx context.Context, b *Bitmap, o *Opts, send chunkFunc) error {
 		return err
 	}
 	rowBytes := (b.Width + 7) / 8
-	var buf []byte
+	// One buffer for every band: the longest header is 8 bytes.
+	buf := make([]byte, 0, 8+min(o.BandRows, b.Height)*rowBytes)
 	for y := 0; y < b.Height; y += o.BandRows {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("escpos: print cancelled at row %d of %d: %w", y, b.Height, err)
