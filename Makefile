@@ -73,6 +73,7 @@ bench: build arm
 	  echo "comic: a sheet photographed by the camera -> its drawings in the pack, under qemu-arm-static -cpu arm1176, one core:"; \
 	  qemu-arm-static -cpu arm1176 dist/appliance-armv6.test -test.run '^$$' -test.bench 'DrawingFromCamera$$' -test.benchtime 3x -test.cpu 1; \
 	else echo "qemu-arm-static not installed: skipping the emulated Pi Zero press-to-paper figure (apt-get install qemu-user-static)"; fi
+	@echo "Home Assistant over MQTT, against a real mosquitto (messages a minute, broker restart to entities back, an hour with the broker down):"; $(GO) test -count=1 -run '^TestFigure' -v ./appliance/homeassistant/ | sed -n 's/^ *figures_test.go:[0-9]*: /  /p'
 	@echo "ARM binary sizes:"; ls -l $(ARM_BINS) | awk '{printf "  %-32s %6.1f MB\n", $$9, $$5/1048576}'
 	@if $(PYTHON) -c 'import PIL' 2>/dev/null; then \
 	  $(PYTHON) scripts/bench-pillow-dither.py drivers/escpos/testdata/bench.png; \

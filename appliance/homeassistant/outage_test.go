@@ -79,7 +79,22 @@ func TestStalledBroker(t *testing.T) {
 	}
 	noticed := time.Since(stalled)
 	polls := r.app.get().statuses - before
+	// A burst of messages nothing replaces: each push returns at once, and
+	// past the cap the oldest go, counted.
+	dropped := b.Status().Dropped
+	var slowestPush time.Duration
+	for i := range 1000 {
+		t0 := time.Now()
+		b.box.push(message{fmt.Sprintf("%s/event/%d", base, i), make([]byte, 100), false})
+		slowestPush = max(slowestPush, time.Since(t0))
+	}
 	st := b.Status()
+	if st.Queued > 4 || st.Dropped < dropped+1000-4 {
+		t.Errorf("after a burst of 1000: %+v", st)
+	}
+	if slowestPush > 50*time.Millisecond {
+		t.Errorf("a push took %v with the broker stalled", slowestPush)
+	}
 	if want := int(noticed / r.o.Poll / 4); polls < want {
 		t.Errorf("only %d reads of the appliance in %v of stall (want ≥ %d): the poller was held up", polls, noticed, want)
 	}
@@ -89,7 +104,8 @@ func TestStalledBroker(t *testing.T) {
 	if st.Replaced == 0 {
 		t.Errorf("no message replaced during the stall: %+v", st)
 	}
-	t.Logf("stall noticed after %v: %s; queue %d msgs %d B, %d replaced, %d dropped", noticed.Round(time.Millisecond), st.LastError, st.Queued, st.QueuedBytes, st.Replaced, st.Dropped)
+	t.Logf("stall noticed after %v: %s; queue %d msgs %d B, %d replaced, %d dropped; slowest Status %v, slowest push %v",
+		noticed.Round(time.Millisecond), st.LastError, st.Queued, st.QueuedBytes, st.Replaced, st.Dropped, slowest, slowestPush)
 
 	r.app.set(func(a *fakeApp) { a.queue = 999 })
 	br.Resume()
