@@ -19,6 +19,7 @@ import (
 	"tinkerbox/appliance/config"
 	"tinkerbox/appliance/homeassistant"
 	"tinkerbox/appliance/store"
+	"tinkerbox/appliance/update"
 	"tinkerbox/appliance/web"
 	"tinkerbox/scenes/barometer"
 	"tinkerbox/scenes/cardfeed"
@@ -38,6 +39,12 @@ type mqttLink struct {
 	url     string // the device's page, for Home Assistant's device card
 
 	saving sync.Mutex // one save at a time
+	// bootConfig writes the config through the update service (root) on
+	// the device, where the file is on the read-only boot partition; nil
+	// elsewhere: the file is written directly.
+	bootConfig interface {
+		WriteConfig(ctx context.Context, data []byte) error
+	}
 
 	mu       sync.Mutex
 	settings config.MQTT
@@ -55,8 +62,15 @@ var (
 
 // newMQTT prepares the link; run starts it.
 func (a *app) newMQTT(o Options, url string) *mqttLink {
-	return &mqttLink{app: a, file: configFile(o), version: o.Version, url: url, settings: a.cfg.MQTT}
+	l := &mqttLink{app: a, file: configFile(o), version: o.Version, url: url, settings: a.cfg.MQTT}
+	if !o.Sim && onDevice(o) && l.file == deviceConfig {
+		l.bootConfig = update.NewClient(update.Socket)
+	}
+	return l
 }
+
+// deviceConfig is the config file on the SD-card image (tinkerbox-supervise).
+const deviceConfig = "/boot/" + update.ConfigFile
 
 // configFile is the file loadConfig read, or the first place it looks
 // when it read none: where saved settings are read again at the next start.
@@ -261,7 +275,15 @@ func (l *mqttLink) SaveMQTT(ctx context.Context, f web.MQTTForm) (web.MQTTForm, 
 	if err := c.Validate(); err != nil {
 		return web.MQTTForm{}, &web.SettingsError{Err: err}
 	}
-	if err := config.SaveMQTT(l.file, m); err != nil {
+	if l.bootConfig != nil {
+		data, err := config.MQTTFile(l.file, m)
+		if err == nil {
+			err = l.bootConfig.WriteConfig(ctx, data)
+		}
+		if err != nil {
+			return web.MQTTForm{}, err
+		}
+	} else if err := config.SaveMQTT(l.file, m); err != nil {
 		return web.MQTTForm{}, err
 	}
 	l.apply(m)

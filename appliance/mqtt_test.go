@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"tinkerbox/appliance/config"
 	"tinkerbox/appliance/homeassistant/brokertest"
+	"tinkerbox/appliance/store"
+	"tinkerbox/appliance/web"
 )
 
 // startWithConfig runs the simulator with config file cfg, and returns its
@@ -240,5 +244,46 @@ func TestDeviceIDStable(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, deviceIDFile), []byte("not/valid\n"), 0o644)
 	if c, _ := deviceID(dir); c == a || !validDeviceID(c) {
 		t.Errorf("a broken file gave %q", c)
+	}
+}
+
+// bootWriter stands in for the device's update service.
+type bootWriter struct{ got []byte }
+
+func (b *bootWriter) WriteConfig(_ context.Context, data []byte) error {
+	b.got = data
+	return nil
+}
+
+// On the device the config is on the read-only boot partition: the
+// settings page's save goes to the update service (root), which writes it,
+// and the appliance never writes the file itself.
+func TestMQTTSaveOnTheDeviceGoesThroughTheUpdateService(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(context.Background(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	file := filepath.Join(dir, "tinkerbox.toml")
+	before := "# my box\n[appliance]\nname = \"boat\"\n"
+	if err := os.WriteFile(file, []byte(before), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw := &bootWriter{}
+	l := &mqttLink{app: &app{cfg: cfg, store: st, log: slog.New(slog.DiscardHandler)}, file: file, bootConfig: bw, settings: cfg.MQTT}
+	if _, err := l.SaveMQTT(context.Background(), web.MQTTForm{Enabled: true, Broker: "mqtt://ha.local:1883", DiscoveryPrefix: "homeassistant"}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(file); string(b) != before {
+		t.Fatalf("the appliance wrote the file itself:\n%s", b)
+	}
+	got, err := config.Parse(file, bw.got)
+	if err != nil || !got.MQTT.Enabled || got.MQTT.Broker != "mqtt://ha.local:1883" || got.Appliance.Name != "boat" || !strings.HasPrefix(string(bw.got), "# my box\n") {
+		t.Fatalf("the service was sent %q (%v)", bw.got, err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"tinkerbox/appliance/config"
 	"tinkerbox/appliance/update"
 )
 
@@ -65,6 +66,12 @@ func UpdateService(ctx context.Context, o Options) error {
 		Rebooter: update.InitReboot{Marker: trybootMarker},
 		Health:   applianceHealth{dataDir: dataDir},
 		Log:      log,
+		// The settings page's saves: the file must read as the appliance
+		// will read it at its next start.
+		CheckConfig: func(b []byte) error {
+			_, err := config.Parse(filepath.Join(bootDir, update.ConfigFile), b)
+			return err
+		},
 	})
 	ln, err := listenUpdateSocket(update.Socket)
 	if err != nil {

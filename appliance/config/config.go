@@ -530,26 +530,9 @@ func badTopic(s string) string {
 // with m in it, then replaces the old one atomically (a temporary file
 // renamed over it), so a power cut leaves either file, never half of one.
 func SaveMQTT(path string, m MQTT) error {
-	data, err := readConfig(path)
+	out, err := MQTTFile(path, m)
 	if err != nil {
 		return err
-	}
-	before, err := Parse(path, data)
-	if err != nil {
-		return fmt.Errorf("config: %s has mistakes to fix before it can be saved: %w", path, err)
-	}
-	want := *before
-	want.MQTT = m
-	if err := want.Validate(); err != nil {
-		return err
-	}
-	out, err := editMQTT(path, data, m)
-	if err != nil {
-		return err
-	}
-	after, err := Parse(path, out)
-	if err != nil || !reflect.DeepEqual(after, &want) {
-		return fmt.Errorf("config: %s: the [mqtt] section could not be rewritten safely; edit the file by hand", path)
 	}
 	if err := writeAtomic(path, out); err != nil {
 		if errors.Is(err, syscall.EROFS) {
@@ -558,6 +541,33 @@ func SaveMQTT(path string, m MQTT) error {
 		return fmt.Errorf("config: save %s: %w", path, err)
 	}
 	return nil
+}
+
+// MQTTFile is SaveMQTT's new file, checked, for a writer of its own (the
+// device's update service, which alone may write the boot partition).
+func MQTTFile(path string, m MQTT) ([]byte, error) {
+	data, err := readConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	before, err := Parse(path, data)
+	if err != nil {
+		return nil, fmt.Errorf("config: %s has mistakes to fix before it can be saved: %w", path, err)
+	}
+	want := *before
+	want.MQTT = m
+	if err := want.Validate(); err != nil {
+		return nil, err
+	}
+	out, err := editMQTT(path, data, m)
+	if err != nil {
+		return nil, err
+	}
+	after, err := Parse(path, out)
+	if err != nil || !reflect.DeepEqual(after, &want) {
+		return nil, fmt.Errorf("config: %s: the [mqtt] section could not be rewritten safely; edit the file by hand", path)
+	}
+	return out, nil
 }
 
 // readConfig reads the file at path for SaveMQTT: a missing one is empty.

@@ -121,3 +121,22 @@ func (c *Client) Rollback(ctx context.Context) error {
 	}
 	return nil
 }
+
+// WriteConfig asks the service to replace tinkerbox.toml on the boot
+// partition with data (checked there as the appliance reads it).
+func (c *Client) WriteConfig(ctx context.Context, data []byte) error {
+	resp, err := c.do(ctx, "PUT", "/config", bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var l line
+	if err := json.Unmarshal(bytes.TrimSpace(b), &l); err != nil {
+		return fmt.Errorf("update: config: bad answer %q", b)
+	}
+	if l.Error != "" {
+		return errors.New(l.Error)
+	}
+	return nil
+}

@@ -3,6 +3,8 @@ package update
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"time"
 )
@@ -62,6 +64,18 @@ func (s *Service) Handler() http.Handler {
 		}
 		writeLine(w, http.StatusOK, line{Result: &Result{}})
 		s.rebootSoon()
+	})
+	mux.HandleFunc("PUT /config", func(w http.ResponseWriter, r *http.Request) {
+		data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxConfig))
+		if err != nil {
+			writeLine(w, http.StatusRequestEntityTooLarge, line{Error: fmt.Sprintf("update: the configuration is larger than %d KiB", MaxConfig>>10)})
+			return
+		}
+		if err := s.WriteConfig(data); err != nil {
+			writeLine(w, http.StatusBadRequest, line{Error: err.Error()})
+			return
+		}
+		writeLine(w, http.StatusOK, line{Result: &Result{}})
 	})
 	return mux
 }

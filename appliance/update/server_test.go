@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -69,5 +70,48 @@ func TestSocketInstall(t *testing.T) {
 	}
 	if _, err := NewClient(filepath.Join(t.TempDir(), "none.sock")).Status(ctx); err == nil || !strings.Contains(err.Error(), "no update service") {
 		t.Fatalf("no service: %v", err)
+	}
+}
+
+// The appliance's settings saves go through the service (root) onto p1:
+// checked first, refused with the checker's words, never half-written.
+func TestSocketWriteConfig(t *testing.T) {
+	key := testKey(t, 1)
+	w := newWorld(t, key.Public().(ed25519.PublicKey), newImage("v1", 1))
+	s, _ := w.settle()
+	sock := filepath.Join(t.TempDir(), "update.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: s.Handler()}
+	go hs.Serve(ln)
+	defer hs.Close()
+	c := NewClient(sock)
+	ctx := context.Background()
+	if err := c.WriteConfig(ctx, []byte("[mqtt]\nenabled = true\n")); err == nil || !strings.Contains(err.Error(), "does not write the configuration") {
+		t.Fatalf("without a checker: %v", err)
+	}
+	s.checkConfig = func(b []byte) error {
+		if bytes.Contains(b, []byte("bad")) {
+			return errors.New("tinkerbox.toml:2: mqtt.broker: bad is not a URL")
+		}
+		return nil
+	}
+	if err := c.WriteConfig(ctx, []byte("[mqtt]\nbroker = \"bad\"\n")); err == nil || !strings.Contains(err.Error(), "tinkerbox.toml:2: mqtt.broker") {
+		t.Fatalf("a refused config: %v", err)
+	}
+	if _, ok := w.files[ConfigFile]; ok {
+		t.Fatal("a refused config was written")
+	}
+	if err := c.WriteConfig(ctx, bytes.Repeat([]byte("#"), MaxConfig+1)); err == nil {
+		t.Fatal("an oversized config was accepted")
+	}
+	good := []byte("[mqtt]\nenabled = true\nbroker = \"mqtt://ha.local\"\n")
+	if err := c.WriteConfig(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(w.files[ConfigFile], good) {
+		t.Fatalf("p1 has %q", w.files[ConfigFile])
 	}
 }

@@ -111,6 +111,7 @@ type Service struct {
 	clock          scene.Clock
 	log            *slog.Logger
 	deadline, poll time.Duration
+	checkConfig    func([]byte) error
 
 	install sync.Mutex // held for a whole install or rollback
 	mu      sync.Mutex // guards busy
@@ -132,6 +133,36 @@ type Options struct {
 	// Deadline is how long a trial boot has, from the service's start, to
 	// prove healthy; Poll, how often it is asked.
 	Deadline, Poll time.Duration
+	// CheckConfig vets a tinkerbox.toml before WriteConfig puts it on p1;
+	// nil: WriteConfig is refused.
+	CheckConfig func(data []byte) error
+}
+
+// ConfigFile is the maker's configuration on p1 (/boot, read-only to the
+// appliance, which asks this service to write it).
+const ConfigFile = "tinkerbox.toml"
+
+// MaxConfig bounds a configuration WriteConfig accepts.
+const MaxConfig = 256 << 10
+
+// WriteConfig replaces tinkerbox.toml on p1 durably, once CheckConfig
+// accepts it: the settings page's saves, since the appliance cannot write
+// the read-only boot partition and runs as its own user.
+func (s *Service) WriteConfig(data []byte) error {
+	if s.checkConfig == nil {
+		return errors.New("update: this service does not write the configuration")
+	}
+	if len(data) > MaxConfig {
+		return fmt.Errorf("update: the configuration is larger than %d KiB", MaxConfig>>10)
+	}
+	if err := s.checkConfig(data); err != nil {
+		return fmt.Errorf("update: the configuration is refused: %w", err)
+	}
+	if err := s.bootfs.WriteFile(ConfigFile, data); err != nil {
+		return fmt.Errorf("update: write %s: %w", ConfigFile, err)
+	}
+	s.log.Info("configuration written", "file", ConfigFile, "bytes", len(data))
+	return nil
 }
 
 // Trial defaults: a Pi Zero starts tinkerbox within a minute; the
@@ -145,7 +176,7 @@ const (
 func New(o Options) *Service {
 	s := &Service{board: o.Board, version: o.Version, keys: o.Keys, card: o.Card, bootfs: o.BootFS,
 		loader: o.Loader, reboot: o.Rebooter, health: o.Health, clock: o.Clock, log: o.Log,
-		deadline: o.Deadline, poll: o.Poll}
+		deadline: o.Deadline, poll: o.Poll, checkConfig: o.CheckConfig}
 	if s.clock == nil {
 		s.clock = scene.SystemClock{}
 	}
