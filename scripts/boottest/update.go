@@ -362,6 +362,9 @@ func (t *test) updateCycle() error {
 		st.Last.Result == "committed" && st.Other.Name == "A" && st.Other.Version == t.firstVersion && st.Other.State == "ready"
 	t.check(ok, "boot 7: the trial boot proves healthy and commits", "firmware %s; running %s %s (%s), last %+v, other %s %s (%s)%s",
 		m.booted, st.Running.Name, st.Running.Version, st.Running.State, st.Last, st.Other.Name, st.Other.Version, st.Other.State, orEmpty(err))
+	// The settings page saves to tinkerbox.toml on the read-only p1,
+	// through the update service (read back after the poweroff).
+	_, mqttErr := c.do("POST", "/api/mqtt", map[string]any{"enabled": false, "broker": "mqtt://boottest.invalid:1883", "discovery_prefix": "homeassistant"})
 	if err := m.login("root", t.rootPassword); err != nil {
 		return err
 	}
@@ -374,6 +377,10 @@ func (t *test) updateCycle() error {
 		return fmt.Errorf("boot 7: poweroff: %w", err)
 	}
 	ab, _ := readFAT(t.o.card, 1, "autoboot.txt")
+	toml, terr := readFAT(t.o.card, 1, "tinkerbox.toml")
+	t.check(mqttErr == nil && terr == nil && strings.Contains(string(toml), `broker = "mqtt://boottest.invalid:1883"`),
+		"boot 7: a settings save reaches tinkerbox.toml on the read-only p1", "POST /api/mqtt: %v; p1's tinkerbox.toml (%v) has the broker: %v",
+		orErr(mqttErr, "200"), orErr(terr, "read"), strings.Contains(string(toml), "boottest.invalid"))
 	after, err := t.snapshotData("after-update")
 	if err != nil {
 		return fmt.Errorf("snapshot after the update: %w", err)
