@@ -460,6 +460,15 @@ func (b *uploadBody) read(p []byte) (int, error) {
 	if b.eof {
 		return 0, io.EOF
 	}
+	// The stall time counts while this read waits for the client, not
+	// while the consumer was busy between reads (the update service
+	// hashing a block under load can take longer than the stall time):
+	// the connection's deadline is pushed as each read starts, at most a
+	// few times a second (each is a system call).
+	if now := time.Now(); now.Sub(b.pushed) >= b.stall/30 {
+		b.pushed = now
+		b.rc.SetReadDeadline(now.Add(b.stall))
+	}
 	n, err := b.r.Read(p)
 	if n > 0 {
 		b.n += int64(n)
@@ -467,11 +476,6 @@ func (b *uploadBody) read(p []byte) (int, error) {
 	}
 	switch {
 	case err == nil:
-		// At most a few times a second: each is a system call.
-		if now := time.Now(); n > 0 && now.Sub(b.pushed) >= b.stall/30 {
-			b.pushed = now
-			b.rc.SetReadDeadline(now.Add(b.stall))
-		}
 	case err == io.EOF:
 		// All in: what follows (verifying) has nothing to read.
 		b.eof = true

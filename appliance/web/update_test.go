@@ -602,6 +602,52 @@ func TestUpdateUploadStalls(t *testing.T) {
 	}
 }
 
+// TestUpdateSlowConsumerIsNoStall: a client that sends steadily is not cut
+// off because the Updater stops reading for longer than the stall time
+// (the device's service hashing under load): only a client that sends
+// nothing while the server waits for it stalls.
+func TestUpdateSlowConsumerIsNoStall(t *testing.T) {
+	u := &fakeUpdater{status: deviceStatus()}
+	const size = 256 << 10
+	u.install = func(ctx context.Context, bundle io.Reader, progress func(update.Progress)) (update.Result, error) {
+		buf := make([]byte, 32<<10)
+		n := 0
+		for {
+			k, err := bundle.Read(buf)
+			n += k
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return update.Result{}, err
+			}
+			if n >= 64<<10 && n-k < 64<<10 {
+				// A consumer busy for three stall times, while the
+				// client's bytes wait in the socket.
+				<-time.After(900 * time.Millisecond)
+			}
+		}
+		if n != size {
+			return update.Result{}, fmt.Errorf("got %d bytes", n)
+		}
+		return update.Result{Slot: "B", Version: "v2.0.0"}, nil
+	}
+	l := startLive(t, func(*fixture) *ServeOpts { return DefaultServeOpts() }, func(o *Options) { o.Updater = u })
+	l.srv.uploadStall = 300 * time.Millisecond
+	r, _ := http.NewRequest("POST", l.base+"/api/update", bytes.NewReader(bytes.Repeat([]byte("b"), size)))
+	r.Header.Set("Content-Type", "application/octet-stream")
+	r.SetBasicAuth("admin", testPassword)
+	res, err := client(nil).Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `"rebooting":true`) {
+		t.Fatalf("upload with a slow consumer = %d %s, want it installed", res.StatusCode, body)
+	}
+}
+
 // TestSettingsPage: /settings is in the nav and draws the slots, the trial
 // flag and the last outcome; without an updater it says why and shows the
 // version; with the service down it says that.
