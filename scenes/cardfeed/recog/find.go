@@ -367,6 +367,15 @@ func (f *finder) quads(ls []line, k int) []Quad {
 			meet[i*n+j], meet[j*n+i] = corner{p, ok}, corner{p, ok}
 		}
 	}
+	// Whether two lines are far enough from parallel to be neighbouring
+	// sides, also once per pair of lines rather than per outline.
+	across := make([]bool, n*n)
+	for i := range ls {
+		for j := range ls {
+			dt, _ := lineGap(ls[i], ls[j])
+			across[i*n+j] = dt >= 55*math.Pi/180
+		}
+	}
 	sup := make([]support, n)
 	for i := range ls {
 		sup[i] = f.support(ls[i])
@@ -374,8 +383,7 @@ func (f *finder) quads(ls []line, k int) []Quad {
 	var cands []scored
 	for pi, p := range pairs {
 		for _, q := range pairs[pi+1:] {
-			dt, _ := lineGap(ls[p.a], ls[q.a])
-			if dt < 55*math.Pi/180 {
+			if !across[p.a*n+q.a] {
 				continue
 			}
 			var c Quad
@@ -460,7 +468,7 @@ func (f *finder) quads(ls []line, k int) []Quad {
 	for i := range order {
 		order[i] = int32(i)
 	}
-	slices.SortFunc(order, func(i, j int32) int {
+	better := func(i, j int32) int {
 		a, b := &cands[i], &cands[j]
 		if a.score != b.score {
 			return cmp.Compare(b.score, a.score)
@@ -469,9 +477,12 @@ func (f *finder) quads(ls []line, k int) []Quad {
 			return cmp.Compare(b.area, a.area)
 		}
 		return cmp.Compare(i, j)
-	})
-	sorted := make([]scored, 0, min(len(order), 160))
-	for _, i := range order[:min(len(order), 160)] {
+	}
+	// Only the best 160 are wanted, of thousands: they are selected, then
+	// sorted (the order is total, so this is the full sort's head).
+	order = bestOf(order, 160, better)
+	sorted := make([]scored, 0, len(order))
+	for _, i := range order {
 		sorted = append(sorted, cands[i])
 	}
 	cands = sorted
@@ -512,6 +523,48 @@ func (f *finder) quads(ls []line, k int) []Quad {
 		out = append(out, portrait(q))
 	}
 	return out
+}
+
+// bestOf is the k first of xs in the total order cmp, sorted; xs is
+// reordered. Quickselect: the outlines are too many to sort whole.
+func bestOf(xs []int32, k int, cmp func(a, b int32) int) []int32 {
+	if len(xs) > k {
+		lo, hi := 0, len(xs)
+		for hi-lo > 1 {
+			// Median of three keeps sorted input from going quadratic.
+			m := lo + (hi-lo)/2
+			if cmp(xs[m], xs[lo]) < 0 {
+				xs[m], xs[lo] = xs[lo], xs[m]
+			}
+			if cmp(xs[hi-1], xs[lo]) < 0 {
+				xs[hi-1], xs[lo] = xs[lo], xs[hi-1]
+			}
+			if cmp(xs[hi-1], xs[m]) < 0 {
+				xs[hi-1], xs[m] = xs[m], xs[hi-1]
+			}
+			pivot := xs[m]
+			xs[m], xs[hi-1] = xs[hi-1], xs[m]
+			st := lo
+			for i := lo; i < hi-1; i++ {
+				if cmp(xs[i], pivot) < 0 {
+					xs[i], xs[st] = xs[st], xs[i]
+					st++
+				}
+			}
+			xs[st], xs[hi-1] = xs[hi-1], xs[st]
+			switch {
+			case st == k:
+				hi = lo // done: xs[:k] are the k first
+			case st < k:
+				lo = st + 1
+			default:
+				hi = st
+			}
+		}
+		xs = xs[:k]
+	}
+	slices.SortFunc(xs, cmp)
+	return xs
 }
 
 // cardShaped checks that c is convex, inside the frame (a little beyond it
@@ -570,7 +623,25 @@ func (f *finder) support(ln line) support {
 	n := int(2 * diag)
 	s.count = make([]int32, n+1)
 	const tol = 1.5
-	for t := 0; t < n; t++ {
+	// Only the stretch of the line near the frame can meet an edge pixel
+	// (the taps are within tol of it): about half of the 2·diag samples.
+	lo, hi := 0.0, float64(n)
+	for _, a := range [2][3]float64{{s.x0, dx, float64(f.w)}, {s.y0, dy, float64(f.h)}} {
+		p0, d, size := a[0], a[1], a[2]
+		if math.Abs(d) < 1e-9 {
+			if p0 < -3 || p0 > size+3 {
+				hi = lo
+			}
+			continue
+		}
+		t0, t1 := (-3-p0)/d, (size+3-p0)/d
+		lo, hi = max(lo, min(t0, t1)), min(hi, max(t0, t1))
+	}
+	t0, t1 := max(0, int(lo)-1), min(n, int(hi)+2)
+	if t1 < t0 {
+		t1 = t0
+	}
+	for t := t0; t < t1; t++ {
 		x, y := s.x0+float64(t)*dx, s.y0+float64(t)*dy
 		hit := int32(0)
 		for d := -tol; d <= tol; d += tol {
@@ -586,6 +657,9 @@ func (f *finder) support(ln line) support {
 			}
 		}
 		s.count[t+1] = s.count[t] + hit
+	}
+	for t := t1; t < n; t++ {
+		s.count[t+1] = s.count[t]
 	}
 	return s
 }
@@ -809,7 +883,8 @@ func (f *finder) fit(a, b [2]float64, nx, ny, r float64, fallback line) line {
 	var sx, sy, sxx, syy, sxy, sw float64
 	const step = 0.5
 	steps := int(r / step)
-	vals := make([]float64, 0, 2*steps+1)
+	var buf [13]float64 // r up to 3: no allocation per side
+	vals := buf[:0]
 	for s := 0; s < n; s++ {
 		t := 0.08 + 0.84*(float64(s)+0.5)/float64(n)
 		x, y := a[0]+t*dx, a[1]+t*dy
@@ -866,13 +941,18 @@ func (f *finder) across(x, y, nx, ny float64) float64 {
 	}
 	x0, y0 := int(x), int(y)
 	fx, fy := x-float64(x0), y-float64(y0)
+	// The four taps written out, in the order (and with the very weights
+	// and sums) of the loop over j, i they replace: 1-f+0·(2f-1) is 1-f
+	// and 1-f+1·(2f-1) is 1-f+(2f-1), bit for bit.
+	wx0, wx1 := 1-fx, 1-fx+(2*fx-1)
+	wy0, wy1 := 1-fy, 1-fy+(2*fy-1)
+	k := y0*f.w + x0
+	gx, gy := f.gx[k:k+f.w+2], f.gy[k:k+f.w+2]
 	v := 0.0
-	for j := 0; j < 2; j++ {
-		for i := 0; i < 2; i++ {
-			k := (y0+j)*f.w + x0 + i
-			w := (1 - fx + float64(i)*(2*fx-1)) * (1 - fy + float64(j)*(2*fy-1))
-			v += w * math.Abs(float64(f.gx[k])*nx+float64(f.gy[k])*ny)
-		}
-	}
+	v += wx0 * wy0 * math.Abs(float64(gx[0])*nx+float64(gy[0])*ny)
+	v += wx1 * wy0 * math.Abs(float64(gx[1])*nx+float64(gy[1])*ny)
+	gx, gy = gx[f.w:], gy[f.w:]
+	v += wx0 * wy1 * math.Abs(float64(gx[0])*nx+float64(gy[0])*ny)
+	v += wx1 * wy1 * math.Abs(float64(gx[1])*nx+float64(gy[1])*ny)
 	return v
 }
