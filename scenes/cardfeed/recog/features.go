@@ -200,13 +200,23 @@ func (p *pyramid) warp(q Quad, g *grid) {
 	img := p.level(k)
 	s := 1 / float64(int(1)<<k)
 	span := 1 + 2*gridMargin
+	// The sample positions along each axis, worked out once per warp
+	// rather than once per sample (the same expressions, so the same bits).
+	var us [gridW * super]float64
+	for i := 0; i < gridW; i++ {
+		for si := 0; si < super; si++ {
+			us[i*super+si] = -gridMargin + (float64(i)+(float64(si)+0.5)/super)/gridW*span
+		}
+	}
 	for j := 0; j < gridH; j++ {
+		var vs [super]float64
+		for sj := range vs {
+			vs[sj] = -gridMargin + (float64(j)+(float64(sj)+0.5)/super)/gridH*span
+		}
 		for i := 0; i < gridW; i++ {
 			var acc [3]float64
-			for sj := 0; sj < super; sj++ {
-				v := -gridMargin + (float64(j)+(float64(sj)+0.5)/super)/gridH*span
-				for si := 0; si < super; si++ {
-					u := -gridMargin + (float64(i)+(float64(si)+0.5)/super)/gridW*span
+			for _, v := range vs {
+				for _, u := range us[i*super : (i+1)*super] {
 					pt := h.apply(u, v)
 					c := bilinear(img, pt[0]*s-0.5, pt[1]*s-0.5)
 					acc[0] += c[0]

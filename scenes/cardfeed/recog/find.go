@@ -36,28 +36,36 @@ type finder struct {
 // edge: the frame inside the border is found instead, and Identify also tries
 // the outline grown by a border's width.
 func FindQuads(img *image.RGBA, k int) ([]Quad, error) {
+	qs, scale, err := findQuads(img, k)
+	for i := range qs {
+		refineFull(img, &qs[i], scale)
+	}
+	return qs, err
+}
+
+// findQuads is FindQuads without the last step, refineFull(img, &q, scale)
+// of each outline: Identify refines only the outlines it reads.
+func findQuads(img *image.RGBA, k int) ([]Quad, float64, error) {
 	b := img.Rect
 	if b.Dx() < 32 || b.Dy() < 32 {
-		return nil, fmt.Errorf("recog: frame %dx%d too small", b.Dx(), b.Dy())
+		return nil, 1, fmt.Errorf("recog: frame %dx%d too small", b.Dx(), b.Dy())
 	}
 	f := newFinder(img)
 	lines := f.lines(80)
 	qs := f.quads(lines, k)
 	if len(qs) == 0 {
-		return nil, ErrNoCard
+		return nil, 1, ErrNoCard
 	}
-	if f.scale > 1 {
-		for i := range qs {
-			refineFull(img, &qs[i], f.scale)
-		}
-	}
-	return qs, nil
+	return qs, f.scale, nil
 }
 
 // refineFull fits each side of q again on the full-resolution frame: the
 // working image is a few times coarser than the camera, and a hash window
 // off by a few pixels costs tens of bits.
 func refineFull(img *image.RGBA, q *Quad, scale float64) {
+	if scale <= 1 {
+		return // the working image is the frame
+	}
 	var ls [4]line
 	for i := 0; i < 4; i++ {
 		a, b := q[i], q[(i+1)%4]

@@ -107,7 +107,8 @@ func (x *Index) Entries() []Entry { return x.entries }
 // each way up. The catalog decides which reading is the card.
 func (x *Index) Identify(frame image.Image) (Match, error) {
 	rgba := toRGBA(frame)
-	qs, err := FindQuads(rgba, x.opts.Candidates)
+	qs, scale, err := findQuads(rgba, x.opts.Candidates)
+	found := len(qs) // refined when read: most frames settle on the first
 	// A scan or a cropped photo is all card: its edges are the frame's, and
 	// no edge can be seen there. Only a frame of a card's own proportions
 	// (63 x 88 mm: 0.716; Scryfall's images are 0.718) is taken for one — a
@@ -132,6 +133,9 @@ func (x *Index) Identify(frame image.Image) (Match, error) {
 	rs := make([]reading, 0, cap(qf))
 	gs := make([]grid, len(qs))
 	read := func(qi int) {
+		if qi < found {
+			refineFull(rgba, &qs[qi], scale)
+		}
 		p.warp(qs[qi], &gs[qi])
 		for _, vw := range []view{{}, grownView} {
 			for _, flip := range []bool{false, true} {
