@@ -143,12 +143,16 @@ func FromFrame(img image.Image) (Features, error) {
 	return f, nil
 }
 
-func toRGBA(img image.Image) *image.RGBA {
+func toRGBA(img image.Image) *image.RGBA { return toRGBAIn(img, new(scratch)) }
+
+// toRGBAIn converts img in sc's memory (draw.Src writes every byte).
+func toRGBAIn(img image.Image, sc *scratch) *image.RGBA {
 	if r, ok := img.(*image.RGBA); ok {
 		return r
 	}
 	b := img.Bounds()
-	r := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	sc.rgba = grow(sc.rgba, 4*b.Dx()*b.Dy())
+	r := &image.RGBA{Pix: sc.rgba, Stride: 4 * b.Dx(), Rect: image.Rect(0, 0, b.Dx(), b.Dy())}
 	draw.Draw(r, r.Rect, img, b.Min, draw.Src)
 	return r
 }

@@ -26,6 +26,23 @@ type finder struct {
 	gx, gy []float32 // gradient of the strongest colour channel
 	mag    []float32
 	thr    float32 // an edge: magnitude above this
+	sc     *scratch
+}
+
+// scratch is a frame's working memory (the finder's planes, the Hough
+// accumulator, a converted frame), handed from frame to frame by Index so
+// that a frame allocates no large buffers. Not for concurrent use.
+type scratch struct {
+	planes, acc []float32
+	rgba        []uint8
+}
+
+// grow returns b with length n, reusing its memory when it is big enough.
+func grow[T any](b []T, n int) []T {
+	if cap(b) < n {
+		return make([]T, n)
+	}
+	return b[:n]
 }
 
 // FindQuads returns up to k card outlines in img, best first. The edges are
@@ -36,7 +53,7 @@ type finder struct {
 // edge: the frame inside the border is found instead, and Identify also tries
 // the outline grown by a border's width.
 func FindQuads(img *image.RGBA, k int) ([]Quad, error) {
-	qs, scale, err := findQuads(img, k)
+	qs, scale, err := findQuads(img, k, new(scratch))
 	for i := range qs {
 		refineFull(img, &qs[i], scale)
 	}
@@ -45,12 +62,12 @@ func FindQuads(img *image.RGBA, k int) ([]Quad, error) {
 
 // findQuads is FindQuads without the last step, refineFull(img, &q, scale)
 // of each outline: Identify refines only the outlines it reads.
-func findQuads(img *image.RGBA, k int) ([]Quad, float64, error) {
+func findQuads(img *image.RGBA, k int, sc *scratch) ([]Quad, float64, error) {
 	b := img.Rect
 	if b.Dx() < 32 || b.Dy() < 32 {
 		return nil, 1, fmt.Errorf("recog: frame %dx%d too small", b.Dx(), b.Dy())
 	}
-	f := newFinder(img)
+	f := newFinder(img, sc)
 	lines := f.lines(80)
 	qs := f.quads(lines, k)
 	if len(qs) == 0 {
@@ -137,49 +154,75 @@ func refineFull(img *image.RGBA, q *Quad, scale float64) {
 	*q = out
 }
 
-func newFinder(img *image.RGBA) *finder {
+func newFinder(img *image.RGBA, sc *scratch) *finder {
 	b := img.Rect
 	step := max(1, (max(b.Dx(), b.Dy())+workSide-1)/workSide)
 	w, h := b.Dx()/step, b.Dy()/step
-	f := &finder{w: w, h: h, scale: float64(step)}
+	f := &finder{w: w, h: h, scale: float64(step), sc: sc}
+	n := w * h
+	sc.planes = grow(sc.planes, 7*n)
+	pl := sc.planes
+	plane := func(k int) []float32 { return pl[k*n : (k+1)*n : (k+1)*n] }
 	// Box-downsample, three channels.
-	ch := [3][]float32{make([]float32, w*h), make([]float32, w*h), make([]float32, w*h)}
+	ch := [3][]float32{plane(0), plane(1), plane(2)}
 	inv := 1 / float32(step*step)
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			var s [3]int
-			for j := 0; j < step; j++ {
-				o := img.PixOffset(b.Min.X+x*step, b.Min.Y+y*step+j)
-				p := img.Pix[o : o+4*step : o+4*step]
-				for i := 0; i < step; i++ {
-					s[0] += int(p[4*i])
-					s[1] += int(p[4*i+1])
-					s[2] += int(p[4*i+2])
-				}
+	if step == 2 {
+		// The camera's usual 640x480: the same sums, written out.
+		for y := 0; y < h; y++ {
+			o := img.PixOffset(b.Min.X, b.Min.Y+2*y)
+			r0, r1 := img.Pix[o:o+8*w], img.Pix[o+img.Stride:o+img.Stride+8*w]
+			c0, c1, c2 := ch[0][y*w:(y+1)*w], ch[1][y*w:(y+1)*w], ch[2][y*w:(y+1)*w]
+			for x := range c0 {
+				p, q := r0[8*x:8*x+8:8*x+8], r1[8*x:8*x+8:8*x+8]
+				c0[x] = float32(int(p[0])+int(p[4])+int(q[0])+int(q[4])) * inv
+				c1[x] = float32(int(p[1])+int(p[5])+int(q[1])+int(q[5])) * inv
+				c2[x] = float32(int(p[2])+int(p[6])+int(q[2])+int(q[6])) * inv
 			}
-			for c := range ch {
-				ch[c][y*w+x] = float32(s[c]) * inv
+		}
+	} else {
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				var s [3]int
+				for j := 0; j < step; j++ {
+					o := img.PixOffset(b.Min.X+x*step, b.Min.Y+y*step+j)
+					p := img.Pix[o : o+4*step : o+4*step]
+					for i := 0; i < step; i++ {
+						s[0] += int(p[4*i])
+						s[1] += int(p[4*i+1])
+						s[2] += int(p[4*i+2])
+					}
+				}
+				for c := range ch {
+					ch[c][y*w+x] = float32(s[c]) * inv
+				}
 			}
 		}
 	}
-	f.gx, f.gy, f.mag = make([]float32, w*h), make([]float32, w*h), make([]float32, w*h)
-	tmp := make([]float32, w*h)
+	f.gx, f.gy, f.mag = plane(3), plane(4), plane(5)
+	clear(pl[3*n : 6*n]) // the border stays 0
+	tmp := plane(6)
 	for c := range ch {
 		smooth(ch[c], tmp, w, h)
 	}
 	for y := 1; y < h-1; y++ {
+		// Rows above, at and below y of each channel, so the taps need
+		// no bounds checks; the sums are the same.
+		var up, mid, dn [3][]float32
+		for c := range ch {
+			up[c], mid[c], dn[c] = ch[c][(y-1)*w:y*w], ch[c][y*w:(y+1)*w], ch[c][(y+1)*w:(y+2)*w]
+		}
+		gxr, gyr, magr := f.gx[y*w:(y+1)*w], f.gy[y*w:(y+1)*w], f.mag[y*w:(y+1)*w]
 		for x := 1; x < w-1; x++ {
-			i := y*w + x
 			var bx, by, bm float32
 			for c := range ch {
-				p := ch[c]
-				gx := (p[i-w+1] + 2*p[i+1] + p[i+w+1]) - (p[i-w-1] + 2*p[i-1] + p[i+w-1])
-				gy := (p[i+w-1] + 2*p[i+w] + p[i+w+1]) - (p[i-w-1] + 2*p[i-w] + p[i-w+1])
+				u, m, d := up[c][x-1:x+2:x+2], mid[c][x-1:x+2:x+2], dn[c][x-1:x+2:x+2]
+				gx := (u[2] + 2*m[2] + d[2]) - (u[0] + 2*m[0] + d[0])
+				gy := (d[0] + 2*d[1] + d[2]) - (u[0] + 2*u[1] + u[2])
 				if m := gx*gx + gy*gy; m > bm {
 					bx, by, bm = gx, gy, m
 				}
 			}
-			f.gx[i], f.gy[i], f.mag[i] = bx, by, float32(math.Sqrt(float64(bm)))
+			gxr[x], gyr[x], magr[x] = bx, by, float32(math.Sqrt(float64(bm)))
 		}
 	}
 	// The edge threshold follows the frame's own noise and texture: well
@@ -242,7 +285,9 @@ var trig = func() (t [thetaBins][2]float64) {
 func (f *finder) lines(n int) []line {
 	diag := int(math.Ceil(math.Hypot(float64(f.w), float64(f.h))))
 	nr := 2*diag + 1
-	acc := make([]float32, thetaBins*nr)
+	f.sc.acc = grow(f.sc.acc, thetaBins*nr)
+	acc := f.sc.acc
+	clear(acc)
 	for y := 1; y < f.h-1; y++ {
 		for x := 1; x < f.w-1; x++ {
 			i := y*f.w + x

@@ -5,6 +5,7 @@ import (
 	"image"
 	"math"
 	"math/bits"
+	"sync"
 )
 
 // Entry is one catalog printing with its reference features.
@@ -65,6 +66,7 @@ type Index struct {
 	hashes  [][8]uint64 // card and art hash of entries[i], contiguous for the scan
 	names   []int32     // name number of entries[i]
 	byName  [][]int32
+	scratch sync.Pool // *scratch: a frame's working memory, for the next
 }
 
 // NewIndex builds an index; a nil opts means DefaultOpts.
@@ -106,8 +108,13 @@ func (x *Index) Entries() []Entry { return x.entries }
 // found (up to Opts.Candidates), as found and grown by a border's width,
 // each way up. The catalog decides which reading is the card.
 func (x *Index) Identify(frame image.Image) (Match, error) {
-	rgba := toRGBA(frame)
-	qs, scale, err := findQuads(rgba, x.opts.Candidates)
+	sc, _ := x.scratch.Get().(*scratch)
+	if sc == nil {
+		sc = new(scratch)
+	}
+	defer x.scratch.Put(sc)
+	rgba := toRGBAIn(frame, sc)
+	qs, scale, err := findQuads(rgba, x.opts.Candidates, sc)
 	found := len(qs) // refined when read: most frames settle on the first
 	// A scan or a cropped photo is all card: its edges are the frame's, and
 	// no edge can be seen there. Only a frame of a card's own proportions
