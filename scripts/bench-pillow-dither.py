@@ -1,17 +1,31 @@
 #!/usr/bin/env python3
-"""Time Pillow's C Floyd-Steinberg dither on an image, for comparison with
-tinkerbox's BenchmarkDitherEncode384x1536 (drivers/escpos).
+"""Time tinkerbox's dither + ESC/POS encode beside Pillow and python-escpos.
 
-    python3 scripts/bench-pillow-dither.py drivers/escpos/testdata/bench.png [-n RUNS]
+    python3 scripts/bench-pillow-dither.py drivers/escpos/testdata/bench.png [-n RUNS] [--rounds N] [--no-go]
 
-Prints e.g. "pillow floyd-steinberg 384x1536: 3.21 ms/op". The main figure
-starts from the decoded image, like the Go benchmark: convert('L'),
-convert('1') (Floyd-Steinberg by default) and packing to bytes (tobytes, MSB
-first, as ESC/POS wants, though Pillow's 1 bit means white). A second line
-includes PNG decoding. Also reports CPU time per op, since wall time is
-unreliable on a shared machine.
+Prints one table of CPU ms per image (CPU time, not wall time: the build
+machine is shared), each row measured in the same run, in interleaved
+rounds (the median is shown, the spread beside it):
+
+- go: BenchmarkDitherEncode384x1536 (drivers/escpos): grey conversion,
+  Floyd-Steinberg, packing and the whole ESC/POS job, from the decoded
+  image; its cpu-ms/op metric. Skipped without a Go toolchain (--no-go).
+- pillow: Pillow's C convert('L').convert('1') (Floyd-Steinberg) and
+  tobytes, from the decoded image: the dither alone, no printer stream.
+- python-escpos: Dummy().image(img) to bytes, its default raster path
+  (GS v 0), which inverts, dithers with Pillow and packs. Skipped when
+  python-escpos is not importable (Debian 13: apt-get install
+  python3-escpos; Debian 12 does not package it).
+
+A last line gives Pillow with PNG decoding, for reference.
 """
 import argparse
+import io
+import os
+import re
+import shutil
+import statistics
+import subprocess
 import sys
 import time
 
@@ -21,19 +35,47 @@ except ImportError:
     sys.exit("bench-pillow-dither: Pillow is not installed (apt-get install python3-pil)")
 
 
-def bench(fn, runs):
-    fn()  # warm up
-    wall0, cpu0 = time.perf_counter(), time.process_time()
+def cpu_ms(fn, runs):
+    """CPU ms per call of fn over runs calls, after one warm-up call."""
+    fn()
+    cpu0 = time.process_time()
     for _ in range(runs):
         fn()
-    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    return wall / runs * 1e3, cpu / runs * 1e3
+    return (time.process_time() - cpu0) / runs * 1e3
+
+
+def go_ms(pkg):
+    """BenchmarkDitherEncode384x1536's cpu-ms/op, or None."""
+    out = subprocess.run(
+        ["go", "test", "-run", "^$", "-bench", "^BenchmarkDitherEncode384x1536$", "-benchtime", "200x", "."],
+        cwd=pkg, capture_output=True, text=True)
+    m = re.search(r"([0-9.]+) cpu-ms/op", out.stdout)
+    if out.returncode != 0 or not m:
+        print("bench-pillow-dither: go benchmark failed:\n" + out.stdout + out.stderr, file=sys.stderr)
+        return None
+    return float(m.group(1))
+
+
+def escpos_fn(img):
+    """A python-escpos image() job on a dummy printer, or None."""
+    try:
+        from escpos.printer import Dummy
+    except ImportError:
+        return None
+
+    def job():
+        p = Dummy()
+        p.image(img)
+        return p.output
+    return job
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("image")
-    ap.add_argument("-n", "--runs", type=int, default=200)
+    ap.add_argument("-n", "--runs", type=int, default=200, help="calls per Python measurement")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds of every measurement")
+    ap.add_argument("--no-go", action="store_true", help="skip the Go benchmark")
     args = ap.parse_args()
 
     with open(args.image, "rb") as f:
@@ -46,17 +88,42 @@ def main():
         return img.convert("L").convert("1").tobytes()
 
     def decode_and_dither():
-        import io
         return Image.open(io.BytesIO(data)).convert("L").convert("1").tobytes()
 
-    packed = dither()
-    if len(packed) != (w + 7) // 8 * h:
-        sys.exit("bench-pillow-dither: unexpected packed size %d" % len(packed))
+    if len(dither()) != (w + 7) // 8 * h:
+        sys.exit("bench-pillow-dither: unexpected packed size")
 
-    wall, cpu = bench(dither, args.runs)
-    print("pillow floyd-steinberg %dx%d: %.2f ms/op (cpu %.2f ms/op, %d runs)" % (w, h, wall, cpu, args.runs))
-    wall, cpu = bench(decode_and_dither, max(1, args.runs // 4))
-    print("pillow png-decode+floyd-steinberg %dx%d: %.2f ms/op (cpu %.2f ms/op)" % (w, h, wall, cpu))
+    pkg = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "drivers", "escpos")
+    use_go = not args.no_go and shutil.which("go") and os.path.isdir(pkg)
+    job = escpos_fn(img)
+    rows = {"go": [], "pillow": [], "python-escpos": []}
+    for _ in range(args.rounds):
+        if use_go:
+            v = go_ms(pkg)
+            if v is not None:
+                rows["go"].append(v)
+        rows["pillow"].append(cpu_ms(dither, args.runs))
+        if job:
+            rows["python-escpos"].append(cpu_ms(job, max(1, args.runs // 10)))
+
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print("dither + ESC/POS %dx%d, CPU ms per image (median of %d interleaved rounds; load %.1f on %d cores):"
+          % (w, h, args.rounds, load, os.cpu_count() or 0))
+    what = {
+        "go": "tinkerbox: grey, Floyd-Steinberg, pack, encode (BenchmarkDitherEncode384x1536)",
+        "pillow": "Pillow convert('L').convert('1').tobytes(): the dither alone",
+        "python-escpos": "python-escpos Dummy().image(): its raster job",
+    }
+    pillow = statistics.median(rows["pillow"])
+    for name, vals in rows.items():
+        if not vals:
+            why = {"go": "no Go toolchain or --no-go",
+                   "python-escpos": "not installed (Debian 13: apt-get install python3-escpos)"}[name]
+            print("  %-14s %8s   %s: skipped, %s" % (name, "-", what[name], why))
+            continue
+        med = statistics.median(vals)
+        print("  %-14s %8.2f   %.2fx Pillow  (%.2f..%.2f)  %s" % (name, med, med / pillow, min(vals), max(vals), what[name]))
+    print("  pillow with PNG decoding: %.2f" % cpu_ms(decode_and_dither, max(1, args.runs // 4)))
 
 
 if __name__ == "__main__":
