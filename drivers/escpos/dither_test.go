@@ -242,29 +242,33 @@ func TestBitmapAccessors(t *testing.T) {
 // textbook loop it replaces (a whole-picture error array, each share
 // computed and added where it lands), on noise, flat levels and the
 // mid-grey checkerboards that push the error furthest.
-func TestFloydSteinbergReference(t *testing.T) {
-	ref := func(g *image.Gray) *Bitmap {
-		w, h := g.Rect.Dx(), g.Rect.Dy()
-		b := NewBitmap(w, h)
-		errs := make([]int32, (w+2)*(h+1))
-		at := func(x, y int) *int32 { return &errs[y*(w+2)+x+1] }
-		for y := 0; y < h; y++ {
-			for x := 0; x < w; x++ {
-				v := int32(g.Pix[y*g.Stride+x]) + *at(x, y)
-				e := v - 255
-				if v < 128 {
-					b.Set(x, y, true)
-					e = v
-				}
-				e1, e3, e5 := e/16, e*3/16, e*5/16
-				*at(x+1, y) += e - e1 - e3 - e5
-				*at(x-1, y+1) += e3
-				*at(x, y+1) += e5
-				*at(x+1, y+1) += e1
+// fsReference is the textbook Floyd-Steinberg loop the table-driven one
+// replaces: a whole-picture error array, each share computed (truncated
+// towards zero, the rounding left in the 7/16) and added where it lands.
+func fsReference(g *image.Gray) *Bitmap {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	b := NewBitmap(w, h)
+	errs := make([]int32, (w+2)*(h+1))
+	at := func(x, y int) *int32 { return &errs[y*(w+2)+x+1] }
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			v := int32(g.Pix[y*g.Stride+x]) + *at(x, y)
+			e := v - 255
+			if v < 128 {
+				b.Set(x, y, true)
+				e = v
 			}
+			e1, e3, e5 := e/16, e*3/16, e*5/16
+			*at(x+1, y) += e - e1 - e3 - e5
+			*at(x-1, y+1) += e3
+			*at(x, y+1) += e5
+			*at(x+1, y+1) += e1
 		}
-		return b
 	}
+	return b
+}
+
+func TestFloydSteinbergReference(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(3, 4))
 	pics := map[string]func(x, y int) uint8{
 		"noise":   func(x, y int) uint8 { return uint8(rnd.IntN(256)) },
@@ -280,7 +284,7 @@ func TestFloydSteinbergReference(t *testing.T) {
 					g.Pix[y*w+x] = pix(x, y)
 				}
 			}
-			got, want := Dither(g, w, &Opts{Dither: FloydSteinberg}), ref(g)
+			got, want := Dither(g, w, &Opts{Dither: FloydSteinberg}), fsReference(g)
 			if !bytes.Equal(got.Bits, want.Bits) {
 				t.Errorf("%s %d wide: differs from the reference", name, w)
 			}
@@ -306,4 +310,21 @@ func TestFSSharesClosed(t *testing.T) {
 	if in[0]+fsBias < 0 || int(255+in[1]+fsBias) >= len(fsShares) {
 		t.Fatalf("sums %d..%d are outside the table", in[0], 255+in[1])
 	}
+}
+
+// FuzzFloydSteinberg: any picture dithers as the textbook loop does.
+func FuzzFloydSteinberg(f *testing.F) {
+	f.Add(uint8(37), []byte{0, 255, 127, 128, 3, 250})
+	f.Add(uint8(8), []byte{127, 128})
+	f.Fuzz(func(t *testing.T, w uint8, pix []byte) {
+		if w == 0 || len(pix) == 0 {
+			return
+		}
+		g := image.NewGray(image.Rect(0, 0, int(w), (len(pix)+int(w)-1)/int(w)))
+		copy(g.Pix, pix)
+		got, want := Dither(g, int(w), &Opts{Dither: FloydSteinberg}), fsReference(g)
+		if !bytes.Equal(got.Bits, want.Bits) {
+			t.Fatalf("%dx%d: differs from the reference", g.Rect.Dx(), g.Rect.Dy())
+		}
+	})
 }
