@@ -58,6 +58,8 @@ func benchIdentify(b *testing.B, n int) {
 	}
 	b.Run("frame", func(b *testing.B) {
 		i, right := 0, 0
+		b.ReportAllocs()
+		stop := cpuTimer(b)
 		for b.Loop() {
 			m, err := x.Identify(frames[i%len(frames)])
 			if err != nil {
@@ -68,11 +70,14 @@ func benchIdentify(b *testing.B, n int) {
 			}
 			i++
 		}
+		stop()
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "index-MB")
 		b.ReportMetric(100*float64(right)/float64(i), "%right")
 	})
 	b.Run("jpeg+frame", func(b *testing.B) {
 		i := 0
+		b.ReportAllocs()
+		defer cpuTimer(b)()
 		for b.Loop() {
 			f, err := jpeg.Decode(bytes.NewReader(jpegs[i%len(jpegs)]))
 			if err != nil {
@@ -87,6 +92,8 @@ func benchIdentify(b *testing.B, n int) {
 	frame := frames[0]
 	f, _ := FromFrame(frame)
 	b.Run("search", func(b *testing.B) {
+		b.ReportAllocs()
+		defer cpuTimer(b)()
 		for b.Loop() {
 			x.Lookup(f)
 		}
