@@ -8,27 +8,16 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"tinkerbox/appliance/store"
-	"tinkerbox/scenes/scene"
 	"tinkerbox/scenes/spycam"
 )
 
-// MJPEG stream settings.
-const (
-	mjpegBoundary = "tinkerboxframe"
-	// streamWriteTimeout bounds the writing of one part: a viewer that stops
-	// reading is dropped after this, without delaying anyone else.
-	streamWriteTimeout = 5 * time.Second
-	// streamFrameWait is how long a viewer waits for the camera before asking
-	// again: asking keeps the on-demand camera running while it restarts.
-	streamFrameWait = 5 * time.Second
-	spycamListLen   = 30
-)
+const spycamListLen = 30
 
 // SpycamCaptures lists and opens the spy-cam's saved captures
 // (*store.Captures implements it).
@@ -83,6 +72,10 @@ type spycamWeb struct {
 	writeTimeout time.Duration
 	viewers      atomic.Int64
 	parts        atomic.Uint64
+
+	awakeMu sync.Mutex
+	awake   bool            // keepAwake runs
+	asked   context.Context // done already: keepAwake's asking never waits
 }
 
 type spycamData struct {
@@ -100,7 +93,9 @@ func (s *Server) MountSpycam(captures SpycamCaptures) {
 }
 
 func (s *Server) mountSpycam(captures SpycamCaptures, writeTimeout time.Duration) *spycamWeb {
-	v := &spycamWeb{s: s, captures: captures, writeTimeout: writeTimeout}
+	asked, cancel := context.WithCancel(context.Background())
+	cancel()
+	v := &spycamWeb{s: s, captures: captures, writeTimeout: writeTimeout, asked: asked}
 	s.Handle("GET /stream.mjpg", http.HandlerFunc(v.stream))
 	s.Handle("GET /spycam", http.HandlerFunc(v.page))
 	s.Handle("GET /api/spycam", http.HandlerFunc(v.stats))
@@ -284,119 +279,4 @@ func (v *spycamWeb) file(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "image/jpeg")
 	w.Header().Set("Cache-Control", "private, max-age=86400") // a capture never changes
 	http.ServeContent(w, r, info.Name(), info.ModTime(), f)
-}
-
-// errNoFrame is a camera that stayed silent for streamFrameWait.
-var errNoFrame = errors.New("web: no camera frame yet")
-
-// next waits for a frame newer than after, for at most streamFrameWait of
-// the injected clock.
-func (v *spycamWeb) next(ctx context.Context, after uint64) (scene.Frame, error) {
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	timeout := v.s.clock.After(streamFrameWait)
-	go func() {
-		select {
-		case <-timeout:
-			cancel()
-		case <-wctx.Done():
-		}
-	}()
-	f, err := v.s.camera.Next(wctx, after)
-	if err != nil && ctx.Err() == nil && wctx.Err() != nil {
-		return f, errNoFrame
-	}
-	return f, err
-}
-
-// stream serves multipart/x-mixed-replace JPEGs. Every viewer has its own
-// goroutine waiting on the camera's single latest-frame slot: a slow viewer
-// skips frames, and a stalled one hits its write deadline and is dropped;
-// nothing queues and nobody waits for anybody else. Each part carries the
-// frame's capture time (X-Timestamp, unix ns) and number (X-Frame).
-func (v *spycamWeb) stream(w http.ResponseWriter, r *http.Request) {
-	if v.s.camera == nil {
-		writeError(w, http.StatusServiceUnavailable, "no camera")
-		return
-	}
-	select {
-	case <-v.s.done:
-		writeError(w, http.StatusServiceUnavailable, "shutting down")
-		return
-	default:
-	}
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	go func() {
-		select {
-		case <-v.s.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	v.viewers.Add(1)
-	defer v.viewers.Add(-1)
-
-	rc := http.NewResponseController(w)
-	h := w.Header()
-	h.Set("Content-Type", "multipart/x-mixed-replace; boundary="+mjpegBoundary)
-	h.Set("Cache-Control", "no-store, no-cache, must-revalidate")
-	h.Set("Pragma", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	h.Set("Connection", "close") // a finished stream is not worth keeping alive
-	w.WriteHeader(http.StatusOK)
-	if err := rc.Flush(); err != nil {
-		return
-	}
-	hdr := make([]byte, 0, 192)
-	var last uint64
-	for {
-		f, err := v.next(ctx, last)
-		if errors.Is(err, errNoFrame) {
-			continue
-		}
-		if err != nil {
-			if ctx.Err() == nil {
-				v.s.log.Info("web: stream: camera", "err", err)
-			}
-			return
-		}
-		last = f.Seq
-		if len(f.JPEG) == 0 {
-			continue
-		}
-		hdr = append(hdr[:0], "--"+mjpegBoundary+"\r\nContent-Type: image/jpeg\r\nContent-Length: "...)
-		hdr = strconv.AppendInt(hdr, int64(len(f.JPEG)), 10)
-		hdr = append(hdr, "\r\nX-Timestamp: "...)
-		hdr = strconv.AppendInt(hdr, f.At.UnixNano(), 10)
-		hdr = append(hdr, "\r\nX-Frame: "...)
-		hdr = strconv.AppendUint(hdr, f.Seq, 10)
-		hdr = append(hdr, "\r\n\r\n"...)
-		// Socket deadlines are wall-clock by nature; the injected clock
-		// cannot drive them.
-		if err := rc.SetWriteDeadline(time.Now().Add(v.writeTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
-			return
-		}
-		if err := writePart(w, hdr, f.JPEG); err != nil {
-			v.s.log.Debug("web: stream: viewer dropped", "addr", clientAddr(r), "err", err)
-			return
-		}
-		// Counted before the flush that lets the viewer see it, so a viewer
-		// that has the part always finds it counted.
-		v.parts.Add(1)
-		if err := rc.Flush(); err != nil {
-			return
-		}
-	}
-}
-
-func writePart(w io.Writer, hdr, jpeg []byte) error {
-	if _, err := w.Write(hdr); err != nil {
-		return err
-	}
-	if _, err := w.Write(jpeg); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\r\n")
-	return err
 }

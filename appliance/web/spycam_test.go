@@ -319,13 +319,14 @@ func TestSpycamCameraRestart(t *testing.T) {
 	}
 }
 
-// TestSpycamCameraSilent: a viewer waiting on a silent camera asks again
-// every streamFrameWait (keeping an on-demand camera awake) and gets the
-// frame once it comes.
+// TestSpycamCameraSilent: while a viewer waits on a silent camera, the
+// camera is asked again every streamFrameWait (keeping an on-demand camera
+// awake), and the viewer gets the frame once it comes.
 func TestSpycamCameraSilent(t *testing.T) {
 	cam := &countingCam{pushCam: newPushCam()}
 	f := newSpyFixture(t, cam, nil, time.Second)
 	pr := f.openStream(t)
+	waitFor(t, "the viewer to wait for a frame", func() bool { return cam.calls() >= 1 })
 	for range 3 {
 		f.clock.BlockUntil(1)
 		f.clock.Advance(streamFrameWait)

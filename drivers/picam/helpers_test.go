@@ -45,6 +45,9 @@ func withEXIF(main, thumb []byte) []byte {
 	return append(out, main[2:]...)
 }
 
+// isolatedEnv marks a test binary run to measure one test alone.
+const isolatedEnv = "TINKERBOX_TEST_ISOLATED"
+
 // TestMain doubles as a stand-in for rpicam-vid: when PICAM_FAKE_CAMERA is set
 // the test binary behaves like the camera program instead of running tests.
 func TestMain(m *testing.M) {

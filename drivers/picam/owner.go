@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -89,7 +90,8 @@ type Owner struct {
 
 	mu      sync.Mutex
 	cur     Frame
-	ready   chan struct{} // closed and replaced on every new frame
+	waiters []chan struct{} // of the readers blocked in Next: the next frame wakes them
+	spare   []chan struct{} // wake channels to reuse, so a steady stream allocates none
 	stats   Stats
 	times   [fpsWindow]time.Time
 	nTimes  int
@@ -129,7 +131,6 @@ func NewOwner(src Source, opts *OwnerOpts) *Owner {
 		opts:   o,
 		log:    log,
 		halt:   make(chan struct{}),
-		ready:  make(chan struct{}),
 		wake:   make(chan struct{}),
 		active: !o.Inactive,
 	}
@@ -257,26 +258,61 @@ func (o *Owner) emit(jpeg []byte) {
 	o.cur = Frame{Seq: o.cur.Seq + 1, At: now, JPEG: jpeg}
 	o.times[o.nTimes%fpsWindow] = now
 	o.nTimes++
-	close(o.ready)
-	o.ready = make(chan struct{})
+	// Each waiter has a channel of its own with room for one wake-up, so
+	// the sends never block; emit holds the lock for a few sends, not for
+	// anything a reader does.
+	for _, w := range o.waiters {
+		w <- struct{}{}
+	}
+	clear(o.waiters)
+	o.waiters = o.waiters[:0]
 }
 
 // Next blocks until a frame with Seq > after exists and returns the newest one.
-// It returns ctx.Err() when ctx ends and ErrHalted after Halt.
+// It returns ctx.Err() when ctx ends and ErrHalted after Halt. Waiting
+// allocates nothing once the owner has served as many readers at once.
 func (o *Owner) Next(ctx context.Context, after uint64) (Frame, error) {
 	for {
 		o.mu.Lock()
-		f, ready := o.cur, o.ready
-		o.mu.Unlock()
-		if f.Seq > after {
+		if o.cur.Seq > after {
+			f := o.cur
+			o.mu.Unlock()
 			return f, nil
 		}
+		var w chan struct{}
+		if n := len(o.spare); n > 0 {
+			w, o.spare = o.spare[n-1], o.spare[:n-1]
+		} else {
+			w = make(chan struct{}, 1)
+		}
+		o.waiters = append(o.waiters, w)
+		seq := o.cur.Seq
+		o.mu.Unlock()
+
+		var err error
 		select {
-		case <-ready:
+		case <-w:
 		case <-ctx.Done():
-			return Frame{}, ctx.Err()
+			err = ctx.Err()
 		case <-o.halt:
-			return Frame{}, ErrHalted
+			err = ErrHalted
+		}
+
+		o.mu.Lock()
+		if o.cur.Seq == seq {
+			// No frame came: w is still on the list (emit empties it).
+			if i := slices.Index(o.waiters, w); i >= 0 {
+				o.waiters = slices.Delete(o.waiters, i, i+1)
+			}
+		}
+		select {
+		case <-w: // a wake-up that raced with ctx or Halt
+		default:
+		}
+		o.spare = append(o.spare, w)
+		o.mu.Unlock()
+		if err != nil {
+			return Frame{}, err
 		}
 	}
 }

@@ -91,7 +91,7 @@ func main() {
 	flag.StringVar(&o.go2rtc, "go2rtc", "", "go2rtc binary; empty: build "+go2rtcVersion+" into .cache/bench/")
 	flag.DurationVar(&o.warmup, "warmup", 3*time.Second, "warm-up before each window")
 	flag.DurationVar(&o.window, "window", 10*time.Second, "measured window")
-	flag.IntVar(&o.rounds, "rounds", 2, "rounds; each figure is the median")
+	flag.IntVar(&o.rounds, "rounds", 3, "rounds; each figure is the median")
 	flag.IntVar(&o.starveViewers, "starve-viewers", 10, "viewers during CPU starvation")
 	flag.IntVar(&o.hogsPerCore, "hogs", 2, "busy loops per core during starvation (0: skip)")
 	flag.DurationVar(&o.stall, "stall", 20*time.Second, "how long a stalled viewer is watched (0: skip)")
@@ -124,6 +124,13 @@ type result struct {
 	p50, p99 time.Duration
 	rss, hwm int // KiB
 	failed   int
+}
+
+// log prints the round's figures, so that the medians can be checked.
+func (r result) log() {
+	fmt.Fprintf(os.Stderr, "  CPU %v for %d parts (%v each), %.1f fps per viewer, %.1f %% of frames, p50 %v p99 %v, VmHWM %d kB, VmRSS %d kB, %d viewers failed\n",
+		r.cpu.Round(time.Millisecond), r.parts, r.perFrame().Round(100*time.Nanosecond), r.fps, r.share*100,
+		r.p50.Round(100*time.Microsecond), r.p99.Round(100*time.Microsecond), r.hwm, r.rss, r.failed)
 }
 
 func (r result) perFrame() time.Duration {
@@ -188,6 +195,7 @@ func run(o options) error {
 				if err != nil {
 					return fmt.Errorf("%s, %d viewers: %w", k.name, n, err)
 				}
+				r.log()
 				fan[k.name][n] = append(fan[k.name][n], r)
 				loads = append(loads, loadAvg())
 			}
@@ -215,6 +223,7 @@ func run(o options) error {
 				if err != nil {
 					return fmt.Errorf("%s starved: %w", k.name, err)
 				}
+				r.log()
 				starve[k.name] = append(starve[k.name], r)
 			}
 		}

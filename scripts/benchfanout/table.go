@@ -12,13 +12,17 @@ import (
 	"time"
 )
 
-// median is the median of one figure over the rounds.
+// median is the median of one figure over the rounds (of an even number,
+// the mean of the middle two).
 func median[T int | float64 | time.Duration](rs []result, f func(result) T) T {
 	v := make([]T, len(rs))
 	for i, r := range rs {
 		v[i] = f(r)
 	}
 	slices.Sort(v)
+	if n := len(v); n%2 == 0 {
+		return (v[n/2-1] + v[n/2]) / 2
+	}
 	return v[len(v)/2]
 }
 
