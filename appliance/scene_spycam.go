@@ -1,11 +1,13 @@
 package appliance
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 
 	"tinkerbox/appliance/store"
 	"tinkerbox/appliance/web"
+	"tinkerbox/drivers/picam"
 	"tinkerbox/scenes/scene"
 	"tinkerbox/scenes/spycam"
 )
@@ -68,4 +70,30 @@ func (s spycamWeb) Snapshot() error {
 		return errors.New("appliance: no scene loop")
 	}
 	return s.a.loop.Send(scene.Event{Kind: scene.KindCommand, Command: "snapshot"})
+}
+
+// The stream gives its frames back, so that the camera owner reuses their
+// memory instead of allocating every frame.
+var _ web.FrameHolder = (*demandCamera)(nil)
+
+// Hold is Next for a reader that gives the frame back with Release.
+func (d *demandCamera) Hold(ctx context.Context, after uint64) (scene.Frame, error) {
+	d.want()
+	f, err := d.owner.Hold(ctx, after)
+	return scene.Frame(f), err
+}
+
+// Release gives back a frame from Hold.
+func (d *demandCamera) Release(f scene.Frame) { d.owner.Release(picam.Frame(f)) }
+
+// want is what asking for a frame does to the on-demand camera, as in Next:
+// it runs, and idle leaves it running for a while.
+func (d *demandCamera) want() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.last = d.clock.Now()
+	if !d.active {
+		d.active = true
+		d.owner.SetActive(true)
+	}
 }

@@ -34,6 +34,16 @@ const partHead = "--" + mjpegBoundary + "\r\nContent-Type: image/jpeg\r\nContent
 
 var crlf = []byte("\r\n")
 
+// FrameHolder is a camera whose frames can be given back: Hold is Next, and
+// the JPEG stays the caller's until Release, after which the camera may
+// reuse its memory for a later frame. The stream holds each frame for the
+// length of one write when the camera can (the appliance's can), so that
+// frames cost the camera no allocation either.
+type FrameHolder interface {
+	Hold(ctx context.Context, after uint64) (scene.Frame, error)
+	Release(f scene.Frame)
+}
+
 // stream serves multipart/x-mixed-replace JPEGs. Every viewer has its own
 // goroutine waiting on the camera's single latest-frame slot: a slow viewer
 // skips frames, and a stalled one hits its write deadline and is dropped;
@@ -82,9 +92,15 @@ func (v *spycamWeb) stream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer pw.close()
+	holder, _ := v.s.camera.(FrameHolder)
 	var last uint64
 	for {
-		f, err := v.s.camera.Next(ctx, last)
+		var f scene.Frame
+		if holder != nil {
+			f, err = holder.Hold(ctx, last)
+		} else {
+			f, err = v.s.camera.Next(ctx, last)
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				v.s.log.Info("web: stream: camera", "err", err)
@@ -93,12 +109,19 @@ func (v *spycamWeb) stream(w http.ResponseWriter, r *http.Request) {
 		}
 		last = f.Seq
 		if len(f.JPEG) == 0 {
+			if holder != nil {
+				holder.Release(f)
+			}
 			continue
 		}
 		// Counted before the viewer can see it, so a viewer that has the
 		// part always finds it counted.
 		v.parts.Add(1)
-		if err := pw.write(f); err != nil {
+		err = pw.write(f) // the bytes are in the socket (or TLS) buffer when it returns
+		if holder != nil {
+			holder.Release(f)
+		}
+		if err != nil {
 			v.s.log.Debug("web: stream: viewer dropped", "addr", clientAddr(r), "err", err)
 			return
 		}

@@ -70,6 +70,15 @@ func (c ownerCam) Next(ctx context.Context, after uint64) (scene.Frame, error) {
 	return scene.Frame(f), err
 }
 
+func (c ownerCam) Hold(ctx context.Context, after uint64) (scene.Frame, error) {
+	f, err := c.o.Hold(ctx, after)
+	return scene.Frame(f), err
+}
+
+func (c ownerCam) Release(f scene.Frame) { c.o.Release(picam.Frame(f)) }
+
+var _ FrameHolder = ownerCam{}
+
 // part is one MJPEG part.
 type part struct {
 	header textproto.MIMEHeader

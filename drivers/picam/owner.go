@@ -88,17 +88,20 @@ type Owner struct {
 	halt     chan struct{}
 	haltOnce sync.Once
 
-	mu      sync.Mutex
-	cur     Frame
-	waiters []chan struct{} // of the readers blocked in Next: the next frame wakes them
-	spare   []chan struct{} // wake channels to reuse, so a steady stream allocates none
-	stats   Stats
-	times   [fpsWindow]time.Time
-	nTimes  int
-	active  bool
-	wake    chan struct{} // closed and replaced when active changes
-	cancel  context.CancelFunc
-	runDone chan struct{} // non-nil while Run runs
+	mu        sync.Mutex
+	cur       Frame
+	curBuf    *frameBuf       // cur's memory if the owner copied it (BorrowingSource), else nil
+	live      []*frameBuf     // copied frames still referenced: the newest and those held
+	spareBufs []*frameBuf     // copied frames' memory to reuse
+	waiters   []chan struct{} // of the readers blocked in Next: the next frame wakes them
+	spareWake []chan struct{} // wake channels to reuse, so a steady stream allocates none
+	stats     Stats
+	times     [fpsWindow]time.Time
+	nTimes    int
+	active    bool
+	wake      chan struct{} // closed and replaced when active changes
+	cancel    context.CancelFunc
+	runDone   chan struct{} // non-nil while Run runs
 }
 
 // NewOwner returns an owner for src. Call Run to start it.
@@ -194,7 +197,12 @@ func (o *Owner) Run(ctx context.Context) error {
 		o.mu.Unlock()
 
 		start := o.opts.Clock.Now()
-		err := o.src.Stream(runCtx, o.emit)
+		var err error
+		if bs, ok := o.src.(BorrowingSource); ok {
+			err = bs.StreamBorrowed(runCtx, o.emitBorrowed)
+		} else {
+			err = o.src.Stream(runCtx, o.emit)
+		}
 		cancel()
 
 		o.mu.Lock()
@@ -243,19 +251,34 @@ func (o *Owner) isHalted() bool {
 	}
 }
 
-// emit takes a frame from the source. Frames without a valid SOF are dropped.
+// emit takes a frame from the source, which gave it away. Frames without a
+// valid SOF are dropped.
 func (o *Owner) emit(jpeg []byte) {
 	w, h, err := ParseSize(jpeg)
-	now := o.opts.Clock.Now()
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if err != nil {
 		o.stats.Corrupt++
 		return
 	}
+	o.publishLocked(jpeg, nil, w, h)
+}
+
+// publishLocked makes jpeg (in b, if the owner copied it) the newest frame
+// and wakes the readers waiting for one.
+func (o *Owner) publishLocked(jpeg []byte, b *frameBuf, w, h int) {
+	now := o.opts.Clock.Now()
 	o.stats.Frames++
 	o.stats.Width, o.stats.Height = w, h
 	o.cur = Frame{Seq: o.cur.Seq + 1, At: now, JPEG: jpeg}
+	old := o.curBuf
+	o.curBuf = b
+	if b != nil {
+		b.seq = o.cur.Seq
+	}
+	if old != nil {
+		o.freeIfUnusedLocked(old)
+	}
 	o.times[o.nTimes%fpsWindow] = now
 	o.nTimes++
 	// Each waiter has a channel of its own with room for one wake-up, so
@@ -270,18 +293,25 @@ func (o *Owner) emit(jpeg []byte) {
 
 // Next blocks until a frame with Seq > after exists and returns the newest one.
 // It returns ctx.Err() when ctx ends and ErrHalted after Halt. Waiting
-// allocates nothing once the owner has served as many readers at once.
+// allocates nothing once the owner has served as many readers at once. The
+// frame's bytes are the caller's to keep (see Hold for a reader that gives
+// them back).
 func (o *Owner) Next(ctx context.Context, after uint64) (Frame, error) {
+	return o.next(ctx, after, false)
+}
+
+func (o *Owner) next(ctx context.Context, after uint64, hold bool) (Frame, error) {
 	for {
 		o.mu.Lock()
 		if o.cur.Seq > after {
 			f := o.cur
+			o.markLocked(hold)
 			o.mu.Unlock()
 			return f, nil
 		}
 		var w chan struct{}
-		if n := len(o.spare); n > 0 {
-			w, o.spare = o.spare[n-1], o.spare[:n-1]
+		if n := len(o.spareWake); n > 0 {
+			w, o.spareWake = o.spareWake[n-1], o.spareWake[:n-1]
 		} else {
 			w = make(chan struct{}, 1)
 		}
@@ -309,7 +339,7 @@ func (o *Owner) Next(ctx context.Context, after uint64) (Frame, error) {
 		case <-w: // a wake-up that raced with ctx or Halt
 		default:
 		}
-		o.spare = append(o.spare, w)
+		o.spareWake = append(o.spareWake, w)
 		o.mu.Unlock()
 		if err != nil {
 			return Frame{}, err
@@ -318,9 +348,11 @@ func (o *Owner) Next(ctx context.Context, after uint64) (Frame, error) {
 }
 
 // Latest returns the newest frame without waiting; Seq 0 means none yet.
+// Like Next's, its bytes are the caller's to keep.
 func (o *Owner) Latest() Frame {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.markLocked(false)
 	return o.cur
 }
 

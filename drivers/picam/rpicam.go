@@ -42,6 +42,8 @@ func DefaultRPiCamOpts() RPiCamOpts {
 	}
 }
 
+var _ BorrowingSource = (*RPiCam)(nil)
+
 // RPiCam is a Source that supervises rpicam-vid writing MJPEG to its stdout.
 type RPiCam struct {
 	opts RPiCamOpts
@@ -115,8 +117,16 @@ func (c *RPiCam) command() (string, error) {
 // Stream runs the camera program and emits every frame it writes until ctx
 // ends (returns ctx.Err()) or the program exits (returns an error with its
 // exit status and last stderr line). The whole process group is killed when
-// ctx ends, so helper processes cannot keep the camera open.
+// ctx ends, so helper processes cannot keep the camera open. Each frame is a
+// slice of its own.
 func (c *RPiCam) Stream(ctx context.Context, emit func(jpeg []byte)) error {
+	return c.StreamBorrowed(ctx, func(f []byte) { emit(bytes.Clone(f)) })
+}
+
+// StreamBorrowed is Stream, but each frame aliases the splitter's buffer and
+// is valid only during the call to emit: the owner copies it into memory it
+// reuses (see BorrowingSource).
+func (c *RPiCam) StreamBorrowed(ctx context.Context, emit func(jpeg []byte)) error {
 	path, err := c.command()
 	if err != nil {
 		return err
@@ -163,7 +173,7 @@ func (c *RPiCam) Stream(ctx context.Context, emit func(jpeg []byte)) error {
 			}
 			break
 		}
-		emit(bytes.Clone(f))
+		emit(f)
 	}
 	if readErr != nil {
 		// Stop the child before Wait, or Wait could block on a live process.

@@ -65,6 +65,7 @@ type options struct {
 	hogsPerCore   int
 	stall         time.Duration
 	frames        string
+	niced         bool // the feeder and the viewers run at nice -10
 }
 
 func main() {
@@ -87,7 +88,7 @@ func main() {
 		return
 	}
 	var o options
-	viewers := flag.String("viewers", "1,10,50", "viewer counts, comma-separated")
+	viewers := flag.String("viewers", "1,10,50", `viewer counts, comma-separated ("": no full-speed fan-out)`)
 	flag.StringVar(&o.go2rtc, "go2rtc", "", "go2rtc binary; empty: build "+go2rtcVersion+" into .cache/bench/")
 	flag.DurationVar(&o.warmup, "warmup", 3*time.Second, "warm-up before each window")
 	flag.DurationVar(&o.window, "window", 10*time.Second, "measured window")
@@ -98,6 +99,9 @@ func main() {
 	flag.StringVar(&o.frames, "frames", "", "directory of recorded JPEGs (default: recorded from the simulated camera)")
 	flag.Parse()
 	for f := range strings.SplitSeq(*viewers, ",") {
+		if *viewers == "" {
+			break // only starvation and the stalled viewer
+		}
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 {
 			fmt.Fprintf(os.Stderr, "benchfanout: -viewers: %q is not a viewer count\n", f)
@@ -141,6 +145,7 @@ func (r result) perFrame() time.Duration {
 }
 
 func run(o options) error {
+	o.niced = raisePriority() // the viewers' process; the feeder raises its own
 	tmp, err := os.MkdirTemp("", "benchfanout")
 	if err != nil {
 		return err

@@ -32,6 +32,15 @@ func (c ownerCamera) Next(ctx context.Context, after uint64) (scene.Frame, error
 	return scene.Frame(f), err
 }
 
+func (c ownerCamera) Hold(ctx context.Context, after uint64) (scene.Frame, error) {
+	f, err := c.o.Hold(ctx, after)
+	return scene.Frame(f), err
+}
+
+func (c ownerCamera) Release(f scene.Frame) { c.o.Release(picam.Frame(f)) }
+
+var _ web.FrameHolder = ownerCamera{}
+
 // benchApp is the appliance as the web server sees it: only the camera's
 // state is asked for (by /api/spycam).
 type benchApp struct{ o *picam.Owner }

@@ -75,7 +75,8 @@ func printTable(w io.Writer, o options, mean int, loads []string, fan map[string
 		b := median(g2[n], func(r result) int { return r.rss })
 		row(fmt.Sprintf("RSS at the end (VmRSS), %d viewer(s)", n), mb(a), mb(b), ratio(float64(a), float64(b)))
 	}
-	if n := o.viewers[len(o.viewers)-1]; len(tb[n]) > 0 {
+	if len(o.viewers) > 0 {
+		n := o.viewers[len(o.viewers)-1]
 		a := median(tb[n], func(r result) float64 { return r.share })
 		b := median(g2[n], func(r result) float64 { return r.share })
 		row(fmt.Sprintf("frames each viewer got, %d viewer(s)", n), pc(a), pc(b), ratio(a, b))
@@ -84,8 +85,12 @@ func printTable(w io.Writer, o options, mean int, loads []string, fan map[string
 		row(fmt.Sprintf("p99 latency, %d viewer(s)", n), msec(la), msec(lb), ratio(float64(la), float64(lb)))
 	}
 	if len(starve) > 0 {
-		fmt.Fprintf(w, "  starved: %d busy loops (%d per core), servers on GOMAXPROCS=1, %d viewers, %d fps fed:\n",
-			o.hogsPerCore*runtime.NumCPU(), o.hogsPerCore, o.starveViewers, fps)
+		prio := "feeder and viewers at the servers' priority"
+		if o.niced {
+			prio = "feeder and viewers at nice -10"
+		}
+		fmt.Fprintf(w, "  starved: %d busy loops (%d per core), servers on GOMAXPROCS=1, %d viewers, %d fps fed, %s:\n",
+			o.hogsPerCore*runtime.NumCPU(), o.hogsPerCore, o.starveViewers, fps, prio)
 		for _, k := range []string{"tinkerbox", "tinkerbox+motion"} {
 			a, b := starve[k], starve["go2rtc"]
 			if len(a) == 0 || len(b) == 0 {
@@ -97,6 +102,8 @@ func printTable(w io.Writer, o options, mean int, loads []string, fan map[string
 			}
 			fa, fb := median(a, func(r result) float64 { return r.fps }), median(b, func(r result) float64 { return r.fps })
 			row(label+"fps per viewer", fmt.Sprintf("%.1f", fa), fmt.Sprintf("%.1f", fb), ratio(fa, fb))
+			sa, sb := median(a, func(r result) float64 { return r.share }), median(b, func(r result) float64 { return r.share })
+			row(label+"frames each viewer got", pc(sa), pc(sb), ratio(sa, sb))
 			la, lb := median(a, func(r result) time.Duration { return r.p99 }), median(b, func(r result) time.Duration { return r.p99 })
 			row(label+"p99 latency", msec(la), msec(lb), ratio(float64(la), float64(lb)))
 		}
