@@ -72,9 +72,12 @@ func (s spycamWeb) Snapshot() error {
 	return s.a.loop.Send(scene.Event{Kind: scene.KindCommand, Command: "snapshot"})
 }
 
-// The stream gives its frames back, so that the camera owner reuses their
-// memory instead of allocating every frame.
-var _ web.FrameHolder = (*demandCamera)(nil)
+// The stream and the spy-cam scene give their frames back, so that the
+// camera owner reuses their memory instead of allocating every frame.
+var (
+	_ web.FrameHolder    = (*demandCamera)(nil)
+	_ spycam.FrameHolder = (*demandCamera)(nil)
+)
 
 // Hold is Next for a reader that gives the frame back with Release.
 func (d *demandCamera) Hold(ctx context.Context, after uint64) (scene.Frame, error) {

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sync"
 	"time"
 
 	"tinkerbox/scenes/scene"
@@ -36,6 +38,16 @@ type CaptureFrame struct {
 	Index int
 	At    time.Time // when the camera took the frame
 	JPEG  []byte    // shared with the camera: never modify
+}
+
+// FrameHolder is a camera whose frames can be given back: Hold is Next, and
+// the JPEG stays the caller's until Release, after which the camera may
+// reuse its memory. The scene holds the frames of its pre-motion ring and
+// the one being analysed, and gives each back when done with it, if its
+// camera can take them back.
+type FrameHolder interface {
+	Hold(ctx context.Context, after uint64) (scene.Frame, error)
+	Release(f scene.Frame)
 }
 
 // CaptureStore keeps captures under a disk quota (removing the oldest first)
@@ -88,7 +100,24 @@ type Scene struct {
 	clock    scene.Clock
 	opts     Opts
 	log      *slog.Logger
+
+	// Set by tests: dealt gets each frame's Seq once the scene is done with
+	// it (stored, and analysed if it was to be); feed stands in for the
+	// detector's FeedJPEG.
+	dealt chan<- uint64
+	feed  func(d *Detector, jpeg []byte) (changed float64, motion bool, err error)
 }
+
+// ringSlack is how many frames beyond PreFrames the ring keeps: those that
+// arrive while a frame is analysed, so that a capture still starts with the
+// frames before the motion.
+const ringSlack = 8
+
+// analyzeRest makes motion analysis take at most a quarter of the time:
+// after an analysis that took d (of the clock: longer when the CPU is
+// starved), none starts for 3d, so that a starved CPU goes to the camera
+// and the viewers first.
+const analyzeRest = 3
 
 // Help implements scene.Helper.
 func (s *Scene) Help() scene.Help {
@@ -143,25 +172,44 @@ func (s *Scene) Name() string { return Name }
 
 func (s *Scene) String() string { return "spycam scene" }
 
-// run is the state of one Run.
+// run is the state of one Run. Only Run's own goroutine touches it, but
+// for det, which is the analyser's.
 type run struct {
 	*Scene
-	det       *Detector
-	ring      []scene.Frame // the last PreFrames frames, oldest first
-	latest    scene.Frame
-	analyzed  time.Time // At of the last analysed frame
-	snapshot  bool      // a snapshot waits for the next frame
-	recording bool
-	event     time.Time
-	index     int
-	lastMove  time.Time
-	stopped   time.Time // captures stopped (disk full) at; zero: running
-	corrupt   int
+	holder      FrameHolder // the camera, if it takes frames back
+	det         *Detector
+	ring        []scene.Frame // the last frames, oldest first; the newest is latest
+	latest      scene.Frame
+	analyzed    time.Time // At of the last frame given to the analyser
+	analyzeFrom time.Time // no analysis of frames before this (analyzeRest)
+	analyzing   uint64    // Seq of the frame with the analyser; 0: it is free
+	snapshot    bool      // a snapshot waits for the next frame
+	recording   bool
+	event       time.Time
+	index       int
+	lastMove    time.Time
+	stopped     time.Time // captures stopped (disk full) at; zero: running
+	corrupt     int
 }
 
-// Run implements scene.Scene.
+// analysis is the analyser's verdict on one frame.
+type analysis struct {
+	f       scene.Frame
+	changed float64
+	motion  bool
+	err     error
+	took    time.Duration
+	done    time.Time
+}
+
+// Run implements scene.Scene. Frames are stored by Run's own goroutine;
+// motion is analysed by another, on the newest frame whenever it is free,
+// so that a slow decode (most of a Pi Zero's core at 5 frames a second)
+// delays neither the captures nor anybody else: frames that arrive meanwhile
+// are stored, not analysed.
 func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 	r := &run{Scene: s, det: NewDetector(s.opts.Motion)}
+	r.holder, _ = s.camera.(FrameHolder)
 	defer r.stopRecording(context.WithoutCancel(ctx), "")
 	if s.camera == nil {
 		r.logEvent(ctx, "warn", "no camera: nothing to watch")
@@ -170,13 +218,25 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 		s.log.Warn("spycam: no capture store: motion captures and snapshots are off")
 	}
 
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait() // nobody reads a frame any more: they can all go back
+		for _, f := range r.ring {
+			r.release(f)
+		}
+		if r.analyzing != 0 && !r.inRing(r.analyzing) {
+			r.release(scene.Frame{Seq: r.analyzing})
+		}
+	}()
 	frames := make(chan scene.Frame)
 	camErr := make(chan error, 1)
 	if s.camera != nil {
-		go func() {
+		wg.Go(func() {
 			var last uint64
 			for {
-				f, err := s.camera.Next(ctx, last)
+				f, err := r.hold(ctx, last)
 				if err != nil {
 					if ctx.Err() == nil {
 						camErr <- fmt.Errorf("spycam: camera: %w", err)
@@ -184,15 +244,22 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 					return
 				}
 				last = f.Seq
-				// Unbuffered: while the scene is busy, Next skips to the
-				// newest frame instead of queueing.
+				// Unbuffered: while the scene is busy, the camera skips to
+				// the newest frame instead of queueing.
 				select {
 				case frames <- f:
 				case <-ctx.Done():
+					r.release(f)
 					return
 				}
 			}
-		}()
+		})
+	}
+	var toAnalyze chan scene.Frame
+	results := make(chan analysis)
+	if !s.opts.NoMotion && s.camera != nil {
+		toAnalyze = make(chan scene.Frame)
+		wg.Go(func() { r.analyzer(ctx, toAnalyze, results) })
 	}
 	for {
 		select {
@@ -201,13 +268,66 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 		case err := <-camErr:
 			return err
 		case f := <-frames:
-			r.frame(ctx, f)
+			r.frame(ctx, f, toAnalyze)
+		case a := <-results:
+			r.verdict(ctx, a)
 		case ev := <-events:
 			if ev.Kind == scene.KindPress && ev.Button == scene.ButtonA && ev.Press == scene.Short ||
 				ev.Kind == scene.KindCommand && ev.Command == "snapshot" {
 				r.takeSnapshot(ctx)
 			}
 		}
+	}
+}
+
+// analyzer feeds the frames it is given to the detector, one at a time.
+func (r *run) analyzer(ctx context.Context, in <-chan scene.Frame, out chan<- analysis) {
+	for {
+		var f scene.Frame
+		select {
+		case <-ctx.Done():
+			return
+		case f = <-in:
+		}
+		start := r.clock.Now()
+		var changed float64
+		var motion bool
+		var err error
+		if r.feed != nil {
+			changed, motion, err = r.feed(r.det, f.JPEG)
+		} else {
+			changed, motion, err = r.det.FeedJPEG(f.JPEG)
+		}
+		done := r.clock.Now()
+		select {
+		case out <- analysis{f: f, changed: changed, motion: motion, err: err, took: done.Sub(start), done: done}:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func (r *run) hold(ctx context.Context, after uint64) (scene.Frame, error) {
+	if r.holder != nil {
+		return r.holder.Hold(ctx, after)
+	}
+	return r.camera.Next(ctx, after)
+}
+
+func (r *run) release(f scene.Frame) {
+	if r.holder != nil {
+		r.holder.Release(f)
+	}
+}
+
+func (r *run) inRing(seq uint64) bool {
+	return slices.ContainsFunc(r.ring, func(f scene.Frame) bool { return f.Seq == seq })
+}
+
+// done tells a test that frame seq has been dealt with.
+func (r *run) done(seq uint64) {
+	if r.dealt != nil {
+		r.dealt <- seq
 	}
 }
 
@@ -257,11 +377,16 @@ func (r *run) save(ctx context.Context, f CaptureFrame) error {
 	return err
 }
 
-func (r *run) frame(ctx context.Context, f scene.Frame) {
+// frame stores f: in the ring, as a snapshot, in the capture being
+// recorded; and gives it to the analyser if one is due and it is free.
+func (r *run) frame(ctx context.Context, f scene.Frame, toAnalyze chan<- scene.Frame) {
 	r.latest = f
-	if len(r.ring) == r.opts.PreFrames {
-		copy(r.ring, r.ring[1:])
-		r.ring = r.ring[:len(r.ring)-1]
+	if len(r.ring) == r.opts.PreFrames+ringSlack {
+		old := r.ring[0]
+		r.ring = slices.Delete(r.ring, 0, 1)
+		if old.Seq != r.analyzing { // else it goes back with its analysis
+			r.release(old)
+		}
 	}
 	r.ring = append(r.ring, f)
 	if r.snapshot {
@@ -269,29 +394,52 @@ func (r *run) frame(ctx context.Context, f scene.Frame) {
 		r.takeSnapshot(ctx)
 	}
 	if r.recording {
-		r.index++
-		if r.save(ctx, CaptureFrame{Event: r.event, Kind: KindMotion, Index: r.index, At: f.At, JPEG: f.JPEG}) != nil {
-			r.stopRecording(ctx, "")
-		} else if r.index+1 >= r.opts.MaxFrames {
-			r.stopRecording(ctx, "reached the frame limit")
-		}
+		r.saveNext(ctx, f)
 	}
-	if r.opts.NoMotion || !r.analyzed.IsZero() && f.At.Sub(r.analyzed) < r.opts.AnalyzeEvery {
+	if toAnalyze == nil || r.analyzing != 0 || f.At.Before(r.analyzeFrom) ||
+		!r.analyzed.IsZero() && f.At.Sub(r.analyzed) < r.opts.AnalyzeEvery {
+		r.done(f.Seq)
 		return
 	}
-	r.analyzed = f.At
-	changed, motion, err := r.det.FeedJPEG(f.JPEG)
-	if err != nil {
+	r.analyzed, r.analyzing = f.At, f.Seq
+	// The analyser is free (or about to be: it has just sent its last
+	// verdict), so this does not wait.
+	select {
+	case toAnalyze <- f:
+	case <-ctx.Done():
+	}
+}
+
+// saveNext adds f to the capture being recorded.
+func (r *run) saveNext(ctx context.Context, f scene.Frame) {
+	r.index++
+	if r.save(ctx, CaptureFrame{Event: r.event, Kind: KindMotion, Index: r.index, At: f.At, JPEG: f.JPEG}) != nil {
+		r.stopRecording(ctx, "")
+	} else if r.index+1 >= r.opts.MaxFrames {
+		r.stopRecording(ctx, "reached the frame limit")
+	}
+}
+
+// verdict acts on the analyser's verdict on one frame.
+func (r *run) verdict(ctx context.Context, a analysis) {
+	f := a.f
+	r.analyzing = 0
+	r.analyzeFrom = a.done.Add(analyzeRest * a.took)
+	if !r.inRing(f.Seq) {
+		r.release(f) // left the ring while it was analysed
+	}
+	defer r.done(f.Seq)
+	if a.err != nil {
 		// A corrupt frame is dropped; say so once per run, not 15 times a second.
 		if r.corrupt++; r.corrupt == 1 {
-			r.logEvent(ctx, "warn", fmt.Sprintf("motion: frame %d dropped: %v", f.Seq, err))
+			r.logEvent(ctx, "warn", fmt.Sprintf("motion: frame %d dropped: %v", f.Seq, a.err))
 		}
 		return
 	}
-	if motion {
+	if a.motion {
 		r.lastMove = f.At
 		if !r.recording {
-			r.startRecording(ctx, f, changed)
+			r.startRecording(ctx, f, a.changed)
 		}
 	} else if r.recording && f.At.Sub(r.lastMove) >= r.opts.Gap {
 		r.stopRecording(ctx, "")
@@ -312,11 +460,24 @@ func (r *run) startRecording(ctx context.Context, f scene.Frame, changed float64
 	// (the browser notifies on warn and error).
 	r.logEvent(ctx, "warn", fmt.Sprintf("motion: %.1f %% of the picture changed; recording", changed*100))
 	r.recording, r.event, r.index = true, f.At, -1
-	// The ring ends with f itself: pre-motion frames, then the motion frame.
-	for _, p := range r.ring {
+	// PreFrames frames up to the motion frame f, then those that came while
+	// f was analysed.
+	from := 0
+	if i := slices.IndexFunc(r.ring, func(p scene.Frame) bool { return p.Seq >= f.Seq }); i < 0 {
+		from = len(r.ring)
+	} else if r.ring[i].Seq == f.Seq {
+		from = max(0, i-r.opts.PreFrames+1)
+	} else {
+		from = i // f itself has left the ring: what came after it
+	}
+	for _, p := range r.ring[from:] {
 		r.index++
 		if r.save(ctx, CaptureFrame{Event: r.event, Kind: KindMotion, Index: r.index, At: p.At, JPEG: p.JPEG}) != nil {
 			r.stopRecording(ctx, "")
+			return
+		}
+		if r.index+1 >= r.opts.MaxFrames {
+			r.stopRecording(ctx, "reached the frame limit")
 			return
 		}
 	}

@@ -112,6 +112,7 @@ func (l *fakeLights) SetLight(name string, m scene.LightMode) error {
 
 type harness struct {
 	t      *testing.T
+	dealt  chan uint64
 	cam    *fakeCam
 	store  *fakeStore
 	lights *fakeLights
@@ -123,9 +124,13 @@ type harness struct {
 	busy   func(i int) []byte
 }
 
-func newHarness(t *testing.T, opts Opts) *harness {
-	h := &harness{t: t, cam: newFakeCam(), store: &fakeStore{}, lights: &fakeLights{}, events: make(chan scene.Event), at: t0, done: make(chan error, 1)}
+func newHarness(t *testing.T, opts Opts, edit ...func(*Scene)) *harness {
+	h := &harness{t: t, cam: newFakeCam(), store: &fakeStore{}, lights: &fakeLights{}, events: make(chan scene.Event), at: t0, done: make(chan error, 1), dealt: make(chan uint64)}
 	s := New(h.cam, h.lights, h.store, fakeclock.New(t0), opts)
+	s.dealt = h.dealt
+	for _, e := range edit {
+		e(s)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	go func() { h.done <- s.Run(ctx, h.events) }()
@@ -141,11 +146,14 @@ func newHarness(t *testing.T, opts Opts) *harness {
 }
 
 // step shows the scene one frame 200 ms after the previous one and returns
-// once the scene has dealt with it.
+// once the scene has dealt with it (stored it and, if it was due, analysed
+// it).
 func (h *harness) step(jpeg []byte) {
 	h.at = h.at.Add(200 * time.Millisecond)
 	h.cam.push(jpeg, h.at)
-	h.sync()
+	if seq := <-h.dealt; seq != h.cam.cur.Seq {
+		h.t.Fatalf("scene dealt with frame %d, want %d", seq, h.cam.cur.Seq)
+	}
 }
 
 // sync returns when the scene is idle: it takes an event only between frames.
@@ -330,5 +338,177 @@ func TestNoCameraIdles(t *testing.T) {
 	}
 	if _, events := st.snapshot(); len(events) != 1 || !strings.Contains(events[0], "no camera") {
 		t.Fatalf("events = %q", events)
+	}
+}
+
+// gatedFeed is the detector, each analysis waiting for the test to let it
+// finish, after the clock moves on by took.
+type gatedFeed struct {
+	clock   *fakeclock.Clock
+	took    time.Duration
+	started chan uint64 // the analysed frame's number, from its first byte
+	finish  chan struct{}
+}
+
+func (g *gatedFeed) feed(d *Detector, jpeg []byte) (float64, bool, error) {
+	g.started <- 0
+	<-g.finish
+	g.clock.Advance(g.took)
+	return d.FeedJPEG(jpeg)
+}
+
+// TestSlowAnalysisDoesNotHoldUpFrames: while one frame is analysed (a
+// decode on a Pi Zero takes a good part of a second), the frames that come
+// are stored, not analysed; when the analysis finds motion, the capture
+// starts with the frames before the motion frame and goes on with those
+// that came while it was analysed, none missing.
+func TestSlowAnalysisDoesNotHoldUpFrames(t *testing.T) {
+	g := &gatedFeed{started: make(chan uint64), finish: make(chan struct{})}
+	h := newHarness(t, Opts{PreFrames: 3}, func(s *Scene) {
+		g.clock = s.clock.(*fakeclock.Clock)
+		s.feed = g.feed
+	})
+	for range 4 {
+		h.at = h.at.Add(200 * time.Millisecond)
+		h.cam.push(h.quiet, h.at)
+		<-g.started
+		g.finish <- struct{}{}
+		<-h.dealt
+	}
+	// The motion frame (5) goes to the analyser, which takes its time ...
+	h.at = h.at.Add(200 * time.Millisecond)
+	motionAt := h.at
+	h.cam.push(h.busy(0), h.at)
+	<-g.started
+	// ... while 6 frames come and are stored (none analysed: it is busy).
+	for i := range 6 {
+		h.step(h.busy(i + 1))
+	}
+	if frames, _ := h.store.snapshot(); len(frames) != 0 {
+		t.Fatalf("%d frames saved before the motion was found", len(frames))
+	}
+	g.finish <- struct{}{}
+	if seq := <-h.dealt; seq != 5 {
+		t.Fatalf("dealt with %d, want the motion frame 5", seq)
+	}
+	frames, events := h.store.snapshot()
+	// Frames 3 and 4 before the motion, 5, and 6..11 from while it was analysed.
+	if len(frames) != 2+1+6 {
+		t.Fatalf("saved %d frames, want 9", len(frames))
+	}
+	for i, f := range frames {
+		if want := t0.Add(time.Duration(3+i) * 200 * time.Millisecond); f.Index != i || !f.At.Equal(want) || !f.Event.Equal(motionAt) {
+			t.Fatalf("frame %d: index %d at %v, want at %v", i, f.Index, f.At, want)
+		}
+	}
+	if len(events) != 1 || !strings.HasPrefix(events[0], "warn: motion:") {
+		t.Fatalf("events = %q", events)
+	}
+	// The next frame is saved at once, and analysed.
+	h.at = h.at.Add(200 * time.Millisecond)
+	h.cam.push(h.busy(7), h.at)
+	<-g.started
+	if frames, _ := h.store.snapshot(); len(frames) != 10 {
+		t.Fatalf("the frame after the verdict not saved before its analysis: %d frames", len(frames))
+	}
+	g.finish <- struct{}{}
+	<-h.dealt
+}
+
+// TestAnalysisShareCapped: an analysis that took 1 s of the clock (a
+// starved CPU) is followed by 3 s without any, so that motion analysis never
+// takes more than a quarter of the time.
+func TestAnalysisShareCapped(t *testing.T) {
+	g := &gatedFeed{took: time.Second, started: make(chan uint64), finish: make(chan struct{})}
+	h := newHarness(t, Opts{}, func(s *Scene) {
+		g.clock = s.clock.(*fakeclock.Clock)
+		s.feed = g.feed
+	})
+	analysed := 0
+	// Frames every 200 ms from t0+200ms; the first analysis ends at t0+1s,
+	// so none until t0+4s, the 20th frame.
+	for i := range 21 {
+		h.at = h.at.Add(200 * time.Millisecond)
+		h.cam.push(h.quiet, h.at)
+		select {
+		case <-g.started:
+			analysed++
+			if i != 0 && i != 19 {
+				t.Fatalf("frame %d (at +%v) analysed", i+1, h.at.Sub(t0))
+			}
+			g.finish <- struct{}{}
+			<-h.dealt
+		case <-h.dealt:
+		}
+	}
+	if analysed != 2 {
+		t.Fatalf("%d frames analysed, want 2", analysed)
+	}
+}
+
+// holdingCam is fakeCam with Hold and Release, counting what is held.
+type holdingCam struct {
+	*fakeCam
+	mu   sync.Mutex
+	held map[uint64]int
+	most int
+	err  error
+}
+
+func (c *holdingCam) Hold(ctx context.Context, after uint64) (scene.Frame, error) {
+	f, err := c.fakeCam.Next(ctx, after)
+	if err == nil {
+		c.mu.Lock()
+		c.held[f.Seq]++
+		n := 0
+		for _, k := range c.held {
+			n += k
+		}
+		c.most = max(c.most, n)
+		c.mu.Unlock()
+	}
+	return f, err
+}
+
+func (c *holdingCam) Release(f scene.Frame) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.held[f.Seq] == 0 && c.err == nil {
+		c.err = fmt.Errorf("frame %d released but not held", f.Seq)
+	}
+	if c.held[f.Seq]--; c.held[f.Seq] <= 0 {
+		delete(c.held, f.Seq)
+	}
+}
+
+// TestFramesGivenBack: with a camera that takes frames back, the scene holds
+// no more than its ring (and the frame it is handing on), gives each frame
+// back once, and all of them when it ends.
+func TestFramesGivenBack(t *testing.T) {
+	var cam *holdingCam
+	h := newHarness(t, Opts{PreFrames: 3}, func(s *Scene) {
+		cam = &holdingCam{fakeCam: s.camera.(*fakeCam), held: map[uint64]int{}}
+		s.camera = cam
+	})
+	for i := range 40 {
+		if i%10 < 5 {
+			h.step(h.quiet)
+		} else {
+			h.step(h.busy(i))
+		}
+	}
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	cam.mu.Lock()
+	defer cam.mu.Unlock()
+	if cam.err != nil || len(cam.held) != 0 {
+		t.Fatalf("%v; still held after Run: %v", cam.err, cam.held)
+	}
+	if limit := 3 + ringSlack + 1; cam.most > limit {
+		t.Fatalf("held %d frames at once, want at most %d", cam.most, limit)
+	}
+	if frames, _ := h.store.snapshot(); len(frames) == 0 {
+		t.Fatal("no capture: the test never saw motion")
 	}
 }
