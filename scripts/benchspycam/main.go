@@ -6,7 +6,13 @@
 // the server process counts), its RSS, and the latency from frame capture
 // (the X-Timestamp part header) to a viewer.
 //
-//	go run ./scripts/benchspycam [-viewers 20] [-duration 60s] dist/tinkerbox
+// With -starve, busy loops (2 per core) compete for the CPU and the binary
+// runs on GOMAXPROCS=1 with the spy-cam scene (motion analysis) on: the
+// frame rate the viewers get then, and the latency. The simulated camera
+// encodes its JPEGs in the same process, so this is the whole appliance's
+// figure; scripts/benchfanout measures the stream against go2rtc.
+//
+//	go run ./scripts/benchspycam [-viewers 20] [-duration 60s] [-starve] dist/tinkerbox
 package main
 
 import (
@@ -22,6 +28,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,16 +55,20 @@ func main() {
 	viewers := flag.Int("viewers", 20, "number of stream viewers")
 	duration := flag.Duration("duration", 60*time.Second, "measured window")
 	warmup := flag.Duration("warmup", 3*time.Second, "warm-up before measuring")
+	starve := flag.Bool("starve", false, "busy loops on every core, GOMAXPROCS=1 and the spy-cam scene")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: benchspycam [-viewers N] [-duration D] [-warmup D] BINARY")
+		fmt.Fprintln(os.Stderr, "usage: benchspycam [-viewers N] [-duration D] [-warmup D] [-starve] BINARY")
 		flag.PrintDefaults()
+	}
+	if os.Getenv("BENCHSPYCAM_HOG") != "" {
+		hog()
 	}
 	flag.Parse()
 	if flag.NArg() != 1 || *viewers < 1 || *duration <= 0 {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(flag.Arg(0), *viewers, *duration, *warmup); err != nil {
+	if err := run(flag.Arg(0), *viewers, *duration, *warmup, *starve); err != nil {
 		fmt.Fprintln(os.Stderr, "benchspycam:", err)
 		os.Exit(1)
 	}
@@ -72,7 +83,65 @@ func freePort() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func run(bin string, n int, duration, warmup time.Duration) error {
+// hogsPerCore is how many busy loops -starve runs on each core.
+const hogsPerCore = 2
+
+// hog is one busy loop, this program in another role.
+func hog() {
+	x := uint64(1)
+	for {
+		x = x*6364136223846793005 + 1442695040888963407
+		if x == 0 {
+			fmt.Println(x) // never: keeps the loop from being optimised away
+		}
+	}
+}
+
+// startHogs starts the busy loops; the returned func ends them.
+func startHogs() (func(), error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	var hogs []*exec.Cmd
+	stop := func() {
+		for _, c := range hogs {
+			c.Process.Kill()
+			c.Wait()
+		}
+	}
+	for range hogsPerCore * runtime.NumCPU() {
+		c := exec.Command(self)
+		c.Env = append(os.Environ(), "BENCHSPYCAM_HOG=1", "GOMAXPROCS=1")
+		if err := c.Start(); err != nil {
+			stop()
+			return nil, err
+		}
+		hogs = append(hogs, c)
+	}
+	return stop, nil
+}
+
+// switchScene asks the appliance for the spy-cam scene.
+func switchScene(base string) error {
+	r, err := http.NewRequest("POST", base+"/api/scene", strings.NewReader(`{"name":"spycam"}`))
+	if err != nil {
+		return err
+	}
+	r.Header.Set("Content-Type", "application/json")
+	r.SetBasicAuth("admin", password)
+	res, err := http.DefaultClient.Do(r)
+	if err != nil {
+		return fmt.Errorf("switch to the spy-cam scene: %w", err)
+	}
+	res.Body.Close()
+	if res.StatusCode/100 != 2 {
+		return fmt.Errorf("switch to the spy-cam scene: %s", res.Status)
+	}
+	return nil
+}
+
+func run(bin string, n int, duration, warmup time.Duration, starve bool) error {
 	addr, err := freePort()
 	if err != nil {
 		return err
@@ -84,6 +153,9 @@ func run(bin string, n int, duration, warmup time.Duration) error {
 	defer os.RemoveAll(data)
 	cmd := exec.Command(bin, "run", "--sim", "--listen", addr, "--data", filepath.Join(data, "data"))
 	cmd.Env = append(os.Environ(), "TINKERBOX_PASSWORD="+password)
+	if starve {
+		cmd.Env = append(cmd.Env, "GOMAXPROCS=1")
+	}
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", bin, err)
@@ -102,6 +174,16 @@ func run(bin string, n int, duration, warmup time.Duration) error {
 	base := "http://" + addr
 	if err := waitHealthy(base); err != nil {
 		return err
+	}
+	if starve {
+		if err := switchScene(base); err != nil {
+			return err
+		}
+		stop, err := startHogs()
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -185,6 +267,9 @@ func run(bin string, n int, duration, warmup time.Duration) error {
 	mean /= float64(len(shares))
 	cpu := float64(cpu1-cpu0) / userHZ / wall.Seconds() * 100
 
+	if starve {
+		fmt.Printf("starved: %d busy loops (%d per core), GOMAXPROCS=1, spy-cam scene (motion analysis); load average %s\n", hogsPerCore*runtime.NumCPU(), hogsPerCore, loadAvg())
+	}
 	fmt.Printf("spy-cam stream: %d viewers, %s on loopback, %d camera frames (%.1f fps)\n", n, wall.Round(time.Millisecond), made, float64(made)/wall.Seconds())
 	fmt.Printf("  frames received per healthy viewer: min %.1f %%, mean %.1f %% (target >= 95 %%; %d/%d healthy)\n", shares[0]*100, mean*100, healthy, n)
 	fmt.Printf("  server CPU: %.1f %% of one core (target <= 15 %%; includes the simulated camera's JPEG encoding)\n", cpu)
@@ -334,4 +419,16 @@ func memory(pid int) (rss, hwm int, err error) {
 		}
 	}
 	return rss, hwm, nil
+}
+
+// loadAvg is the 1-minute load average, to say how busy the machine was.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
