@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/png"
 	"log"
 	"math/rand/v2"
@@ -155,10 +156,11 @@ func run(out string) error {
 		dc.SetLineJoinRound()
 		a.draw(&pen{dc: dc, w: float64(a.w), h: float64(a.h)})
 		name := a.theme + "/" + a.name + ".png"
-		if err := save(out, name, dc.Image()); err != nil {
+		s := a.spec
+		img := trimmed(dc.Image(), &s)
+		if err := save(out, name, img); err != nil {
 			return err
 		}
-		s := a.spec
 		s.File, s.Theme = name, a.theme
 		m.Images = append(m.Images, s)
 	}
@@ -274,4 +276,72 @@ func doubleFrame(w, h int, r *rand.Rand) (image.Image, image.Image) {
 	return dc.Image(), maskFrom(w, h, func(dc *gg.Context) {
 		dc.DrawRectangle(in+13, in+13, float64(w)-2*in-26, float64(h)-2*in-26)
 	})
+}
+
+// trimmed is a drawing as the firmware shows it, so that it has nothing to
+// work out when it draws one: the faint fringe that touches the edge made
+// transparent, as the firmware's loader does with a scan's white (alpha
+// under 16, or all three colours over 200, reached from the edge), then
+// cut to the pixels left (alpha 16 or more), its focal area moved with it.
+// The rule is the loader's, written again here: a generator does not import
+// the code it feeds.
+func trimmed(src image.Image, s *imageSpec) *image.NRGBA {
+	b := src.Bounds()
+	w, h := b.Dx(), b.Dy()
+	m := image.NewNRGBA(image.Rect(0, 0, w, h))
+	draw.Draw(m, m.Rect, src, b.Min, draw.Src) // the PNG encoder's conversion
+	light := func(i int) bool {
+		p := m.Pix[i*4 : i*4+4]
+		return p[3] < 16 || p[0] > 200 && p[1] > 200 && p[2] > 200
+	}
+	seen := make([]bool, w*h)
+	var stack []int
+	push := func(x, y int) {
+		if i := y*w + x; !seen[i] && light(i) {
+			seen[i] = true
+			stack = append(stack, i)
+		}
+	}
+	for x := range w {
+		push(x, 0)
+		push(x, h-1)
+	}
+	for y := range h {
+		push(0, y)
+		push(w-1, y)
+	}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		m.Pix[i*4+3] = 0
+		x, y := i%w, i/w
+		if x > 0 {
+			push(x-1, y)
+		}
+		if x < w-1 {
+			push(x+1, y)
+		}
+		if y > 0 {
+			push(x, y-1)
+		}
+		if y < h-1 {
+			push(x, y+1)
+		}
+	}
+	box := image.Rectangle{Min: image.Pt(w, h)}
+	for y := range h {
+		for x := range w {
+			if m.Pix[(y*w+x)*4+3] >= 16 {
+				box = box.Union(image.Rect(x, y, x+1, y+1))
+			}
+		}
+	}
+	if s.Focal != nil {
+		f := *s.Focal
+		r := image.Rect(f[0], f[1], f[0]+f[2], f[1]+f[3]).Intersect(box).Sub(box.Min)
+		s.Focal = &[4]int{r.Min.X, r.Min.Y, r.Dx(), r.Dy()}
+	}
+	out := image.NewNRGBA(image.Rect(0, 0, box.Dx(), box.Dy()))
+	draw.Draw(out, out.Rect, m, box.Min, draw.Src)
+	return out
 }
