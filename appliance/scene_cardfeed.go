@@ -71,9 +71,7 @@ func (a *app) cardfeedScene() (scene.Scene, error) {
 			}
 			return a.loop.Send(ev)
 		}}
-	a.startup.Add(1)
 	go func() {
-		defer a.startup.Done()
 		defer close(r.seeded)
 		r.seedErr = seedDemoCatalog(context.Background(), a.store)
 	}()

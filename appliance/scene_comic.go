@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -48,9 +49,7 @@ func (a *app) comicScene() (scene.Scene, error) {
 	md := a.makerDrawings()
 	checks := comic.OpenCheckCache(comic.CheckCacheFile(filepath.Join(a.cfg.Appliance.DataDir, "cache"), md.dir))
 	md.pack.RememberChecks(checks)
-	a.startup.Add(1)
 	go func() {
-		defer a.startup.Done()
 		defer close(l.ready)
 		// Through the maker's pack, which keeps what it decoded for the
 		// reloads that follow an edit.
@@ -66,6 +65,9 @@ func (a *app) comicScene() (scene.Scene, error) {
 			Reporter: a.reporter(comic.Name), Orientation: a.comicOrientation(),
 			Drawings: dm, Source: a.makerDrawings(),
 		})
+		// Checking the pack decoded every drawing once; give that memory
+		// back now rather than whenever the scavenger gets to it.
+		debug.FreeOSMemory()
 	}()
 	return l, nil
 }
