@@ -5,6 +5,9 @@
 // The Pi camera is exclusive (one process may open it), so one Owner holds it
 // and every scene reads frames from the Owner: slow readers skip frames, they
 // never queue. SetActive pauses the camera process while nobody needs it.
+// Frames lent by a BorrowingSource (RPiCam) are copied into memory the owner
+// reuses once no reader holds them (Hold, Release), and waiting readers are
+// woken through channels it keeps: a steady stream allocates nothing.
 //
 // References:
 //   - rpicam-apps (rpicam-vid options, --codec mjpeg, --flush):

@@ -38,8 +38,9 @@ type Detector struct {
 	opts MotionOpts
 	ref  []uint16 // reference luma << 4 (fixed point: slow updates do not stall on rounding)
 	cur  []uint8
-	mask []bool
-	tmp  []bool
+	mask []uint8 // 1: the cell changed
+	tmp  []uint8
+	row  []uint8 // morph's half-way result
 	have bool
 	dc   dcDecoder
 }
@@ -54,7 +55,7 @@ func NewDetector(opts MotionOpts) *Detector {
 		d.MinArea = min(opts.MinArea, 1)
 	}
 	n := GridWidth * GridHeight
-	return &Detector{opts: d, ref: make([]uint16, n), cur: make([]uint8, n), mask: make([]bool, n), tmp: make([]bool, n)}
+	return &Detector{opts: d, ref: make([]uint16, n), cur: make([]uint8, n), mask: make([]uint8, n), tmp: make([]uint8, n), row: make([]uint8, n)}
 }
 
 // FeedJPEG feeds a frame's luma; see Feed. A baseline JPEG of at least
@@ -94,7 +95,10 @@ func (d *Detector) compare() (changed float64, motion bool, err error) {
 	th := int(d.opts.Threshold)
 	for i, v := range d.cur {
 		diff := int(v) - int(d.ref[i]>>4)
-		d.mask[i] = diff > th || -diff > th
+		d.mask[i] = 0
+		if diff > th || -diff > th {
+			d.mask[i] = 1
+		}
 		// ref += (cur - ref) / 8, in 1/16 units.
 		r := int(d.ref[i])
 		r += ((int(v) << 4) - r) >> refShift
@@ -102,44 +106,41 @@ func (d *Detector) compare() (changed float64, motion bool, err error) {
 	}
 	// Opening (erode, then dilate) removes isolated changed cells: noise,
 	// a leaf, a JPEG block, without shrinking a real object much.
-	morph(d.mask, d.tmp, false)
-	morph(d.tmp, d.mask, true)
+	morph(d.mask, d.tmp, d.row, false)
+	morph(d.tmp, d.mask, d.row, true)
 	n := 0
 	for _, m := range d.mask {
-		if m {
-			n++
-		}
+		n += int(m)
 	}
 	changed = float64(n) / float64(len(d.mask))
 	return changed, changed >= d.opts.MinArea, nil
 }
 
-// morph is a 3x3 erosion (dilate false) or dilation of src into dst. Outside
-// the grid counts as unchanged for dilation and as the cell itself for erosion
-// so an object at the edge survives.
-func morph(src, dst []bool, dilate bool) {
-	for y := range GridHeight {
-		for x := range GridWidth {
-			v := !dilate
-			for dy := -1; dy <= 1; dy++ {
-				yy := y + dy
-				if yy < 0 || yy >= GridHeight {
-					continue
-				}
-				for dx := -1; dx <= 1; dx++ {
-					xx := x + dx
-					if xx < 0 || xx >= GridWidth {
-						continue
-					}
-					s := src[yy*GridWidth+xx]
-					if dilate && s {
-						v = true
-					} else if !dilate && !s {
-						v = false
-					}
-				}
-			}
-			dst[y*GridWidth+x] = v
+// morph is a 3x3 erosion (dilate false) or dilation of src into dst, by
+// rows into row and then by columns. Outside the grid counts as unchanged
+// for dilation and as the cell itself for erosion, so an object at the edge
+// survives. Cells are 0 or 1 and combined without branches (this runs on
+// every analysed frame): the AND of three, or for dilation the OR, which is
+// the AND of their complements, complemented.
+func morph(src, dst, row []uint8, dilate bool) {
+	const w, h = GridWidth, GridHeight
+	var k uint8 // 1: dilate
+	if dilate {
+		k = 1
+	}
+	for y := range h {
+		s, r := src[y*w:(y+1)*w], row[y*w:(y+1)*w]
+		r[0] = k ^ ((k ^ s[0]) & (k ^ s[1]))
+		for x := 1; x < w-1; x++ {
+			r[x] = k ^ ((k ^ s[x-1]) & (k ^ s[x]) & (k ^ s[x+1]))
+		}
+		r[w-1] = k ^ ((k ^ s[w-2]) & (k ^ s[w-1]))
+	}
+	for y := range h {
+		up, down := max(y-1, 0), min(y+1, h-1)
+		a, b, c, d := row[up*w:(up+1)*w], row[y*w:(y+1)*w], row[down*w:(down+1)*w], dst[y*w:(y+1)*w]
+		for x := range d {
+			d[x] = k ^ ((k ^ a[x]) & (k ^ b[x]) & (k ^ c[x]))
 		}
 	}
 }

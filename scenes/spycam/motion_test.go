@@ -196,3 +196,40 @@ func BenchmarkDetector640x480(b *testing.B) {
 		}
 	}
 }
+
+// TestMorphIsTheOpening: the separable, branch-free morph gives what the
+// 3x3 neighbourhood does, cell by cell, edges included.
+func TestMorphIsTheOpening(t *testing.T) {
+	n := GridWidth * GridHeight
+	naive := func(src []uint8, dilate bool) []uint8 {
+		out := make([]uint8, n)
+		for y := range GridHeight {
+			for x := range GridWidth {
+				v := !dilate
+				for yy := max(y-1, 0); yy <= min(y+1, GridHeight-1); yy++ {
+					for xx := max(x-1, 0); xx <= min(x+1, GridWidth-1); xx++ {
+						s := src[yy*GridWidth+xx] == 1
+						v = dilate && (v || s) || !dilate && v && s
+					}
+				}
+				if v {
+					out[y*GridWidth+x] = 1
+				}
+			}
+		}
+		return out
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	src, dst, row := make([]uint8, n), make([]uint8, n), make([]uint8, n)
+	for round := range 20 {
+		for i := range src {
+			src[i] = uint8(rng.IntN(100)/(30+round*3)) & 1
+		}
+		for _, dilate := range []bool{false, true} {
+			morph(src, dst, row, dilate)
+			if want := naive(src, dilate); !bytes.Equal(dst, want) {
+				t.Fatalf("round %d, dilate %v: morph differs from the 3x3 neighbourhood", round, dilate)
+			}
+		}
+	}
+}
