@@ -369,7 +369,15 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func start(cmd *exec.Cmd, base, stream, ready string) (*server, error) {
+// errNotReady is a server that did not answer as ours within the time: on a
+// shared machine the port may have been taken between freeAddr and the
+// server's bind, and someone else answers. Starting again on another port
+// helps.
+var errNotReady = errors.New("not ready")
+
+// start runs cmd and waits until ready says the server at base is the one
+// started (it may take others' answers for its own otherwise).
+func start(cmd *exec.Cmd, base, stream string, ready func(base string) bool) (*server, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stdout = io.Discard
 	var stderr tail
@@ -379,25 +387,48 @@ func start(cmd *exec.Cmd, base, stream, ready string) (*server, error) {
 	}
 	s := &server{cmd: cmd, pid: cmd.Process.Pid, base: base, stream: stream, done: make(chan struct{})}
 	go func() { cmd.Wait(); close(s.done) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		res, err := http.Get(base + ready)
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode < 500 {
-				return s, nil
-			}
-		}
+	deadline := time.Now().Add(20 * time.Second)
+	for !ready(base) {
 		select {
 		case <-s.done:
-			return nil, fmt.Errorf("%s exited: %s", filepath.Base(cmd.Path), stderr.String())
+			return nil, fmt.Errorf("%s exited: %s: %w", filepath.Base(cmd.Path), stderr.String(), errNotReady)
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			s.stop()
-			return nil, fmt.Errorf("%s did not answer %s in 30 s", filepath.Base(cmd.Path), ready)
+			return nil, fmt.Errorf("%s did not answer at %s in 20 s: %w", filepath.Base(cmd.Path), base, errNotReady)
 		}
 	}
+	return s, nil
+}
+
+// retry starts a server up to 3 times, each on a port of its own.
+func retry(startOnce func() (*server, error)) (*server, error) {
+	var err error
+	for range 3 {
+		var s *server
+		if s, err = startOnce(); !errors.Is(err, errNotReady) {
+			return s, err
+		}
+		fmt.Fprintln(os.Stderr, "  starting again:", err)
+	}
+	return nil, err
+}
+
+// tinkerboxReady: /api/spycam answers with this bench's password.
+func tinkerboxReady(base string) bool {
+	var st struct{ Viewers int }
+	return getJSON(base+"/api/spycam", &st) == nil
+}
+
+// go2rtcReady: /api/streams lists this bench's stream.
+func go2rtcReady(base string) bool {
+	var st map[string]json.RawMessage
+	if getJSON(base+"/api/streams", &st) != nil {
+		return false
+	}
+	_, ok := st["cam"]
+	return ok
 }
 
 // stop ends the server and its camera feeder: SIGTERM to the group, SIGKILL
@@ -414,6 +445,14 @@ func (s *server) stop() {
 }
 
 func startTinkerbox(self, tmp string, env []string) (*server, error) {
+	return retry(func() (*server, error) { return startTinkerboxOnce(self, tmp, env) })
+}
+
+func startGo2rtc(bin, self, tmp string, env []string) (*server, error) {
+	return retry(func() (*server, error) { return startGo2rtcOnce(bin, self, tmp, env) })
+}
+
+func startTinkerboxOnce(self, tmp string, env []string) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -425,10 +464,10 @@ func startTinkerbox(self, tmp string, env []string) (*server, error) {
 	cmd := exec.Command(self)
 	cmd.Env = append(os.Environ(), append(env, "BENCHFANOUT_ROLE=serve", "BENCHFANOUT_LISTEN="+addr, "BENCHFANOUT_DATA="+data)...)
 	base := "http://" + addr
-	return start(cmd, base, base+"/stream.mjpg", "/healthz")
+	return start(cmd, base, base+"/stream.mjpg", tinkerboxReady)
 }
 
-func startGo2rtc(bin, self, tmp string, env []string) (*server, error) {
+func startGo2rtcOnce(bin, self, tmp string, env []string) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -448,7 +487,7 @@ func startGo2rtc(bin, self, tmp string, env []string) (*server, error) {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...) // the feeder inherits its settings
 	base := "http://" + addr
-	return start(cmd, base, base+"/api/stream.mjpeg?src=cam", "/api/streams")
+	return start(cmd, base, base+"/api/stream.mjpeg?src=cam", go2rtcReady)
 }
 
 // stalledViewer opens a stream that is never read, next to one healthy
