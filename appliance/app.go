@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/draw"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,6 +43,9 @@ type app struct {
 	comicQueue *comic.Queue // see printQueue
 	drawOnce   sync.Once
 	drawings   *drawings // see makerDrawings
+	// startup counts the scenes' start-up work done in the background
+	// (the comic pack loaded, the demo catalog seeded): see settle.
+	startup sync.WaitGroup
 }
 
 var _ web.App = (*app)(nil)
@@ -308,5 +312,18 @@ func (d *demandCamera) idle(ctx context.Context) {
 			d.owner.SetActive(false)
 		}
 		d.mu.Unlock()
+	}
+}
+
+// settle returns the memory the start-up used to the system once the
+// scenes' background work is done, rather than whenever the scavenger gets
+// to it: an idle appliance keeps what it uses, not what starting took.
+func (a *app) settle(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { a.startup.Wait(); close(done) }()
+	select {
+	case <-ctx.Done():
+	case <-done:
+		debug.FreeOSMemory()
 	}
 }

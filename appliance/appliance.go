@@ -272,6 +272,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	go a.recordBarometer(ctx)
 	go a.camera.idle(ctx)
 	go mq.run(ctx)
+	go a.settle(ctx)
 
 	loopErr := make(chan error, 1)
 	go func() { loopErr <- a.loop.Run(ctx) }()

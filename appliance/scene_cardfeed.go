@@ -39,9 +39,9 @@ type cardRig struct {
 	demo   map[string]cards.Card
 	log    func(msg string, args ...any)
 	send   func(scene.Event) error // the scene loop's Send
-	// seeded closes once the demo catalog is in the store (seeding draws
-	// and hashes every demo card: done in the background so the appliance
-	// answers at once); seedErr is set before.
+	// seeded closes once the demo catalog is in the store (a few hundred
+	// rows, with features hashed at build time: done in the background so
+	// the appliance answers at once); seedErr is set before.
 	seeded  chan struct{}
 	seedErr error
 
@@ -71,7 +71,9 @@ func (a *app) cardfeedScene() (scene.Scene, error) {
 			}
 			return a.loop.Send(ev)
 		}}
+	a.startup.Add(1)
 	go func() {
+		defer a.startup.Done()
 		defer close(r.seeded)
 		r.seedErr = seedDemoCatalog(context.Background(), a.store)
 	}()
@@ -299,9 +301,14 @@ func seedDemoCatalog(ctx context.Context, st *store.Store) error {
 
 func demoCatalog() iter.Seq2[store.CatalogCard, error] {
 	return func(yield func(store.CatalogCard, error) bool) {
+		built := demoFeatures() // hashed at build time
 		for _, c := range cards.Demo() {
+			f, ok := built[c.ID]
+			if !ok {
+				f = demoFace(c)
+			}
 			cc := store.CatalogCard{ID: c.ID, Name: c.Name, Set: c.Set, Number: c.Number, Lang: "en",
-				Finishes: []string{"nonfoil"}, USD: c.Price, USDFoil: c.FoilPrice, Features: recog.FromFace(cards.Render(c)).Encode()}
+				Finishes: []string{"nonfoil"}, USD: c.Price, USDFoil: c.FoilPrice, Features: f}
 			if c.FoilPrice > 0 {
 				cc.Finishes = append(cc.Finishes, "foil")
 			}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -44,22 +43,29 @@ func (a *app) comicScene() (scene.Scene, error) {
 		dm = a.makerDrawings()
 	}
 	l := &lazyComic{ready: make(chan struct{})}
+	// What checking the maker's drawings finds is kept in the data dir, by
+	// their files' hashes: a start checks only the drawings changed since.
+	md := a.makerDrawings()
+	checks := comic.OpenCheckCache(comic.CheckCacheFile(filepath.Join(a.cfg.Appliance.DataDir, "cache"), md.dir))
+	md.pack.RememberChecks(checks)
+	a.startup.Add(1)
 	go func() {
+		defer a.startup.Done()
 		defer close(l.ready)
 		// Through the maker's pack, which keeps what it decoded for the
 		// reloads that follow an edit.
-		pack, err := a.makerDrawings().Load()
+		pack, err := md.Load()
 		if err != nil {
 			a.record("error", comic.Name, err.Error())
+		}
+		if err := checks.Err(); err != nil {
+			a.log.Warn("comic: the maker's pack will be checked again at the next start", "err", err)
 		}
 		l.scene = comic.New(pack, a.board.Printer, a.board.Display, a.board.Lights, a.store, a.clock, &comic.Opts{
 			Dir: a.comicDir(), QueueMax: a.cfg.Comic.Queue, Queue: a.printQueue(), PackErr: err, Log: a.log,
 			Reporter: a.reporter(comic.Name), Orientation: a.comicOrientation(),
 			Drawings: dm, Source: a.makerDrawings(),
 		})
-		// Checking the pack decoded every drawing once; give that memory
-		// back now rather than whenever the scavenger gets to it.
-		debug.FreeOSMemory()
 	}()
 	return l, nil
 }
@@ -73,9 +79,10 @@ func (a *app) comicOrientation() comic.Orientation {
 	return o
 }
 
-// lazyComic loads the art pack in the background: checking every drawing
-// takes seconds on a Pi Zero, and the appliance should answer at once. The
-// scene starts when its pack is ready.
+// lazyComic loads the art pack in the background: the built-in pack was
+// checked when it was built, but a maker's drawings are checked the first
+// time they are seen (seconds on a Pi Zero), and the appliance should
+// answer at once. The scene starts when its pack is ready.
 type lazyComic struct {
 	ready chan struct{}
 	scene *comic.Scene // set before ready closes

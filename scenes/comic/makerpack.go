@@ -39,6 +39,7 @@ type MakerPack struct {
 	baseProbs []Problem
 	images    map[string]cachedImage // by file: the last load of each drawing
 	renderer  *Pack                  // draws previews; keeps scaled frames between them
+	checks    *CheckCache            // what earlier runs' checks found; nil: none
 }
 
 // cachedImage is a drawing as loaded with spec from a file of that size and
@@ -96,6 +97,14 @@ func OpenMakerPack(dir string, base fs.FS, clock func() time.Time) *MakerPack {
 		clock = time.Now
 	}
 	return &MakerPack{dir: dir, base: base, clock: clock, images: map[string]cachedImage{}}
+}
+
+// RememberChecks keeps what checking the drawings finds in c, so that the
+// next run (a start) checks only the drawings changed since.
+func (m *MakerPack) RememberChecks(c *CheckCache) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.checks = c
 }
 
 // Dir is the pack's directory.
@@ -507,6 +516,7 @@ func (m *MakerPack) check() (*Pack, []Problem, error) {
 		return nil, nil, err
 	}
 	p, probs, err := m.load(man)
+	m.checks.save()
 	if err != nil {
 		return nil, probs, err
 	}
@@ -553,7 +563,7 @@ func (m *MakerPack) loadImage(fsys fs.FS, s ImageSpec, cell int, fit image.Point
 	if ok && bytes.Equal(c.spec, key) && c.cell == cell && c.fit == fit && c.size == st.Size() && c.mtime.Equal(st.ModTime()) {
 		return c.im, c.prob
 	}
-	im, prob := loadImage(fsys, s, cell, fit)
+	im, prob := m.checks.loadImage(fsys, s, cell, fit)
 	m.images[s.File] = cachedImage{spec: key, cell: cell, fit: fit, size: st.Size(), mtime: st.ModTime(), im: im, prob: prob}
 	return im, prob
 }

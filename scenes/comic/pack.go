@@ -207,6 +207,7 @@ type Border struct {
 	maskFile string // "" = the inside of the frame, filled
 	size     image.Point
 	fsys     fs.FS
+	levels   partLevels // the pack's build-time reductions of it
 }
 
 // Pixels decodes the frame's art (black ink on transparent) and the mask of
@@ -296,11 +297,34 @@ type Image struct {
 	box    image.Rectangle // the drawing within its file, reduced
 	reduce int             // the file is shown reduced by this factor (1: as drawn)
 	fsys   fs.FS
+	levels partLevels // the pack's build-time reductions of it
+	clean  bool       // the file is the art as it is drawn (checked at build time)
 }
 
 // Pixels decodes the trimmed drawing (transparent outside the ink) and its
 // outline: the silhouette grown by Pad pixels, a white halo over textures.
 func (im *Image) Pixels() (art *image.NRGBA, outline *image.Alpha, err error) {
+	if art, err = im.art(); err != nil {
+		return nil, nil, err
+	}
+	return art, grow(art, im.Pad), nil
+}
+
+// art is Pixels without the outline.
+func (im *Image) art() (*image.NRGBA, error) {
+	if im.clean {
+		// Nothing to make transparent, nothing to trim: as decoded.
+		full, _, err := readDrawing(im.fsys, im.File, func(in imgdecode.Info) (int, error) {
+			if in.Width != im.box.Dx() || in.Height != im.box.Dy() {
+				return 0, errors.New("the file changed since the pack was built")
+			}
+			return 1, nil
+		})
+		if err != nil {
+			return nil, errors.New((&Problem{File: im.File, Field: "file", Err: err}).String())
+		}
+		return full, nil
+	}
 	full, _, err := readDrawing(im.fsys, im.File, func(in imgdecode.Info) (int, error) {
 		k := im.reduce
 		if ((in.Width+k-1)/k)*((in.Height+k-1)/k) > maxWorkPixels {
@@ -309,12 +333,12 @@ func (im *Image) Pixels() (art *image.NRGBA, outline *image.Alpha, err error) {
 		return k, nil
 	})
 	if err != nil {
-		return nil, nil, errors.New((&Problem{File: im.File, Field: "file", Err: err}).String())
+		return nil, errors.New((&Problem{File: im.File, Field: "file", Err: err}).String())
 	}
 	whiteToTransparent(full)
-	art = image.NewNRGBA(image.Rect(0, 0, im.box.Dx(), im.box.Dy()))
+	art := image.NewNRGBA(image.Rect(0, 0, im.box.Dx(), im.box.Dy()))
 	draw.Draw(art, art.Rect, full, im.box.Min, draw.Src)
-	return art, grow(art, im.Pad), nil
+	return art, nil
 }
 
 // LoadPack reads and validates a pack. Bad items are skipped and returned as
@@ -361,6 +385,11 @@ func loadPack(fsys fs.FS, checkFrames bool) (*Pack, []Problem, error) {
 	}
 	if m.Base != "" {
 		return nil, nil, errNoBase(m.Base)
+	}
+	if !checkFrames {
+		// Checked when it was built: what the check found is read, not
+		// found again.
+		return assembleWith(fsys, m, nil, readChecked(fsys, m).loader())
 	}
 	return assemble(fsys, m, nil, checkFrames, loadImage)
 }
@@ -433,7 +462,32 @@ type imageLoader func(fsys fs.FS, s ImageSpec, cell int, fit image.Point) (*Imag
 // assemble loads the grids and drawings m lists from fsys, on top of base's
 // (nil: none), and refuses a pack that cannot make a strip.
 func assemble(fsys fs.FS, m Manifest, base *Pack, checkFrames bool, load imageLoader) (*Pack, []Problem, error) {
-	p, probs, err := build(fsys, m, base, checkFrames, load)
+	return assembleWith(fsys, m, base, newLoader(checkFrames, load))
+}
+
+// loader is how a pack's items are checked as they load.
+type loader struct {
+	image imageLoader
+	// frame checks a frame and its mask, w×h pixels; it returns the
+	// build-time reductions the pack has of it (a bit per level).
+	frame func(fsys fs.FS, b BorderSpec, want image.Point) (partLevels, *Problem)
+}
+
+// newLoader checks frames by decoding them (checkFrames) or from their
+// headers, and drawings with load.
+func newLoader(checkFrames bool, load imageLoader) loader {
+	check := decodeBorder
+	if !checkFrames {
+		check = frameSizes
+	}
+	return loader{image: load, frame: func(fsys fs.FS, b BorderSpec, want image.Point) (partLevels, *Problem) {
+		_, _, prob := check(fsys, b.Border, b.Mask, want)
+		return partLevels{}, prob
+	}}
+}
+
+func assembleWith(fsys fs.FS, m Manifest, base *Pack, ld loader) (*Pack, []Problem, error) {
+	p, probs, err := buildWith(fsys, m, base, ld)
 	if err != nil {
 		return nil, probs, err
 	}
@@ -446,6 +500,10 @@ func assemble(fsys fs.FS, m Manifest, base *Pack, checkFrames bool, load imageLo
 // build is assemble without the final check: the pack may have no grid or
 // no drawing (the editor's preview adds the drawing being edited).
 func build(fsys fs.FS, m Manifest, base *Pack, checkFrames bool, load imageLoader) (*Pack, []Problem, error) {
+	return buildWith(fsys, m, base, newLoader(checkFrames, load))
+}
+
+func buildWith(fsys fs.FS, m Manifest, base *Pack, ld loader) (*Pack, []Problem, error) {
 	p := &Pack{Name: m.Name, Cell: m.Cell, cache: scaledCache{m: map[cacheKey]*cached{}}}
 	if base != nil {
 		if base.Cell != m.Cell {
@@ -459,7 +517,7 @@ func build(fsys fs.FS, m Manifest, base *Pack, checkFrames bool, load imageLoade
 	}
 	var probs []Problem
 	for i, gs := range m.Grids {
-		g, gp := loadGrid(fsys, gs, m.Cell, checkFrames)
+		g, gp := loadGrid(fsys, gs, m.Cell, ld.frame)
 		if gp != nil {
 			if gp.File == "" {
 				gp.File = fmt.Sprintf("%s grids[%d]", ManifestFile, i)
@@ -473,7 +531,7 @@ func build(fsys fs.FS, m Manifest, base *Pack, checkFrames bool, load imageLoade
 	// largest: a 600 dpi scan is shown whole, not cropped to its middle.
 	fit := p.fit()
 	for i, is := range m.Images {
-		img, ip := load(fsys, is, m.Cell, fit)
+		img, ip := ld.image(fsys, is, m.Cell, fit)
 		if ip != nil {
 			if ip.File == "" {
 				ip.File = fmt.Sprintf("%s images[%d]", ManifestFile, i)
@@ -692,7 +750,7 @@ func shrink(src image.Image, k int) *image.NRGBA {
 	return dst
 }
 
-func loadGrid(fsys fs.FS, s GridSpec, cell int, checkFrames bool) (*Grid, *Problem) {
+func loadGrid(fsys fs.FS, s GridSpec, cell int, checkFrame func(fs.FS, BorderSpec, image.Point) (partLevels, *Problem)) (*Grid, *Problem) {
 	bad := func(field string, format string, args ...any) *Problem {
 		return &Problem{File: ManifestFile + " grid " + s.ID, Field: field, Err: fmt.Errorf(format, args...)}
 	}
@@ -726,17 +784,14 @@ func loadGrid(fsys fs.FS, s GridSpec, cell int, checkFrames bool) (*Grid, *Probl
 		want := image.Pt(b.W*cell-g.Gutter, b.H*cell-g.Gutter)
 		// Checked now, so a bad frame is reported at load; decoded again
 		// when drawn.
-		check := decodeBorder
-		if !checkFrames {
-			check = frameSizes
-		}
-		if _, _, prob := check(fsys, b.Border, b.Mask, want); prob != nil {
+		levels, prob := checkFrame(fsys, b, want)
+		if prob != nil {
 			if prob.Field == "border" && strings.HasPrefix(prob.Err.Error(), "is ") {
 				prob.Err = fmt.Errorf("%v (a %dx%d panel)", prob.Err, b.W, b.H)
 			}
 			return nil, prob
 		}
-		bd := &Border{File: b.Border, maskFile: b.Mask, size: want, fsys: fsys}
+		bd := &Border{File: b.Border, maskFile: b.Mask, size: want, fsys: fsys, levels: levels}
 		k := image.Pt(b.W, b.H)
 		g.borders[k] = append(g.borders[k], bd)
 	}
@@ -775,26 +830,39 @@ func loadGrid(fsys fs.FS, s GridSpec, cell int, checkFrames bool) (*Grid, *Probl
 }
 
 func loadImage(fsys fs.FS, s ImageSpec, cell int, fit image.Point) (*Image, *Problem) {
-	bad := func(field string, format string, args ...any) *Problem {
-		return &Problem{File: s.File, Field: field, Err: fmt.Errorf(format, args...)}
+	s, prob := checkSpec(s)
+	if prob != nil {
+		return nil, prob
+	}
+	d, prob := checkDrawing(fsys, s, fit)
+	if prob != nil {
+		return nil, prob
+	}
+	return imageFrom(fsys, s, d, cell)
+}
+
+// checkSpec checks a drawing's settings and fills in their defaults.
+func checkSpec(s ImageSpec) (ImageSpec, *Problem) {
+	bad := func(field string, format string, args ...any) (ImageSpec, *Problem) {
+		return s, &Problem{File: s.File, Field: field, Err: fmt.Errorf(format, args...)}
 	}
 	if s.File == "" {
-		return nil, &Problem{Field: "file", Err: errors.New("missing")}
+		return s, &Problem{Field: "file", Err: errors.New("missing")}
 	}
 	if s.Theme == "" {
-		return nil, bad("theme", "missing")
+		return bad("theme", "missing")
 	}
 	if !s.Role.valid() {
-		return nil, bad("role", "%q is not establishing, action, reaction or closing", s.Role)
+		return bad("role", "%q is not establishing, action, reaction or closing", s.Role)
 	}
 	if s.Anchor == "" {
 		s.Anchor = EdgeNone
 	}
 	if !s.Anchor.valid() {
-		return nil, bad("anchor", "%q is not none, bottom, top, left or right", s.Anchor)
+		return bad("anchor", "%q is not none, bottom, top, left or right", s.Anchor)
 	}
 	if s.Facing != FacingNone && s.Facing != FacingLeft && s.Facing != FacingRight {
-		return nil, bad("facing", "%q is not left or right", s.Facing)
+		return bad("facing", "%q is not left or right", s.Facing)
 	}
 	if s.MinW == 0 {
 		s.MinW = 1
@@ -803,50 +871,88 @@ func loadImage(fsys fs.FS, s ImageSpec, cell int, fit image.Point) (*Image, *Pro
 		s.MinH = 1
 	}
 	if s.MinW < 1 || s.MinH < 1 || s.MinW > maxGridCells || s.MinH > maxGridCells {
-		return nil, bad("min_w/min_h", "%dx%d out of range 1..%d", s.MinW, s.MinH, maxGridCells)
+		return bad("min_w/min_h", "%dx%d out of range 1..%d", s.MinW, s.MinH, maxGridCells)
 	}
 	if s.Horizon != nil && (s.Horizon[0] < 0 || s.Horizon[1] > 1 || s.Horizon[0] > s.Horizon[1]) {
-		return nil, bad("horizon", "%v is not a range within 0..1", *s.Horizon)
+		return bad("horizon", "%v is not a range within 0..1", *s.Horizon)
 	}
 	if s.Weight < 0 {
-		return nil, bad("weight", "negative")
+		return bad("weight", "negative")
 	}
 	if s.Weight == 0 {
 		s.Weight = 1
 	}
-	// The focal area is checked from the header, before the decode.
-	k := 1
+	return s, nil
+}
+
+// drawn is what checking a drawing's file finds: the file's size, the
+// factor it is shown reduced by, and the drawing's bounds in the reduced
+// file (empty: nothing is drawn). It is what a build-time check and a
+// maker's cache remember.
+type drawn struct {
+	Width, Height int
+	Reduce        int
+	Box           image.Rectangle
+}
+
+// focalProblem is what is wrong with s's focal area in a w×h file.
+func focalProblem(s ImageSpec, w, h int) *Problem {
+	if s.Focal == nil {
+		return nil
+	}
+	f := *s.Focal
+	if r := image.Rect(f[0], f[1], f[0]+f[2], f[1]+f[3]); f[2] <= 0 || f[3] <= 0 || !r.In(image.Rect(0, 0, w, h)) {
+		return &Problem{File: s.File, Field: "focal", Err: fmt.Errorf("%v is not inside the %v image", f, image.Pt(w, h))}
+	}
+	return nil
+}
+
+// checkDrawing decodes s's file, reduced to fit, and finds the drawing in
+// it: the slow part of a check. The focal area is checked from the
+// header, before the decode.
+func checkDrawing(fsys fs.FS, s ImageSpec, fit image.Point) (drawn, *Problem) {
+	var d drawn
 	var focalBad *Problem
 	art, _, err := readDrawing(fsys, s.File, func(in imgdecode.Info) (int, error) {
-		if s.Focal != nil {
-			f := *s.Focal
-			if r := image.Rect(f[0], f[1], f[0]+f[2], f[1]+f[3]); f[2] <= 0 || f[3] <= 0 || !r.In(image.Rect(0, 0, in.Width, in.Height)) {
-				focalBad = bad("focal", "%v is not inside the %v image", f, image.Pt(in.Width, in.Height))
-				return 0, errors.New("bad focal")
-			}
+		if focalBad = focalProblem(s, in.Width, in.Height); focalBad != nil {
+			return 0, errors.New("bad focal")
 		}
-		k = reduction(in.Width, in.Height, fit)
-		return k, nil
+		d.Width, d.Height = in.Width, in.Height
+		d.Reduce = reduction(in.Width, in.Height, fit)
+		return d.Reduce, nil
 	})
 	if focalBad != nil {
-		return nil, focalBad
+		return d, focalBad
 	}
 	if err != nil {
-		return nil, bad("file", "%v", err)
+		return d, &Problem{File: s.File, Field: "file", Err: err}
 	}
 	whiteToTransparent(art)
-	box := opaqueBounds(art)
+	d.Box = opaqueBounds(art)
+	return d, nil
+}
+
+// imageFrom is the drawing s as checking its file found it (d).
+func imageFrom(fsys fs.FS, s ImageSpec, d drawn, cell int) (*Image, *Problem) {
+	bad := func(field string, format string, args ...any) (*Image, *Problem) {
+		return nil, &Problem{File: s.File, Field: field, Err: fmt.Errorf(format, args...)}
+	}
+	if prob := focalProblem(s, d.Width, d.Height); prob != nil {
+		return nil, prob
+	}
+	box, k := d.Box, d.Reduce
 	if box.Empty() {
-		return nil, bad("file", "the drawing is empty (all white or transparent)")
+		return bad("file", "the drawing is empty (all white or transparent)")
 	}
 	focal := box
 	if s.Focal != nil {
 		// In the file's pixels: reduced with the drawing.
 		f := *s.Focal
-		focal = image.Rect(f[0]/k, f[1]/k, (f[0]+f[2]+k-1)/k, (f[1]+f[3]+k-1)/k).Intersect(art.Rect)
+		reduced := image.Rect(0, 0, (d.Width+k-1)/k, (d.Height+k-1)/k)
+		focal = image.Rect(f[0]/k, f[1]/k, (f[0]+f[2]+k-1)/k, (f[1]+f[3]+k-1)/k).Intersect(reduced)
 		focal = focal.Intersect(box)
 		if focal.Empty() {
-			return nil, bad("focal", "%v covers none of the drawing", f)
+			return bad("focal", "%v covers none of the drawing", f)
 		}
 	}
 	// Trimmed to the drawing; focal follows.
@@ -872,45 +978,81 @@ func toNRGBA(src image.Image) *image.NRGBA {
 // closed shapes: a character's white body still hides what is behind it.
 func whiteToTransparent(m *image.NRGBA) {
 	w, h := m.Rect.Dx(), m.Rect.Dy()
-	light := func(i int) bool {
-		p := m.Pix[i*4 : i*4+4]
-		return p[3] < 16 || (p[0] > 200 && p[1] > 200 && p[2] > 200)
+	if w == 0 || h == 0 {
+		return
 	}
-	seen := make([]bool, w*h)
-	// int32 halves the stack, which can hold most of a white page; images
-	// are at most maxWorkPixels.
-	stack := make([]int32, 0, 2*(w+h))
-	push := func(x, y int) {
-		i := y*w + x
-		if !seen[i] && light(i) {
-			seen[i] = true
-			stack = append(stack, int32(i))
+	// A byte a pixel: 0 dark, 1 light, 2 reached. Filled a run at a time
+	// (a scanline fill: a Pi Zero spends its time in tight loops, not in
+	// a push and a pop per pixel).
+	const light, reached = 1, 2
+	st := make([]uint8, w*h)
+	for y := range h {
+		row := m.Pix[y*m.Stride : y*m.Stride+4*w]
+		s := st[y*w : y*w+w]
+		for x := range s {
+			p := row[x*4 : x*4+4 : x*4+4]
+			if p[3] < 16 || p[0] > 200 && p[1] > 200 && p[2] > 200 {
+				s[x] = light
+			}
 		}
 	}
-	for x := 0; x < w; x++ {
-		push(x, 0)
-		push(x, h-1)
+	// Seeds: one a run of light pixels; int32 halves the stack (images are
+	// at most maxWorkPixels).
+	var stack []int32
+	seedRuns := func(y, x0, x1 int) {
+		row := st[y*w : y*w+w]
+		in := false
+		for x := x0; x <= x1; x++ {
+			if row[x] == light {
+				if !in {
+					stack = append(stack, int32(y*w+x))
+				}
+				in = true
+			} else {
+				in = false
+			}
+		}
 	}
-	for y := 0; y < h; y++ {
-		push(0, y)
-		push(w-1, y)
+	seedRuns(0, 0, w-1)
+	seedRuns(h-1, 0, w-1)
+	for y := range h {
+		for _, x := range [2]int{0, w - 1} {
+			if st[y*w+x] == light {
+				stack = append(stack, int32(y*w+x))
+			}
+		}
 	}
 	for len(stack) > 0 {
 		i := int(stack[len(stack)-1])
 		stack = stack[:len(stack)-1]
-		m.Pix[i*4+3] = 0
-		x, y := i%w, i/w
-		if x > 0 {
-			push(x-1, y)
+		if st[i] != light {
+			continue
 		}
-		if x < w-1 {
-			push(x+1, y)
+		y := i / w
+		row := st[y*w : y*w+w]
+		x0, x1 := i-y*w, i-y*w
+		for x0 > 0 && row[x0-1] == light {
+			x0--
+		}
+		for x1 < w-1 && row[x1+1] == light {
+			x1++
+		}
+		for x := x0; x <= x1; x++ {
+			row[x] = reached
 		}
 		if y > 0 {
-			push(x, y-1)
+			seedRuns(y-1, x0, x1)
 		}
 		if y < h-1 {
-			push(x, y+1)
+			seedRuns(y+1, x0, x1)
+		}
+	}
+	for y := range h {
+		row := m.Pix[y*m.Stride : y*m.Stride+4*w]
+		for x, v := range st[y*w : y*w+w] {
+			if v == reached {
+				row[x*4+3] = 0
+			}
 		}
 	}
 }
@@ -1015,7 +1157,16 @@ func opaqueBounds(m *image.NRGBA) image.Rectangle {
 // grow returns m's silhouette dilated by pad pixels (a square structuring
 // element, done as two separable passes), in an image pad larger on each side.
 func grow(m *image.NRGBA, pad int) *image.Alpha {
-	w, h := m.Rect.Dx(), m.Rect.Dy()
+	return growPlane(m.Pix[3:], m.Stride, 4, m.Rect.Dx(), m.Rect.Dy(), pad)
+}
+
+// growAlpha is grow for an ink plane.
+func growAlpha(m *image.Alpha, pad int) *image.Alpha {
+	return growPlane(m.Pix, m.Stride, 1, m.Rect.Dx(), m.Rect.Dy(), pad)
+}
+
+// growPlane is grow on the alpha values a[y*stride+x*step].
+func growPlane(a []uint8, stride, step, w, h, pad int) *image.Alpha {
 	W, H := w+2*pad, h+2*pad
 	horiz := make([]uint8, W*h)
 	for y := 0; y < h; y++ {
@@ -1023,7 +1174,7 @@ func grow(m *image.NRGBA, pad int) *image.Alpha {
 		// left-to-right pass records the last opaque x; right-to-left the next.
 		for x := 0; x < W; x++ {
 			sx := x - pad
-			if sx >= 0 && sx < w && m.Pix[y*m.Stride+sx*4+3] >= 16 {
+			if sx >= 0 && sx < w && a[y*stride+sx*step] >= 16 {
 				last = x
 			}
 			if x-last <= pad {
@@ -1033,7 +1184,7 @@ func grow(m *image.NRGBA, pad int) *image.Alpha {
 		next := 1 << 30
 		for x := W - 1; x >= 0; x-- {
 			sx := x - pad
-			if sx >= 0 && sx < w && m.Pix[y*m.Stride+sx*4+3] >= 16 {
+			if sx >= 0 && sx < w && a[y*stride+sx*step] >= 16 {
 				next = x
 			}
 			if next-x <= pad {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"slices"
 	"strings"
 	"testing"
 
@@ -160,14 +159,15 @@ func TestScaledCacheBounded(t *testing.T) {
 	if _, ok := c.get(cacheKey{part: 3*cacheMaxBytes>>20 - 1}); !ok {
 		t.Fatal("the newest entry was dropped")
 	}
-	// Frames are kept, drawings go first.
-	frame := cacheKey{src: &Border{}}
-	c.put(frame, img)
-	for i := range cacheMaxBytes >> 20 {
-		c.put(cacheKey{part: 1000 + i}, img)
+	// One larger than the budget is kept alone, until the next.
+	big := image.NewAlpha(image.Rect(0, 0, 1024, 2*cacheMaxBytes>>10))
+	c.put(cacheKey{part: -1}, big)
+	if len(c.m) != 1 {
+		t.Fatalf("%d entries beside one over the budget", len(c.m))
 	}
-	if _, ok := c.get(frame); !ok || c.bytes > cacheMaxBytes {
-		t.Fatalf("the frame was dropped for drawings (%d bytes)", c.bytes)
+	c.put(cacheKey{part: -2}, img)
+	if _, ok := c.get(cacheKey{part: -1}); ok || c.bytes > cacheMaxBytes {
+		t.Fatalf("the entry over the budget stayed (%d bytes)", c.bytes)
 	}
 }
 
@@ -227,24 +227,4 @@ func pixels(img image.Image) []byte {
 		return m.Pix
 	}
 	return nil
-}
-
-// The strips warmed at start are one of each grid first.
-func TestWarmSeedsCoverEveryGrid(t *testing.T) {
-	p := defaultPack(t)
-	seeds := p.WarmSeeds(6)
-	if len(seeds) != 6 {
-		t.Fatalf("%d seeds", len(seeds))
-	}
-	grids := map[string]bool{}
-	for _, seed := range seeds {
-		s, _ := p.Compose(seed)
-		grids[s.Grid.ID] = true
-	}
-	if len(grids) != len(p.Grids) {
-		t.Fatalf("warm strips cover grids %v of %d", grids, len(p.Grids))
-	}
-	if got := p.WarmSeeds(9); len(got) != 9 || !slices.Equal(got[:6], seeds) {
-		t.Fatalf("9 seeds %v", got)
-	}
 }

@@ -10,7 +10,6 @@ import (
 	"slices"
 
 	"github.com/fogleman/gg"
-	xdraw "golang.org/x/image/draw"
 
 	"tinkerbox/images/font"
 )
@@ -23,12 +22,14 @@ const ArchiveWidth = 1800
 // is decoded, drawn and let go, so memory stays small on a Pi Zero.
 const cacheMaxPixels = 1 << 19
 
-// cacheMaxBytes bounds the whole cache, the least recently used drawing
-// out first (frames are kept).
-// Every grid prints at its own scale (tall grids across, wide ones along
-// the paper): the default pack's art at all of them is about 40 MB, more
-// than a Pi Zero's heap target (64 MB) can spare next to an archive render.
-const cacheMaxBytes = 24 << 20
+// cacheMaxBytes bounds the whole cache, the least recently used part out
+// first. Every grid prints at its own scale: the default pack's art at all
+// of them is over 40 MB at 384 dots, so the cache keeps only what recent
+// strips used (a strip's art is 0.2–2 MB). Art not in it is drawn from
+// the pack's reductions, which costs a print about twice a cached one's
+// time (tens of milliseconds on a Pi Zero, not seconds): the cache is
+// small, the memory an idle appliance keeps with it too.
+const cacheMaxBytes = 8 << 20
 
 // scaledCache holds scaled art by key, within cacheMaxBytes; Pack.mu held.
 type scaledCache struct {
@@ -68,18 +69,15 @@ func (c *scaledCache) put(key cacheKey, img image.Image) {
 	c.m[key] = &cached{img: img, bytes: n, used: c.tick}
 	c.bytes += n
 	for c.bytes > cacheMaxBytes {
-		// Frames stay: there are only so many (a pack's borders, each at
-		// its grid's print size: 7 MB for the default pack, all warmed at
-		// start), and a frame is the slowest to make again.
 		var old cacheKey
 		oldest := c.tick + 1
 		for k, e := range c.m {
-			if _, frame := k.src.(*Border); !frame && e.used < oldest && k != key {
+			if e.used < oldest && k != key {
 				old, oldest = k, e.used
 			}
 		}
 		if oldest > c.tick {
-			return // nothing but frames and the newest
+			return // only the newest is left
 		}
 		c.bytes -= c.m[old].bytes
 		delete(c.m, old)
@@ -100,9 +98,21 @@ const (
 )
 
 // decoded holds the pixels of the assets one Render has decoded, so a
-// drawing and its outline (a frame and its mask) cost one decode.
+// drawing and its outline (a frame and its mask) cost one decode. Keys are
+// the asset (its master pixels) or a levelKey (one reduction's file).
 type decoded map[any][2]image.Image
 
+// levelKey is one part of an asset reduced by level, read from the pack's
+// build-time reductions.
+type levelKey struct {
+	src   any
+	part  int
+	level int
+}
+
+// get decodes an asset at master resolution: the art (an *image.Alpha when
+// it is black ink alone, else *image.NRGBA) and a frame's mask (a
+// drawing's outline is made on demand: see outline).
 func (d decoded) get(src any) ([2]image.Image, bool) {
 	if px, ok := d[src]; ok {
 		return px, px[0] != nil
@@ -112,23 +122,155 @@ func (d decoded) get(src any) ([2]image.Image, bool) {
 	switch a := src.(type) {
 	case *Image:
 		var art *image.NRGBA
-		var ol *image.Alpha
-		if art, ol, err = a.Pixels(); err == nil {
-			px = [2]image.Image{art, ol}
+		if art, err = a.art(); err == nil {
+			px = [2]image.Image{inkOrArt(art), nil}
 		}
 	case *Border:
 		var art *image.NRGBA
 		var mask *image.Alpha
 		if art, mask, err = a.Pixels(); err == nil {
-			px = [2]image.Image{art, mask}
+			px = [2]image.Image{inkOrArt(art), mask}
 		}
 	}
 	d[src] = px // a failed decode is remembered as empty: drawn as nothing
 	return px, err == nil
 }
 
+// outline is a drawing's silhouette grown by its Pad (from its decoded
+// art), made once per Render.
+func (d decoded) outline(im *Image, art image.Image) *image.Alpha {
+	k := levelKey{im, partOutline, 0}
+	if px, ok := d[k]; ok {
+		return px[0].(*image.Alpha)
+	}
+	var ol *image.Alpha
+	switch m := art.(type) {
+	case *image.NRGBA:
+		ol = grow(m, im.Pad)
+	case *image.Alpha:
+		ol = growAlpha(m, im.Pad)
+	}
+	d[k] = [2]image.Image{ol}
+	return ol
+}
+
+// inkOrArt is art as an ink plane when it is black ink alone (every frame
+// of the default pack): a quarter of the pixels to scale and keep, drawn
+// black through it (drawInk), the same picture.
+func inkOrArt(m *image.NRGBA) image.Image {
+	w, h := m.Rect.Dx(), m.Rect.Dy()
+	for y := range h {
+		row := m.Pix[y*m.Stride : y*m.Stride+w*4]
+		for i := 0; i < len(row); i += 4 {
+			if row[i+3] != 0 && row[i]|row[i+1]|row[i+2] != 0 {
+				return m
+			}
+		}
+	}
+	a := image.NewAlpha(image.Rect(0, 0, w, h))
+	for y := range h {
+		row := m.Pix[y*m.Stride : y*m.Stride+w*4]
+		out := a.Pix[y*a.Stride:]
+		for x := range w {
+			out[x] = row[x*4+3]
+		}
+	}
+	return a
+}
+
+// maxLevel is the largest reduction a print is drawn from (see levelFor).
+const maxLevel = 4
+
+// levelFor is the reduction a part of master size is drawn from at w×h:
+// the largest of 4, 2 and 1 that leaves it at least w×h. A pack's
+// reductions are made by the same box average at build time (Precompute),
+// so a print reads a file a sixteenth or a quarter of the master's size,
+// and draws what it would have drawn from the master.
+func levelFor(size image.Point, w, h int) int {
+	for l := maxLevel; l > 1; l /= 2 {
+		if size.X/l >= w && size.Y/l >= h {
+			return l
+		}
+	}
+	return 1
+}
+
+// partSize is the master size of an asset's part.
+func partSize(src any, part int) image.Point {
+	switch a := src.(type) {
+	case *Image:
+		if part == partOutline {
+			return a.Bounds.Size().Add(image.Pt(2*a.Pad, 2*a.Pad))
+		}
+		return a.Bounds.Size()
+	case *Border:
+		return a.size
+	}
+	return image.Point{}
+}
+
+// reduced is part of an asset reduced by level, ready to resize: an
+// *image.Alpha (a mask, an outline, ink) or a premultiplied *image.RGBA.
+// It comes from the pack's build-time reduction when there is one, else
+// from the master, decoded and box-averaged.
+func (p *Pack) reduced(d decoded, src any, part, level int) (image.Image, bool) {
+	if hasLevel(src, part, level) {
+		k := levelKey{src, part, level}
+		px, ok := d[k]
+		if !ok {
+			img, err := readLevel(src, part, level)
+			if err == nil {
+				px[0] = img
+			}
+			d[k] = px
+		}
+		if px[0] != nil {
+			return px[0], true
+		}
+		// A broken reduction: the master still draws it.
+	}
+	px, ok := d.get(src)
+	if !ok {
+		return nil, false
+	}
+	img := px[0]
+	switch part {
+	case partMask:
+		img = px[1]
+	case partOutline:
+		img = d.outline(src.(*Image), px[0])
+	}
+	return reduce(img, level), true
+}
+
+// reduce box-averages an asset's part by level and premultiplies art:
+// what resize takes.
+func reduce(img image.Image, level int) image.Image {
+	img = shrinkPart(img, level)
+	if m, ok := img.(*image.NRGBA); ok {
+		return premultiplied(m)
+	}
+	return img
+}
+
+// shrinkPart box-averages an asset's part by level: a build-time
+// reduction is this, stored.
+func shrinkPart(img image.Image, level int) image.Image {
+	if level <= 1 {
+		return img
+	}
+	switch m := img.(type) {
+	case *image.Alpha:
+		return shrinkAlpha(m, level)
+	case *image.NRGBA:
+		return shrink(m, level)
+	}
+	return img
+}
+
 // scaled returns part of an asset resized to w×h (mirrored if flip), from
-// the cache when it is printer-sized.
+// the cache when it is printer-sized: an *image.Alpha for masks, outlines
+// and ink, else a premultiplied *image.RGBA.
 func (p *Pack) scaled(d decoded, src any, part int, flip bool, w, h int) (image.Image, bool) {
 	k := cacheKey{src, part, flip, w, h}
 	p.mu.Lock()
@@ -147,42 +289,29 @@ func (p *Pack) scaled(d decoded, src any, part int, flip bool, w, h int) (image.
 			return m, true
 		}
 	}
-	px, ok := d.get(src)
+	size := partSize(src, part)
+	level := levelFor(size, w, h)
+	img, ok := p.reduced(d, src, part, level)
 	if !ok {
 		return nil, false
 	}
-	img := px[0]
-	if part != partArt {
-		img = px[1]
-	}
-	img = preShrink(img, w, h)
+	f := from{level, size}
 	var out image.Image
 	switch s := img.(type) {
 	case *image.Alpha:
-		dst := image.NewAlpha(image.Rect(0, 0, w, h))
-		if s.Rect.Size() == dst.Rect.Size() {
-			copy(dst.Pix, s.Pix)
-		} else {
-			xdraw.CatmullRom.Scale(dst, dst.Rect, s, s.Rect, xdraw.Src, nil)
-		}
+		dst := resizeAlpha(s, w, h, f)
 		if flip {
 			mirrorAlpha(dst)
 		}
 		out = dst
-	default:
-		dst := image.NewRGBA(image.Rect(0, 0, w, h))
-		if img.Bounds().Size() == dst.Rect.Size() {
-			draw.Draw(dst, dst.Rect, img, img.Bounds().Min, draw.Src)
-		} else {
-			xdraw.CatmullRom.Scale(dst, dst.Rect, img, img.Bounds(), xdraw.Src, nil)
-		}
+	case *image.RGBA:
+		dst := resizeRGBA(s, w, h, f)
 		if flip {
 			mirrorRGBA(dst)
 		}
 		out = dst
-		if black := inkOnly(dst); black != nil {
-			out = black // a quarter of the memory in the cache
-		}
+	default:
+		return nil, false
 	}
 	if w*h <= cacheMaxPixels {
 		p.mu.Lock()
@@ -192,57 +321,14 @@ func (p *Pack) scaled(d decoded, src any, part int, flip bool, w, h int) (image.
 	return out, true
 }
 
-// inkOnly returns the alpha of art drawn in black alone (every frame of
-// the default pack: premultiplied, every colour is 0), or nil for any
-// other art. Drawn as black through it (drawInk), it is the same picture.
-func inkOnly(m *image.RGBA) *image.Alpha {
-	w, h := m.Rect.Dx(), m.Rect.Dy()
-	for y := range h {
-		row := m.Pix[y*m.Stride : y*m.Stride+w*4]
-		for i := 0; i < len(row); i += 4 {
-			if row[i]|row[i+1]|row[i+2] != 0 {
-				return nil
-			}
-		}
-	}
-	a := image.NewAlpha(image.Rect(0, 0, w, h))
-	for y := range h {
-		row := m.Pix[y*m.Stride : y*m.Stride+w*4]
-		out := a.Pix[y*a.Stride:]
-		for x := range w {
-			out[x] = row[x*4+3]
-		}
-	}
-	return a
-}
-
 // drawInk draws scaled art over dst at r: black through its alpha when it
-// is ink only (an *image.Alpha from inkOnly), else as it is.
+// is ink only (an *image.Alpha), else as it is.
 func drawInk(dst draw.Image, r image.Rectangle, art image.Image) {
 	if a, ok := art.(*image.Alpha); ok {
 		draw.DrawMask(dst, r, image.Black, image.Point{}, a, a.Rect.Min, draw.Over)
 		return
 	}
 	draw.Draw(dst, r, art, art.Bounds().Min, draw.Over)
-}
-
-// preShrink box-averages img by the largest whole factor that leaves it at
-// least w×h, so the kernel scaler only takes the last step, less than
-// half: its cost grows with the source, and a frame is megapixels at the
-// pack's resolution while the printer wants a few hundred dots.
-func preShrink(img image.Image, w, h int) image.Image {
-	b := img.Bounds()
-	k := min(b.Dx()/max(w, 1), b.Dy()/max(h, 1))
-	if k < 2 {
-		return img
-	}
-	switch m := img.(type) {
-	case *image.NRGBA:
-		return shrink(m, k)
-	case *image.Alpha:
-		return shrinkAlpha(m, k)
-	}
-	return img
 }
 
 // shrinkAlpha is shrink for a mask: each pixel the mean of a k×k block
@@ -491,60 +577,9 @@ func drawFooter(dst *image.RGBA, r image.Rectangle, k int, left, right string, m
 	}
 }
 
-// Warm renders a few strips as they print on paper width dots wide in
-// orientation o, so the drawings and frames are already scaled for it:
-// the first press prints as fast as the rest.
-func (p *Pack) Warm(paper int, o Orientation, strips int) {
-	for _, seed := range p.WarmSeeds(strips) {
-		p.WarmSeed(paper, o, seed)
-	}
-}
-
-// WarmSeeds picks n seeds to warm with: one strip of every grid first
-// (each grid prints at its own scale), then the next seeds.
-func (p *Pack) WarmSeeds(n int) []uint64 {
-	var out []uint64
-	seen := map[*Grid]bool{}
-	for seed := uint64(0); seed < 200 && len(seen) < len(p.Grids) && len(out) < n; seed++ {
-		if s, err := p.Compose(seed); err == nil && !seen[s.Grid] {
-			seen[s.Grid] = true
-			out = append(out, seed)
-		}
-	}
-	for seed := uint64(0); len(out) < n; seed++ {
-		if !slices.Contains(out, seed) {
-			out = append(out, seed)
-		}
-	}
-	return out
-}
-
-// WarmFrames scales every frame of every grid (and its mask) for the
-// strips' print forms on paper dots wide in orientation o: frames are the
-// largest files of a pack, and the slowest part of a first print.
-func (p *Pack) WarmFrames(paper int, o Orientation) {
-	for _, g := range p.Grids {
-		s := &Strip{Grid: g, Cell: p.Cell, Size: g.Size(p.Cell)}
-		f := s.Scale(layoutFor(s, paper, o, true).width)
-		for cells, bs := range g.borders {
-			w := int(math.Round(float64(cells.X*p.Cell-g.Gutter) * f))
-			h := int(math.Round(float64(cells.Y*p.Cell-g.Gutter) * f))
-			if w <= 0 || h <= 0 {
-				continue
-			}
-			for _, b := range bs {
-				dec := decoded{}
-				p.scaled(dec, b, partMask, false, w, h)
-				p.scaled(dec, b, partArt, false, w, h)
-			}
-		}
-	}
-}
-
-// WarmSeed renders one strip's print form to fill the cache.
-func (p *Pack) WarmSeed(paper int, o Orientation, seed uint64) {
-	if s, err := p.Compose(seed); err == nil {
-		// With a footer: along the roll it sets the strip's scale.
-		p.RenderPrint(s, paper, o, " ", "")
-	}
+// dropCache empties the cache of scaled art (benchmarks of a cold start).
+func (p *Pack) dropCache() {
+	p.mu.Lock()
+	p.cache = scaledCache{m: map[cacheKey]*cached{}}
+	p.mu.Unlock()
 }

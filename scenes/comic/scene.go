@@ -383,13 +383,6 @@ type status struct {
 	printed  int64
 }
 
-// WarmStrips is how many strips are rendered for the paper when the scene
-// starts, after every frame (one of each grid, then the next seeds), so
-// that the first presses print as fast as later ones. Each keeps its
-// drawings scaled in memory: 6 keep the idle simulator within 40 MB (12
-// came to 37–40 MB).
-const WarmStrips = 6
-
 // Run implements scene.Scene.
 func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 	defer s.light(scene.LightBusy, scene.LightOff)
@@ -407,30 +400,15 @@ func (s *Scene) Run(ctx context.Context, events <-chan scene.Event) error {
 		}
 		s.reload() // the maker changed the pack: try it
 	}
-	pack := s.pack.Load()
+	// Nothing is warmed up here: a print reads the pack's reductions and
+	// draws them in integer arithmetic, fast enough from cold for a first
+	// press to print within a second on a Pi Zero, so the start stays idle
+	// and small.
 	if s.store == nil {
 		return errors.New("comic: no store")
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if s.printer != nil {
-		// Started after ctx is final: the goroutine reads it while Run goes on.
-		go func() {
-			// Every frame first: the largest files, the slowest misses.
-			pack.WarmFrames(s.printer.Width(), s.opts.Orientation)
-			debug.FreeOSMemory()
-			for _, seed := range pack.WarmSeeds(WarmStrips) {
-				if ctx.Err() != nil {
-					return
-				}
-				pack.WarmSeed(s.printer.Width(), s.opts.Orientation, seed)
-				// Warming decodes full-size drawings and frames to
-				// scale them: hand that memory back strip by strip, so
-				// the start does not peak on a Pi Zero's 512 MB.
-				debug.FreeOSMemory()
-			}
-		}()
-	}
 	stat := make(chan status, 1)
 	done := make(chan struct{})
 	// Running before the first press can come: a press waits for the
