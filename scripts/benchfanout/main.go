@@ -22,7 +22,7 @@
 // The figures are CPU time and memory, which a busy machine disturbs less
 // than wall time; the load average is printed with them.
 //
-//	go run ./scripts/benchfanout [-go2rtc BIN] [-viewers 1,10,50] [-window 10s] [-rounds 2]
+//	go run ./scripts/benchfanout [-go2rtc BIN] [-viewers 1,10,50] [-window 10s] [-rounds 3] [-v]
 //
 // Without -go2rtc, go2rtc v1.9.9 is built from the Go module proxy into
 // .cache/bench/ (ignored by git) the first time.
@@ -66,6 +66,7 @@ type options struct {
 	stall         time.Duration
 	frames        string
 	niced         bool // the feeder and the viewers run at nice -10
+	verbose       bool
 }
 
 func main() {
@@ -97,6 +98,7 @@ func main() {
 	flag.IntVar(&o.hogsPerCore, "hogs", 2, "busy loops per core during starvation (0: skip)")
 	flag.DurationVar(&o.stall, "stall", 20*time.Second, "how long a stalled viewer is watched (0: skip)")
 	flag.StringVar(&o.frames, "frames", "", "directory of recorded JPEGs (default: recorded from the simulated camera)")
+	flag.BoolVar(&o.verbose, "v", false, "print each round's figures on stderr")
 	flag.Parse()
 	for f := range strings.SplitSeq(*viewers, ",") {
 		if *viewers == "" {
@@ -130,11 +132,18 @@ type result struct {
 	failed   int
 }
 
-// log prints the round's figures, so that the medians can be checked.
-func (r result) log() {
-	fmt.Fprintf(os.Stderr, "  CPU %v for %d parts (%v each), %.1f fps per viewer, %.1f %% of frames, p50 %v p99 %v, VmHWM %d kB, VmRSS %d kB, %d viewers failed\n",
+// String is a round's figures, so that the medians can be checked (-v).
+func (r result) String() string {
+	return fmt.Sprintf("CPU %v for %d parts (%v each), %.1f fps per viewer, %.1f %% of frames, p50 %v p99 %v, VmHWM %d kB, VmRSS %d kB, %d viewers failed",
 		r.cpu.Round(time.Millisecond), r.parts, r.perFrame().Round(100*time.Nanosecond), r.fps, r.share*100,
 		r.p50.Round(100*time.Microsecond), r.p99.Round(100*time.Microsecond), r.hwm, r.rss, r.failed)
+}
+
+// logf tells what is being measured and each round's figures, with -v.
+func (o options) logf(format string, args ...any) {
+	if o.verbose {
+		fmt.Fprintf(os.Stderr, format, args...)
+	}
 }
 
 func (r result) perFrame() time.Duration {
@@ -195,12 +204,12 @@ func run(o options) error {
 		for _, n := range o.viewers {
 			for i := range kinds {
 				k := kinds[(i+round)%len(kinds)] // alternate who goes first
-				fmt.Fprintf(os.Stderr, "round %d: %s, %d viewers\n", round+1, k.name, n)
+				o.logf("round %d: %s, %d viewers\n", round+1, k.name, n)
 				r, err := measureFresh(k, nil, n, o)
 				if err != nil {
 					return fmt.Errorf("%s, %d viewers: %w", k.name, n, err)
 				}
-				r.log()
+				o.logf("  %s\n", r)
 				fan[k.name][n] = append(fan[k.name][n], r)
 				loads = append(loads, loadAvg())
 			}
@@ -217,7 +226,7 @@ func run(o options) error {
 		for round := range o.rounds {
 			for i := range cases {
 				k := cases[(i+round)%len(cases)]
-				fmt.Fprintf(os.Stderr, "round %d: %s starved, %d viewers, %d busy loops\n", round+1, k.name, o.starveViewers, nHogs)
+				o.logf("round %d: %s starved, %d viewers, %d busy loops\n", round+1, k.name, o.starveViewers, nHogs)
 				hogs, err := startHogs(self, nHogs)
 				if err != nil {
 					return err
@@ -228,7 +237,7 @@ func run(o options) error {
 				if err != nil {
 					return fmt.Errorf("%s starved: %w", k.name, err)
 				}
-				r.log()
+				o.logf("  %s\n", r)
 				starve[k.name] = append(starve[k.name], r)
 			}
 		}
@@ -238,7 +247,7 @@ func run(o options) error {
 	stalls := map[string]string{}
 	if o.stall > 0 {
 		for _, k := range kinds {
-			fmt.Fprintf(os.Stderr, "%s: a stalled viewer\n", k.name)
+			o.logf("%s: a stalled viewer\n", k.name)
 			d, err := stalledViewer(k, o.stall)
 			switch {
 			case err != nil:

@@ -46,7 +46,8 @@ func printTable(w io.Writer, o options, mean int, loads []string, fan map[string
 		return cmp.Compare(x, y)
 	})
 	fmt.Fprintf(w, "MJPEG fan-out: tinkerbox (drivers/picam + appliance/web, own process) vs go2rtc %s, same machine, same run\n", go2rtcVersion)
-	fmt.Fprintf(w, "  %d recorded frames of the simulated camera, 640x480, %.1f KB mean, fed at %d fps to both; loopback\n", nFrames, float64(mean)/1000, fps)
+	fmt.Fprintf(w, "  %d recorded frames of the simulated camera, 640x480, %.1f KB mean, fed at %d fps to both; loopback;\n", nFrames, float64(mean)/1000, fps)
+	fmt.Fprintf(w, "  CPU: the server process's threads (schedstat); latency: the feeder's write to a viewer's last byte\n")
 	fmt.Fprintf(w, "  %d x %s, load average %s..%s; median of %d round(s), %s windows after %s warm-up\n",
 		runtime.NumCPU(), cpuModel(), loads[0], loads[len(loads)-1], o.rounds, o.window, o.warmup)
 	row := func(name, tb, g2, ratio string) {
