@@ -453,22 +453,29 @@ func (f *finder) quads(ls []line, k int) []Quad {
 			if !ok {
 				continue
 			}
+			// Side k runs from corner k-1 to corner k along line sides[k][0]
+			// (corner k is where sides[k][0] meets sides[k][1]). Coverage
+			// first: two lookups a side reject most outlines, before the
+			// shape test's square roots.
+			var cov [4]float64
+			for k := 0; k < 4; k++ {
+				if cov[k] = sup[sides[k][0]].cover(c[(k+3)%4], c[k]); cov[k] < 0.4 {
+					ok = false
+					break
+				}
+			}
+			if !ok {
+				continue
+			}
 			area, good := f.cardShaped(&c, minSide)
 			if !good || area < 0.03*frame || area > 0.97*frame {
 				continue
 			}
-			// Side k runs from corner k-1 to corner k along line sides[k][0]
-			// (corner k is where sides[k][0] meets sides[k][1]).
 			var total, per float64
 			for k := 0; k < 4; k++ {
 				a, b := c[(k+3)%4], c[k]
-				cov := sup[sides[k][0]].cover(a, b)
-				if cov < 0.4 {
-					total = 0
-					break
-				}
 				l := math.Hypot(b[0]-a[0], b[1]-a[1])
-				total += cov * l
+				total += cov[k] * l
 				per += l
 			}
 			if total > 0 {
