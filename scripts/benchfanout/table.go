@@ -51,7 +51,7 @@ func printTable(w io.Writer, o options, mean int, loads []string, fan map[string
 	fmt.Fprintf(w, "  %d x %s, load average %s..%s; median of %d round(s), %s windows after %s warm-up\n",
 		runtime.NumCPU(), cpuModel(), loads[0], loads[len(loads)-1], o.rounds, o.window, o.warmup)
 	row := func(name, tb, g2, ratio string) {
-		fmt.Fprintf(w, "  %-40s %12s %12s %7s\n", name, tb, g2, ratio)
+		fmt.Fprintf(w, "  %-40s %12s %15s %7s\n", name, tb, g2, ratio)
 	}
 	ratio := func(a, b float64) string {
 		if b == 0 {
@@ -99,7 +99,7 @@ func printTable(w io.Writer, o options, mean int, loads []string, fan map[string
 			}
 			label := "  "
 			if k != "tinkerbox" {
-				label = "  + spy-cam motion analysis: "
+				label = "  + motion analysis: " // tinkerbox's spy-cam watching; go2rtc has none
 			}
 			fa, fb := median(a, func(r result) float64 { return r.fps }), median(b, func(r result) float64 { return r.fps })
 			row(label+"fps per viewer", fmt.Sprintf("%.1f", fa), fmt.Sprintf("%.1f", fb), ratio(fa, fb))
