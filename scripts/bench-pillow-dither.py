@@ -14,8 +14,9 @@ rounds (the median is shown, the spread beside it):
   tobytes, from the decoded image: the dither alone, no printer stream.
 - python-escpos: Dummy().image(img) to bytes, its default raster path
   (GS v 0), which inverts, dithers with Pillow and packs. Skipped when
-  python-escpos is not importable (Debian 13: apt-get install
-  python3-escpos; Debian 12 does not package it).
+  python-escpos is not importable: neither Debian 12 (bookworm) nor
+  Debian 13 (trixie) packages it (python3-escpos is in neither archive),
+  so on this project's machines the row is printed as absent.
 
 A last line gives Pillow with PNG decoding, for reference.
 """
@@ -118,7 +119,7 @@ def main():
     for name, vals in rows.items():
         if not vals:
             why = {"go": "no Go toolchain or --no-go",
-                   "python-escpos": "not installed (Debian 13: apt-get install python3-escpos)"}[name]
+                   "python-escpos": "not importable (not packaged in Debian 12 or 13)"}[name]
             print("  %-14s %8s   %s: skipped, %s" % (name, "-", what[name], why))
             continue
         med = statistics.median(vals)
