@@ -212,25 +212,47 @@ func (p *pyramid) warp(q Quad, g *grid) {
 			us[i*super+si] = -gridMargin + (float64(i)+(float64(si)+0.5)/super)/gridW*span
 		}
 	}
+	// Bilinear taps in fixed point (8-bit fractions, weights summing to
+	// 1<<16): integer arithmetic per pixel, cheap on a Pi Zero's FPU too.
+	pix, stride := img.Pix[img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y):], img.Stride
+	w, hgt := img.Rect.Dx(), img.Rect.Dy()
+	mx, my := float64(img.Rect.Min.X)+0.5, float64(img.Rect.Min.Y)+0.5
 	for j := 0; j < gridH; j++ {
 		var vs [super]float64
 		for sj := range vs {
 			vs[sj] = -gridMargin + (float64(j)+(float64(sj)+0.5)/super)/gridH*span
 		}
 		for i := 0; i < gridW; i++ {
-			var acc [3]float64
+			var acc [3]int
 			for _, v := range vs {
 				for _, u := range us[i*super : (i+1)*super] {
-					pt := h.apply(u, v)
-					c := bilinear(img, pt[0]*s-0.5, pt[1]*s-0.5)
-					acc[0] += c[0]
-					acc[1] += c[1]
-					acc[2] += c[2]
+					d := 1 / (h[6]*u + h[7]*v + h[8])
+					x := ((h[0]*u+h[1]*v+h[2])*d*s - mx) * 256
+					y := ((h[3]*u+h[4]*v+h[5])*d*s - my) * 256
+					var x0, y0, x1, y1, fx, fy int
+					if x >= 0 && y >= 0 && x < float64(256*(w-1)) && y < float64(256*(hgt-1)) {
+						xi, yi := int(x), int(y)
+						x0, y0, fx, fy = xi>>8, yi>>8, xi&255, yi&255
+						x1, y1 = x0+1, y0+1
+					} else {
+						// Off the edge: the nearest pixel's value.
+						xi := int(min(max(x, 0), float64(256*(w-1))))
+						yi := int(min(max(y, 0), float64(256*(hgt-1))))
+						x0, y0, fx, fy = xi>>8, yi>>8, xi&255, yi&255
+						x1, y1 = min(x0+1, w-1), min(y0+1, hgt-1)
+					}
+					a, b := pix[y0*stride+4*x0:y0*stride+4*x0+3:y0*stride+4*x0+3], pix[y0*stride+4*x1:y0*stride+4*x1+3:y0*stride+4*x1+3]
+					c, e := pix[y1*stride+4*x0:y1*stride+4*x0+3:y1*stride+4*x0+3], pix[y1*stride+4*x1:y1*stride+4*x1+3:y1*stride+4*x1+3]
+					w00, w10 := (256-fx)*(256-fy), fx*(256-fy)
+					w01, w11 := (256-fx)*fy, fx*fy
+					acc[0] += int(a[0])*w00 + int(b[0])*w10 + int(c[0])*w01 + int(e[0])*w11
+					acc[1] += int(a[1])*w00 + int(b[1])*w10 + int(c[1])*w01 + int(e[1])*w11
+					acc[2] += int(a[2])*w00 + int(b[2])*w10 + int(c[2])*w01 + int(e[2])*w11
 				}
 			}
 			cellp := &g.rgb[j*gridW+i]
 			for c := range acc {
-				cellp[c] = float32(acc[c] / (super * super))
+				cellp[c] = float32(acc[c]) * (1.0 / (super * super << 16))
 			}
 			g.lum[j*gridW+i] = 0.299*cellp[0] + 0.587*cellp[1] + 0.114*cellp[2]
 		}
