@@ -12,7 +12,7 @@ DATA     ?= ./data
 PYTHON   ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)
 ARM_BINS := dist/tinkerbox-linux-armv6 dist/tinkerbox-linux-armv7 dist/tinkerbox-linux-arm64
 
-.PHONY: all run build arm test lint unit bench clean image flash image-check boot-test fuzz
+.PHONY: all run build arm test lint unit bench bench-arm clean image flash image-check boot-test fuzz
 BOARD    ?= pi0w
 IMAGE    ?= dist/tinkerbox-$(BOARD).img.xz
 
@@ -54,30 +54,14 @@ lint:
 	  [ -z "$$files" ] || shellcheck $$files; \
 	else echo "shellcheck not installed: skipping shell checks"; fi
 
-## bench: the figures quoted in the issues (see README "Performance")
+## bench: one table of the issue 18 figures, each beside its anchor measured in the same run (about 15 min; BENCH_ONLY=dither,identify for a subset; README=1 rewrites README.md's figures table)
+BENCH_FLAGS = $(if $(BENCH_ONLY),-only $(BENCH_ONLY)) $(if $(README),-readme README.md)
 bench: build arm
-	$(GO) test -run '^$$' -bench . -benchmem ./...
-	$(GO) run ./scripts/benchstart dist/tinkerbox
-	$(GO) run ./scripts/benchspycam -duration $(SPYCAM_SECONDS)s -warmup 10s dist/tinkerbox
-	@if command -v qemu-arm-static >/dev/null; then \
-	  echo "card recognition under qemu-arm-static -cpu arm1176 (an emulated Pi Zero CPU, not a Pi):"; \
-	  GOARCH=arm GOARM=6 $(GO) test -c -o dist/recog-armv6.test ./scenes/cardfeed/recog && \
-	  qemu-arm-static -cpu arm1176 dist/recog-armv6.test -test.run '^$$' -test.bench 'Identify(30|100)k/frame$$' -test.benchtime 24x; \
-	else echo "qemu-arm-static not installed: skipping the emulated Pi Zero figure (apt-get install qemu-user-static)"; fi
-	@echo "comic: print sizes of the default pack's strips on 58 mm paper (384 dots, 8 a millimetre):"
-	@$(GO) test -count=1 -run '^TestPrintSizes$$' -v ./scenes/comic/ | sed -n 's/^        //p'
-	@if command -v qemu-arm-static >/dev/null; then \
-	  echo "comic: press A -> first printed line under qemu-arm-static -cpu arm1176, one core (an emulated Pi Zero, not a Pi; the simulator's figure is BenchmarkComicPressToPaper above):"; \
-	  GOARCH=arm GOARM=6 $(GO) test -c -o dist/appliance-armv6.test ./appliance && \
-	  qemu-arm-static -cpu arm1176 dist/appliance-armv6.test -test.run '^$$' -test.bench 'ComicPressToPaper$$' -test.benchtime 12x -test.cpu 1; \
-	  echo "comic: a sheet photographed by the camera -> its drawings in the pack, under qemu-arm-static -cpu arm1176, one core:"; \
-	  qemu-arm-static -cpu arm1176 dist/appliance-armv6.test -test.run '^$$' -test.bench 'DrawingFromCamera$$' -test.benchtime 3x -test.cpu 1; \
-	else echo "qemu-arm-static not installed: skipping the emulated Pi Zero press-to-paper figure (apt-get install qemu-user-static)"; fi
-	@echo "Home Assistant over MQTT, against a real mosquitto (messages a minute, broker restart to entities back, an hour with the broker down):"; $(GO) test -count=1 -run '^TestFigure' -v ./appliance/homeassistant/ | sed -n 's/^ *figures_test.go:[0-9]*: /  /p'
-	@echo "ARM binary sizes:"; ls -l $(ARM_BINS) | awk '{printf "  %-32s %6.1f MB\n", $$9, $$5/1048576}'
-	@if $(PYTHON) -c 'import PIL' 2>/dev/null; then \
-	  $(PYTHON) scripts/bench-pillow-dither.py drivers/escpos/testdata/bench.png; \
-	else echo "python3-pil not installed: skipping the Pillow comparison (apt-get install python3-pil)"; fi
+	$(GO) run ./scripts/benchtable -python $(PYTHON) -spycam $(SPYCAM_SECONDS)s $(BENCH_FLAGS)
+
+## bench-arm: the Go benchmarks under qemu-arm-static -cpu arm1176, one core, as ratios to the native run (README=1 rewrites README.md's ARM table)
+bench-arm:
+	$(GO) run ./scripts/benchtable -arm $(BENCH_FLAGS)
 
 ## image: the SD-card image dist/tinkerbox-$(BOARD).img.xz (BOARD=pi0w|pi3|pi02w|pi02w_64|pi4_64); needs network, ~1 h the first time
 image:
