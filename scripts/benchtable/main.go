@@ -81,7 +81,7 @@ func main() {
 	list := pieces
 	tag := "bench"
 	if *arm {
-		list, tag = armPieces, "bench-arm"
+		list, tag, header = armPieces, "bench-arm", armHeader
 	}
 	for k := range want {
 		if !slices.ContainsFunc(list, func(p piece) bool { return p.name == k }) {

@@ -18,6 +18,9 @@ type row struct {
 
 var header = row{"figure", "tinkerbox", "anchor (peer, same run)", "ratio", "target", "met"}
 
+// armHeader heads the -arm table, whose anchor is the native run.
+var armHeader = row{"figure", "arm1176 (qemu)", "native, same run", "ratio arm / native", "target", "met"}
+
 const none = "—"
 
 // absent is the anchor cell of a peer that could not be measured here.
