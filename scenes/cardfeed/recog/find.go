@@ -35,6 +35,17 @@ type finder struct {
 type scratch struct {
 	planes, acc []float32
 	rgba        []uint8
+	// The outline search's tables, grown to the largest frame's needs.
+	peaks  []line
+	pairs  [][2]int
+	meet   []corner
+	across []bool
+	sup    []support
+	counts []int32
+	cands  []scored
+	sorted []scored
+	order  []int32
+	grids  []grid
 }
 
 // grow returns b with length n, reusing its memory when it is big enough.
@@ -324,7 +335,7 @@ func (f *finder) lines(n int) []line {
 		return acc[t*nr+r]
 	}
 	minVotes := float32(min(f.w, f.h)) * 0.12
-	var peaks []line
+	peaks := f.sc.peaks[:0]
 	for t := 0; t < thetaBins; t++ {
 		for r := 0; r < nr; r++ {
 			v := acc[t*nr+r]
@@ -345,6 +356,7 @@ func (f *finder) lines(n int) []line {
 			}
 		}
 	}
+	f.sc.peaks = peaks
 	sort.Slice(peaks, func(i, j int) bool { return peaks[i].votes > peaks[j].votes })
 	var out []line
 	for _, p := range peaks {
@@ -394,26 +406,23 @@ type scored struct {
 // quads pairs near-parallel lines and pairs the pairs into card-shaped
 // quadrilaterals, scored by edge coverage of their sides.
 func (f *finder) quads(ls []line, k int) []Quad {
-	type pair struct{ a, b int }
 	minSide := 0.12 * float64(min(f.w, f.h))
-	var pairs []pair
+	pairs := f.sc.pairs[:0]
 	for i := range ls {
 		for j := i + 1; j < len(ls); j++ {
 			dt, dr := lineGap(ls[i], ls[j])
 			if dt < 22*math.Pi/180 && dr > minSide {
-				pairs = append(pairs, pair{i, j})
+				pairs = append(pairs, [2]int{i, j})
 			}
 		}
 	}
+	f.sc.pairs = pairs
 	frame := float64(f.w * f.h)
 	// Every pair of lines meets once: the corners are looked up, not solved
 	// again for each of the thousands of outlines.
 	n := len(ls)
-	type corner struct {
-		p  [2]float64
-		ok bool
-	}
-	meet := make([]corner, n*n)
+	f.sc.meet = grow(f.sc.meet, n*n)
+	meet := f.sc.meet
 	for i := range ls {
 		for j := i + 1; j < n; j++ {
 			p, ok := intersect(ls[i], ls[j])
@@ -422,26 +431,30 @@ func (f *finder) quads(ls []line, k int) []Quad {
 	}
 	// Whether two lines are far enough from parallel to be neighbouring
 	// sides, also once per pair of lines rather than per outline.
-	across := make([]bool, n*n)
+	f.sc.across = grow(f.sc.across, n*n)
+	across := f.sc.across
 	for i := range ls {
 		for j := range ls {
 			dt, _ := lineGap(ls[i], ls[j])
 			across[i*n+j] = dt >= 55*math.Pi/180
 		}
 	}
-	sup := make([]support, n)
+	f.sc.sup = grow(f.sc.sup, n)
+	sup := f.sc.sup
+	counts := f.sc.counts[:0]
 	for i := range ls {
-		sup[i] = f.support(ls[i])
+		sup[i], counts = f.support(ls[i], counts)
 	}
-	var cands []scored
+	f.sc.counts = counts
+	cands := f.sc.cands[:0]
 	for pi, p := range pairs {
 		for _, q := range pairs[pi+1:] {
-			if !across[p.a*n+q.a] {
+			if !across[p[0]*n+q[0]] {
 				continue
 			}
 			var c Quad
 			ok := true
-			sides := [4][2]int{{p.a, q.a}, {q.a, p.b}, {p.b, q.b}, {q.b, p.a}}
+			sides := [4][2]int{{p[0], q[0]}, {q[0], p[1]}, {p[1], q[1]}, {q[1], p[0]}}
 			for n2, lp := range sides {
 				m := meet[lp[0]*n+lp[1]]
 				if !m.ok {
@@ -483,6 +496,7 @@ func (f *finder) quads(ls []line, k int) []Quad {
 			}
 		}
 	}
+	f.sc.cands = cands
 	if len(cands) == 0 {
 		return nil
 	}
@@ -524,7 +538,8 @@ func (f *finder) quads(ls []line, k int) []Quad {
 	}
 	// Best covered first, the larger first among equals (an order over
 	// small keys: the outlines themselves are too big to shuffle around).
-	order := make([]int32, len(cands))
+	f.sc.order = grow(f.sc.order, len(cands))
+	order := f.sc.order
 	for i := range order {
 		order[i] = int32(i)
 	}
@@ -541,10 +556,11 @@ func (f *finder) quads(ls []line, k int) []Quad {
 	// Only the best 160 are wanted, of thousands: they are selected, then
 	// sorted (the order is total, so this is the full sort's head).
 	order = bestOf(order, 160, better)
-	sorted := make([]scored, 0, len(order))
+	sorted := f.sc.sorted[:0]
 	for _, i := range order {
 		sorted = append(sorted, cands[i])
 	}
+	f.sc.sorted = sorted
 	cands = sorted
 	take(12, func(scored) bool { return true })
 	// Inner boxes (art, text box, a frame inside a border) are as well
@@ -673,7 +689,15 @@ type support struct {
 	count          []int32 // count[t]: edge pixels among the first t
 }
 
-func (f *finder) support(ln line) support {
+// corner is where two lines meet, if they do.
+type corner struct {
+	p  [2]float64
+	ok bool
+}
+
+// support is the line's support, its counts appended to buf (which is
+// returned grown).
+func (f *finder) support(ln line, buf []int32) (support, []int32) {
 	nx, ny := math.Cos(ln.theta), math.Sin(ln.theta)
 	dx, dy := -ny, nx
 	// The foot of the perpendicular from the origin, then back along the
@@ -681,7 +705,9 @@ func (f *finder) support(ln line) support {
 	diag := math.Hypot(float64(f.w), float64(f.h))
 	s := support{x0: ln.rho*nx - diag*dx, y0: ln.rho*ny - diag*dy, dx: dx, dy: dy}
 	n := int(2 * diag)
-	s.count = make([]int32, n+1)
+	k := len(buf)
+	buf = append(buf, make([]int32, n+1)...)
+	s.count = buf[k : k+n+1 : k+n+1] // zeroed by the append
 	const tol = 1.5
 	// Only the stretch of the line near the frame can meet an edge pixel
 	// (the taps are within tol of it): about half of the 2·diag samples.
@@ -721,7 +747,7 @@ func (f *finder) support(ln line) support {
 	for t := t1; t < n; t++ {
 		s.count[t+1] = s.count[t]
 	}
-	return s
+	return s, buf
 }
 
 // cover is the share of the segment a-b of the line (its middle 80 %: real

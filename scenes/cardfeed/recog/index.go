@@ -138,7 +138,8 @@ func (x *Index) Identify(frame image.Image) (Match, error) {
 		flip bool
 	}
 	rs := make([]reading, 0, cap(qf))
-	gs := make([]grid, len(qs))
+	sc.grids = grow(sc.grids, len(qs)) // warp writes every cell
+	gs := sc.grids
 	read := func(qi int) {
 		if qi < found {
 			refineFull(rgba, &qs[qi], scale)
