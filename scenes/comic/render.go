@@ -495,31 +495,15 @@ func (p *Pack) render(ctx context.Context, s *Strip, width, k int, left, right s
 
 // drawTexture paints a background behind the image, centred on its focal area.
 func drawTexture(dst *image.RGBA, t Texture, focal image.Rectangle, line float64, seed uint64) {
-	dc := gg.NewContextForRGBA(dst)
 	w, h := float64(dst.Rect.Dx()), float64(dst.Rect.Dy())
-	dc.SetColor(color.Black)
 	switch t {
 	case Dots:
-		step := math.Max(3, line*3.2)
-		rad := math.Max(0.6, line*0.55)
-		for y, row := step/2, 0; y < h; y, row = y+step, row+1 {
-			off := 0.0
-			if row%2 == 1 {
-				off = step / 2
-			}
-			for x := step/2 + off; x < w; x += step {
-				dc.DrawCircle(x, y, rad)
-			}
-		}
-		dc.Fill()
+		drawDots(dst, math.Max(3, line*3.2), math.Max(0.6, line*0.55))
 	case Hatch:
-		step := math.Max(4, line*4)
-		dc.SetLineWidth(math.Max(1, line*0.5))
-		for x := -h; x < w; x += step {
-			dc.DrawLine(x, h, x+h, 0)
-		}
-		dc.Stroke()
+		drawHatch(dst, math.Max(4, line*4), math.Max(1, line*0.5))
 	case Burst:
+		dc := gg.NewContextForRGBA(dst)
+		dc.SetColor(color.Black)
 		cx, cy := float64(focal.Min.X+focal.Max.X)/2, float64(focal.Min.Y+focal.Max.Y)/2
 		if focal.Empty() {
 			cx, cy = w/2, h/2
