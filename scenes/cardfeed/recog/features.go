@@ -153,8 +153,47 @@ func toRGBAIn(img image.Image, sc *scratch) *image.RGBA {
 	b := img.Bounds()
 	sc.rgba = grow(sc.rgba, 4*b.Dx()*b.Dy())
 	r := &image.RGBA{Pix: sc.rgba, Stride: 4 * b.Dx(), Rect: image.Rect(0, 0, b.Dx(), b.Dy())}
+	if y, ok := img.(*image.YCbCr); ok && y.SubsampleRatio == image.YCbCrSubsampleRatio420 && b.Min.X%2 == 0 && b.Min.Y%2 == 0 {
+		from420(r, y)
+		return r
+	}
 	draw.Draw(r, r.Rect, img, b.Min, draw.Src)
 	return r
+}
+
+// from420 converts a 4:2:0 frame (a camera's JPEG) to dst with the very
+// arithmetic of draw.Draw, but each chroma sample's products worked out once
+// for the two pixels of a row it covers rather than for each.
+func from420(dst *image.RGBA, src *image.YCbCr) {
+	w, h := src.Rect.Dx(), src.Rect.Dy()
+	// clamp is (v >> 16) limited to 0..255, as image/color's YCbCrToRGB.
+	clamp := func(v int32) uint8 {
+		if uint32(v)&0xff000000 == 0 {
+			return uint8(v >> 16)
+		}
+		return uint8(^(v >> 31))
+	}
+	for y := 0; y < h; y++ {
+		ys := src.Y[y*src.YStride : y*src.YStride+w]
+		ci := (y / 2) * src.CStride
+		cbs, crs := src.Cb[ci:ci+(w+1)/2], src.Cr[ci:ci+(w+1)/2]
+		d := dst.Pix[y*dst.Stride : y*dst.Stride+4*w]
+		for x := 0; x+1 < w; x += 2 {
+			cb, cr := int32(cbs[x/2])-128, int32(crs[x/2])-128
+			rc, gc, bc := 91881*cr, -22554*cb-46802*cr, 116130*cb
+			y0, y1 := int32(ys[x])*0x10101, int32(ys[x+1])*0x10101
+			p := d[4*x : 4*x+8 : 4*x+8]
+			p[0], p[1], p[2], p[3] = clamp(y0+rc), clamp(y0+gc), clamp(y0+bc), 255
+			p[4], p[5], p[6], p[7] = clamp(y1+rc), clamp(y1+gc), clamp(y1+bc), 255
+		}
+		if w%2 == 1 {
+			x := w - 1
+			cb, cr := int32(cbs[x/2])-128, int32(crs[x/2])-128
+			y0 := int32(ys[x]) * 0x10101
+			p := d[4*x : 4*x+4 : 4*x+4]
+			p[0], p[1], p[2], p[3] = clamp(y0+91881*cr), clamp(y0-22554*cb-46802*cr), clamp(y0+116130*cb), 255
+		}
+	}
 }
 
 // pyramid is the frame at halving resolutions, so the warp reads each grid
