@@ -79,7 +79,7 @@ func findQuads(img *image.RGBA, k int, sc *scratch) ([]Quad, float64, error) {
 		return nil, 1, fmt.Errorf("recog: frame %dx%d too small", b.Dx(), b.Dy())
 	}
 	f := newFinder(img, sc)
-	lines := f.lines(48)
+	lines := f.lines(32)
 	qs := f.quads(lines, k)
 	if len(qs) == 0 {
 		return nil, 1, ErrNoCard
