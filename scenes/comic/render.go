@@ -323,9 +323,9 @@ func (p *Pack) scaled(d decoded, src any, part int, flip bool, w, h int) (image.
 
 // drawInk draws scaled art over dst at r: black through its alpha when it
 // is ink only (an *image.Alpha), else as it is.
-func drawInk(dst draw.Image, r image.Rectangle, art image.Image) {
+func drawInk(dst *image.RGBA, r image.Rectangle, art image.Image) {
 	if a, ok := art.(*image.Alpha); ok {
-		draw.DrawMask(dst, r, image.Black, image.Point{}, a, a.Rect.Min, draw.Over)
+		uniformOver(dst, r, 0, a, a.Rect.Min)
 		return
 	}
 	draw.Draw(dst, r, art, art.Bounds().Min, draw.Over)
@@ -465,7 +465,9 @@ func (p *Pack) render(ctx context.Context, s *Strip, width, k int, left, right s
 			if pn.Texture != NoTexture || pn.Horizon > 0 {
 				// A white halo keeps the drawing readable over the background.
 				if ol, ok := p.scaled(dec, im, partOutline, pn.Flip, w+2*pad, hh+2*pad); ok {
-					draw.DrawMask(layer, ol.Bounds().Add(at.Sub(image.Pt(pad, pad))), image.White, image.Point{}, ol, image.Point{}, draw.Over)
+					if a, ok := ol.(*image.Alpha); ok {
+						uniformOver(layer, a.Rect.Add(at.Sub(image.Pt(pad, pad))), 0xff, a, a.Rect.Min)
+					}
 				}
 			}
 			if art, ok := p.scaled(dec, im, partArt, pn.Flip, w, hh); ok {
@@ -481,7 +483,11 @@ func (p *Pack) render(ctx context.Context, s *Strip, width, k int, left, right s
 			frame, ok = p.scaled(dec, pn.Border, partArt, false, r.Dx(), r.Dy())
 		}
 		if ok {
-			draw.DrawMask(canvas, r, layer, image.Point{}, mask, image.Point{}, draw.Over)
+			if a, ok := mask.(*image.Alpha); ok {
+				maskOver(canvas, r, layer, image.Point{}, a, image.Point{})
+			} else {
+				draw.DrawMask(canvas, r, layer, image.Point{}, mask, image.Point{}, draw.Over)
+			}
 			drawInk(canvas, r, frame)
 		} else {
 			draw.Draw(canvas, r, layer, image.Point{}, draw.Src)
