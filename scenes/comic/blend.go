@@ -35,7 +35,7 @@ func maskOver(dst *image.RGBA, r image.Rectangle, src *image.RGBA, sp image.Poin
 			default:
 				ma := uint32(v) * 0x101
 				p, q := d[4*x:4*x+4:4*x+4], s[4*x:4*x+4:4*x+4]
-				a := (m - (uint32(q[3])*0x101*ma/m)) * 0x101
+				a := (m - (uint32(q[3]) * 0x101 * ma / m)) * 0x101
 				for c := range 4 {
 					p[c] = uint8((uint32(p[c])*a + uint32(q[c])*0x101*ma) / m >> 8)
 				}
