@@ -256,18 +256,25 @@ func (p *pyramid) warp(q Quad, g *grid) {
 	pix, stride := img.Pix[img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y):], img.Stride
 	w, hgt := img.Rect.Dx(), img.Rect.Dy()
 	mx, my := float64(img.Rect.Min.X)+0.5, float64(img.Rect.Min.Y)+0.5
+	// The map scaled to 1/256ths of the level's pixels, and the terms in v
+	// once per sample row.
+	ax, ay := h[0]*s*256, h[3]*s*256
+	bx, by := h[1]*s*256, h[4]*s*256
+	cx, cy := h[2]*s*256, h[5]*s*256
+	mx, my = mx*256, my*256
 	for j := 0; j < gridH; j++ {
-		var vs [super]float64
-		for sj := range vs {
-			vs[sj] = -gridMargin + (float64(j)+(float64(sj)+0.5)/super)/gridH*span
+		var vx, vy, vw [super]float64
+		for sj := range vx {
+			v := -gridMargin + (float64(j)+(float64(sj)+0.5)/super)/gridH*span
+			vx[sj], vy[sj], vw[sj] = bx*v+cx, by*v+cy, h[7]*v+h[8]
 		}
 		for i := 0; i < gridW; i++ {
 			var acc [3]int
-			for _, v := range vs {
+			for sj := range vx {
 				for _, u := range us[i*super : (i+1)*super] {
-					d := 1 / (h[6]*u + h[7]*v + h[8])
-					x := ((h[0]*u+h[1]*v+h[2])*d*s - mx) * 256
-					y := ((h[3]*u+h[4]*v+h[5])*d*s - my) * 256
+					d := 1 / (h[6]*u + vw[sj])
+					x := (ax*u+vx[sj])*d - mx
+					y := (ay*u+vy[sj])*d - my
 					var x0, y0, x1, y1, fx, fy int
 					if x >= 0 && y >= 0 && x < float64(256*(w-1)) && y < float64(256*(hgt-1)) {
 						xi, yi := int(x), int(y)
@@ -335,8 +342,8 @@ func (vw view) at(u, v float64, flip bool) (float64, float64) {
 }
 
 func (g *grid) sample(x, y float64) [3]float32 {
-	x = math.Max(0, math.Min(x, gridW-1.001))
-	y = math.Max(0, math.Min(y, gridH-1.001))
+	x = max(0, min(x, gridW-1.001))
+	y = max(0, min(y, gridH-1.001))
 	x0, y0 := int(x), int(y)
 	fx, fy := float32(x-float64(x0)), float32(y-float64(y0))
 	a, b := &g.rgb[y0*gridW+x0], &g.rgb[y0*gridW+x0+1]
@@ -376,8 +383,8 @@ func (g *grid) features(vw view, flip bool) Features {
 	for n, c := range cells {
 		r, gg, b := c[0]/mean[0], c[1]/mean[1], c[2]/mean[2]
 		s := r + gg + b + 1e-9
-		f.Colour[2*n] = uint8(math.Min(255, r/s*3*85))
-		f.Colour[2*n+1] = uint8(math.Min(255, gg/s*3*85))
+		f.Colour[2*n] = uint8(min(255, r/s*3*85))
+		f.Colour[2*n+1] = uint8(min(255, gg/s*3*85))
 	}
 	return f
 }
@@ -406,10 +413,10 @@ func (g *grid) window(vw view, flip bool, w [4]float64, lum *[hashSize * hashSiz
 		var x float64
 		if isV {
 			_, x = vw.at(0, t, flip)
-			x = math.Max(0, math.Min(x, gridH-1.001))
+			x = max(0, min(x, gridH-1.001))
 		} else {
 			x, _ = vw.at(t, 0, flip)
-			x = math.Max(0, math.Min(x, gridW-1.001))
+			x = max(0, min(x, gridW-1.001))
 		}
 		i := int(x)
 		return tap{i, float32(x - float64(i))}
@@ -448,8 +455,8 @@ func bilinear(img *image.RGBA, x, y float64) [3]float64 {
 			float64(p[2])*w00 + float64(p[6])*w10 + float64(q[2])*w01 + float64(q[6])*w11,
 		}
 	}
-	x = math.Max(float64(b.Min.X), math.Min(x, float64(b.Max.X-1)))
-	y = math.Max(float64(b.Min.Y), math.Min(y, float64(b.Max.Y-1)))
+	x = max(float64(b.Min.X), min(x, float64(b.Max.X-1)))
+	y = max(float64(b.Min.Y), min(y, float64(b.Max.Y-1)))
 	x0, y0 := int(x), int(y)
 	x1, y1 := min(x0+1, b.Max.X-1), min(y0+1, b.Max.Y-1)
 	fx, fy := x-float64(x0), y-float64(y0)
