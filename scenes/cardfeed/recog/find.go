@@ -34,6 +34,7 @@ type finder struct {
 // that a frame allocates no large buffers. Not for concurrent use.
 type scratch struct {
 	planes, acc []float32
+	ints        []int32
 	rgba        []uint8
 	// The outline search's tables, grown to the largest frame's needs.
 	peaks  []line
@@ -171,12 +172,13 @@ func newFinder(img *image.RGBA, sc *scratch) *finder {
 	w, h := b.Dx()/step, b.Dy()/step
 	f := &finder{w: w, h: h, scale: float64(step), sc: sc}
 	n := w * h
-	sc.planes = grow(sc.planes, 7*n)
-	pl := sc.planes
-	plane := func(k int) []float32 { return pl[k*n : (k+1)*n : (k+1)*n] }
-	// Box-downsample, three channels.
-	ch := [3][]float32{plane(0), plane(1), plane(2)}
-	inv := 1 / float32(step*step)
+	// The channels are box sums and the blur and Sobel taps integers, all
+	// in int32: exact (the float32 planes this replaces held the same values
+	// over 16·step²) and cheap on a Pi Zero.
+	sc.planes = grow(sc.planes, 3*n)
+	sc.ints = grow(sc.ints, 4*n)
+	pl, ip := sc.planes, sc.ints
+	ch := [3][]int32{ip[:n:n], ip[n : 2*n : 2*n], ip[2*n : 3*n : 3*n]}
 	if step == 2 {
 		// The camera's usual 640x480: the same sums, written out.
 		for y := 0; y < h; y++ {
@@ -185,40 +187,41 @@ func newFinder(img *image.RGBA, sc *scratch) *finder {
 			c0, c1, c2 := ch[0][y*w:(y+1)*w], ch[1][y*w:(y+1)*w], ch[2][y*w:(y+1)*w]
 			for x := range c0 {
 				p, q := r0[8*x:8*x+8:8*x+8], r1[8*x:8*x+8:8*x+8]
-				c0[x] = float32(int(p[0])+int(p[4])+int(q[0])+int(q[4])) * inv
-				c1[x] = float32(int(p[1])+int(p[5])+int(q[1])+int(q[5])) * inv
-				c2[x] = float32(int(p[2])+int(p[6])+int(q[2])+int(q[6])) * inv
+				c0[x] = int32(p[0]) + int32(p[4]) + int32(q[0]) + int32(q[4])
+				c1[x] = int32(p[1]) + int32(p[5]) + int32(q[1]) + int32(q[5])
+				c2[x] = int32(p[2]) + int32(p[6]) + int32(q[2]) + int32(q[6])
 			}
 		}
 	} else {
 		for y := 0; y < h; y++ {
 			for x := 0; x < w; x++ {
-				var s [3]int
+				var s [3]int32
 				for j := 0; j < step; j++ {
 					o := img.PixOffset(b.Min.X+x*step, b.Min.Y+y*step+j)
 					p := img.Pix[o : o+4*step : o+4*step]
 					for i := 0; i < step; i++ {
-						s[0] += int(p[4*i])
-						s[1] += int(p[4*i+1])
-						s[2] += int(p[4*i+2])
+						s[0] += int32(p[4*i])
+						s[1] += int32(p[4*i+1])
+						s[2] += int32(p[4*i+2])
 					}
 				}
 				for c := range ch {
-					ch[c][y*w+x] = float32(s[c]) * inv
+					ch[c][y*w+x] = s[c]
 				}
 			}
 		}
 	}
-	f.gx, f.gy, f.mag = plane(3), plane(4), plane(5)
-	clear(pl[3*n : 6*n]) // the border stays 0
-	tmp := plane(6)
+	f.gx, f.gy, f.mag = pl[:n:n], pl[n:2*n:2*n], pl[2*n:3*n:3*n]
+	clear(pl[:3*n]) // the border stays 0
+	tmp := ip[3*n : 4*n : 4*n]
 	for c := range ch {
 		smooth(ch[c], tmp, w, h)
 	}
+	unit := 1 / float32(16*step*step)
 	for y := 1; y < h-1; y++ {
 		// Rows above, at and below y of each channel, so the taps need
-		// no bounds checks; the sums are the same.
-		var up, mid, dn [3][]float32
+		// no bounds checks.
+		var up, mid, dn [3][]int32
 		for c := range ch {
 			up[c], mid[c], dn[c] = ch[c][(y-1)*w:y*w], ch[c][y*w:(y+1)*w], ch[c][(y+1)*w:(y+2)*w]
 		}
@@ -227,8 +230,8 @@ func newFinder(img *image.RGBA, sc *scratch) *finder {
 			var bx, by, bm float32
 			for c := range ch {
 				u, m, d := up[c][x-1:x+2:x+2], mid[c][x-1:x+2:x+2], dn[c][x-1:x+2:x+2]
-				gx := (u[2] + 2*m[2] + d[2]) - (u[0] + 2*m[0] + d[0])
-				gy := (d[0] + 2*d[1] + d[2]) - (u[0] + 2*u[1] + u[2])
+				gx := float32((u[2]+2*m[2]+d[2])-(u[0]+2*m[0]+d[0])) * unit
+				gy := float32((d[0]+2*d[1]+d[2])-(u[0]+2*u[1]+u[2])) * unit
 				if m := gx*gx + gy*gy; m > bm {
 					bx, by, bm = gx, gy, m
 				}
@@ -256,23 +259,23 @@ func newFinder(img *image.RGBA, sc *scratch) *finder {
 	return f
 }
 
-// smooth applies a separable [1 2 1]/4 blur in place.
-func smooth(p, tmp []float32, w, h int) {
+// smooth applies a separable [1 2 1] blur in place (the values grow 16-fold).
+func smooth(p, tmp []int32, w, h int) {
 	for y := 0; y < h; y++ {
 		r := p[y*w : (y+1)*w]
 		t := tmp[y*w : (y+1)*w]
-		t[0], t[w-1] = r[0], r[w-1]
+		t[0], t[w-1] = 4*r[0], 4*r[w-1]
 		for x := 1; x < w-1; x++ {
-			t[x] = (r[x-1] + 2*r[x] + r[x+1]) / 4
+			t[x] = r[x-1] + 2*r[x] + r[x+1]
 		}
 	}
 	for x := 0; x < w; x++ {
-		p[x], p[(h-1)*w+x] = tmp[x], tmp[(h-1)*w+x]
+		p[x], p[(h-1)*w+x] = 4*tmp[x], 4*tmp[(h-1)*w+x]
 	}
 	for y := 1; y < h-1; y++ {
 		for x := 0; x < w; x++ {
 			i := y*w + x
-			p[i] = (tmp[i-w] + 2*tmp[i] + tmp[i+w]) / 4
+			p[i] = tmp[i-w] + 2*tmp[i] + tmp[i+w]
 		}
 	}
 }
