@@ -227,16 +227,19 @@ func newFinder(img *image.RGBA, sc *scratch) *finder {
 		}
 		gxr, gyr, magr := f.gx[y*w:(y+1)*w], f.gy[y*w:(y+1)*w], f.mag[y*w:(y+1)*w]
 		for x := 1; x < w-1; x++ {
-			var bx, by, bm float32
+			// The strongest channel by its exact squared magnitude; only
+			// its gradient is converted to float.
+			var bx, by int32
+			var bm int64
 			for c := range ch {
 				u, m, d := up[c][x-1:x+2:x+2], mid[c][x-1:x+2:x+2], dn[c][x-1:x+2:x+2]
-				gx := float32((u[2]+2*m[2]+d[2])-(u[0]+2*m[0]+d[0])) * unit
-				gy := float32((d[0]+2*d[1]+d[2])-(u[0]+2*u[1]+u[2])) * unit
-				if m := gx*gx + gy*gy; m > bm {
+				gx := (u[2] + 2*m[2] + d[2]) - (u[0] + 2*m[0] + d[0])
+				gy := (d[0] + 2*d[1] + d[2]) - (u[0] + 2*u[1] + u[2])
+				if m := int64(gx)*int64(gx) + int64(gy)*int64(gy); m > bm {
 					bx, by, bm = gx, gy, m
 				}
 			}
-			gxr[x], gyr[x], magr[x] = bx, by, float32(math.Sqrt(float64(bm)))
+			gxr[x], gyr[x], magr[x] = float32(bx)*unit, float32(by)*unit, float32(math.Sqrt(float64(bm)))*unit
 		}
 	}
 	// The edge threshold follows the frame's own noise and texture: well
