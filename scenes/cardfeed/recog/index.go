@@ -157,13 +157,17 @@ func (x *Index) Identify(frame image.Image) (Match, error) {
 	// The best outline first: when it settles the card, the others (inner
 	// boxes, lines beside it) need not be read.
 	read(0)
-	if m, _ := x.lookup(qf); m.Accepted && m.Distance <= settled {
+	// The first readings' nearest entries are kept for the second look:
+	// the catalog is scanned once per reading.
+	var near []nearest
+	m, _, near := x.lookupWith(qf, near)
+	if m.Accepted && m.Distance <= settled {
 		return m, nil
 	}
 	for qi := 1; qi < len(qs); qi++ {
 		read(qi)
 	}
-	m, k := x.lookup(qf)
+	m, k, _ := x.lookupWith(qf, near)
 	if m.Accepted && m.Distance <= settled || len(x.entries) == 0 {
 		return m, nil
 	}
@@ -288,14 +292,28 @@ type nearest struct {
 // lookup judges the best of several readings of one card and says which
 // reading it was.
 func (x *Index) lookup(qs []Features) (Match, int) {
+	m, k, _ := x.lookupWith(qs, nil)
+	return m, k
+}
+
+// lookupWith is lookup given the nearest entries of the first readings
+// (of qs[:len(done)]); it returns those of all of qs.
+func (x *Index) lookupWith(qs []Features, done []nearest) (Match, int, []nearest) {
 	if len(x.entries) == 0 {
-		return Match{Reason: "empty catalog", Where: qs[0].Where, Hash: qs[0].Hash}, 0
+		return Match{Reason: "empty catalog", Where: qs[0].Where, Hash: qs[0].Hash}, 0, done
 	}
-	qh := make([][8]uint64, len(qs))
-	res := make([]nearest, len(qs))
-	for k := range qs {
-		qh[k] = pack(&qs[k])
-		res[k] = nearest{best: -1, bestD: math.MaxInt, second: math.MaxInt}
+	res := append(done, make([]nearest, len(qs)-len(done))...)
+	m, k := x.judge(qs, res, len(done))
+	return m, k, res
+}
+
+// judge scans the catalog for the readings qs[from:] into res, then judges
+// the best of all of them.
+func (x *Index) judge(qs []Features, res []nearest, from int) (Match, int) {
+	qh := make([][8]uint64, len(qs)-from)
+	for k := range qh {
+		qh[k] = pack(&qs[from+k])
+		res[from+k] = nearest{best: -1, bestD: math.MaxInt, second: math.MaxInt}
 	}
 	// One pass over the catalog for all readings: the catalog is read from
 	// memory once however many readings there are.
@@ -304,7 +322,7 @@ func (x *Index) lookup(qs []Features) (Match, int) {
 		for k := range qh {
 			q := &qh[k]
 			d := hamming(h, q)
-			r := &res[k]
+			r := &res[from+k]
 			if d < r.bestD {
 				if r.best >= 0 && x.names[i] != x.names[r.best] {
 					r.second = r.bestD
