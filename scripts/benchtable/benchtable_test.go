@@ -103,7 +103,7 @@ const fanOut = `MJPEG fan-out: tinkerbox (drivers/picam + appliance/web, own pro
     fps per viewer                                  15.0            14.0    1.07
     frames each viewer got                       100.0 %          93.0 %    1.08
     p99 latency                                   3.0 ms          9.0 ms    0.33
-  stalled viewer closed after                        10s           never
+  stalled viewer closed after                     1.2 s open after 20 s
 `
 
 func TestFanoutRows(t *testing.T) {
@@ -120,7 +120,7 @@ func TestFanoutRows(t *testing.T) {
 	if r := rows[4]; r.figure != "fan-out starved: p99 latency" || r.ratio != "0.33×" {
 		t.Errorf("row 4 = %#v", r)
 	}
-	if r := rows[5]; r.tinkerbox != "10s" || r.anchor != "go2rtc: never" || r.ratio != none {
+	if r := rows[5]; r.tinkerbox != "1.2 s" || r.anchor != "go2rtc: open after 20 s" || r.ratio != none {
 		t.Errorf("row 5 = %#v", r)
 	}
 	rows = fanoutRows(nil, "benchfanout failed")

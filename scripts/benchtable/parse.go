@@ -136,6 +136,10 @@ func quantity(s string) float64 {
 // "starved: " + label.
 type fanRow struct{ tinkerbox, go2rtc string }
 
+const stalledLabel = "stalled viewer closed after"
+
+var stallCell = regexp.MustCompile(`open after [0-9.]+ s|[0-9.]+ ?(s|ms)|never`)
+
 func parseFanout(out string) map[string]fanRow {
 	rows := map[string]fanRow{}
 	starved := false
@@ -147,12 +151,19 @@ func parseFanout(out string) map[string]fanRow {
 		if !strings.HasPrefix(line, "  ") {
 			continue
 		}
+		// Its cells can touch ("1.2 s open after 20 s").
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), stalledLabel); ok {
+			if c := stallCell.FindAllString(rest, 2); len(c) == 2 {
+				rows[stalledLabel] = fanRow{c[0], c[1]}
+			}
+			continue
+		}
 		c := columns(line)
 		if len(c) < 3 || c[1] == "tinkerbox" {
 			continue
 		}
 		key := c[0]
-		if starved && key != "stalled viewer closed after" {
+		if starved {
 			key = "starved: " + key
 		}
 		rows[key] = fanRow{c[1], c[2]}
