@@ -116,7 +116,7 @@ func refineFull(img *image.RGBA, q *Quad, scale float64) {
 				c1 := bilinear(img, x+(d+0.5)*nx, y+(d+0.5)*ny)
 				g := 0.0
 				for k := range c0 {
-					g = math.Max(g, math.Abs(c1[k]-c0[k]))
+					g = max(g, math.Abs(c1[k]-c0[k]))
 				}
 				prof = append(prof, g)
 			}
@@ -971,13 +971,10 @@ func (f *finder) fitSideLine(ln line, a, b [2]float64, r float64) line {
 func (f *finder) fit(a, b [2]float64, nx, ny, r float64, fallback line) line {
 	dx, dy := b[0]-a[0], b[1]-a[1]
 	l := math.Hypot(dx, dy)
-	n := int(l)
-	if r > 1 {
-		// The wide first passes only bring the line near: a sample every
-		// other pixel places it as well, at half the cost; the last pass
-		// takes them all.
-		n /= 2
-	}
+	// A sample every other working pixel: the fit is to a fraction of a
+	// pixel all the same, and the outline is fitted again on the frame
+	// (refineFull) before it is read.
+	n := int(l) / 2
 	var sx, sy, sxx, syy, sxy, sw float64
 	const step = 0.5
 	steps := int(r / step)
