@@ -54,7 +54,7 @@ lint:
 	  [ -z "$$files" ] || shellcheck $$files; \
 	else echo "shellcheck not installed: skipping shell checks"; fi
 
-## bench: one table of the issue 18 figures, each beside its anchor measured in the same run (about 15 min; BENCH_ONLY=dither,identify for a subset; README=1 rewrites README.md's figures table)
+## bench: one table of the issue 18 figures, each beside its anchor measured in the same run (about 11 min; BENCH_ONLY=dither,identify for a subset; README=1 rewrites README.md's figures table)
 BENCH_FLAGS = $(if $(BENCH_ONLY),-only $(BENCH_ONLY)) $(if $(README),-readme README.md)
 bench: build arm
 	$(GO) run ./scripts/benchtable -python $(PYTHON) -spycam $(SPYCAM_SECONDS)s $(BENCH_FLAGS)
