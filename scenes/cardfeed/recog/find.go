@@ -239,7 +239,8 @@ func newFinder(img *image.RGBA, sc *scratch) *finder {
 					bx, by, bm = gx, gy, m
 				}
 			}
-			gxr[x], gyr[x], magr[x] = float32(bx)*unit, float32(by)*unit, float32(math.Sqrt(float64(bm)))*unit
+			mf := float32(bm)
+			gxr[x], gyr[x], magr[x] = float32(bx)*unit, float32(by)*unit, float32(math.Sqrt(float64(mf)))*unit
 		}
 	}
 	// The edge threshold follows the frame's own noise and texture: well
