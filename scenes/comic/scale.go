@@ -176,32 +176,46 @@ func resize(sp []uint8, sstride, sw, sh int, dp []uint8, dstride, w, h, ch int, 
 }
 
 // across filters one source row into out (w·ch values, weighted sums).
+// Most outputs are of two or three taps: those are unrolled, and every
+// slice is cut to its length first, so the loops check no bounds.
 func across(row []uint8, out []uint32, tx *taps, ch int) {
+	first, off, wt := tx.first, tx.off[:len(tx.first)+1], tx.w
 	if ch == 1 {
-		for i := range out {
-			f, o, e := int(tx.first[i]), tx.off[i], tx.off[i+1]
-			var s uint32
-			for k := o; k < e; k++ {
-				s += uint32(row[f]) * uint32(tx.w[k])
-				f++
+		out = out[:len(first)]
+		for i, f := range first {
+			ws := wt[off[i]:off[i+1]]
+			src := row[f:][:len(ws)]
+			switch len(ws) {
+			case 1:
+				out[i] = uint32(src[0]) * uint32(ws[0])
+			case 2:
+				out[i] = uint32(src[0])*uint32(ws[0]) + uint32(src[1])*uint32(ws[1])
+			case 3:
+				out[i] = uint32(src[0])*uint32(ws[0]) + uint32(src[1])*uint32(ws[1]) + uint32(src[2])*uint32(ws[2])
+			default:
+				var s uint32
+				for k, v := range src {
+					s += uint32(v) * uint32(ws[k])
+				}
+				out[i] = s
 			}
-			out[i] = s
 		}
 		return
 	}
-	for i := 0; i < len(out); i += 4 {
-		f, o, e := int(tx.first[i/4])*4, tx.off[i/4], tx.off[i/4+1]
+	out = out[:4*len(first)]
+	for i, f := range first {
+		ws := wt[off[i]:off[i+1]]
+		src := row[4*f:][:4*len(ws)]
 		var r, g, b, a uint32
-		for k := o; k < e; k++ {
-			wt := uint32(tx.w[k])
-			p := row[f : f+4 : f+4]
-			r += uint32(p[0]) * wt
-			g += uint32(p[1]) * wt
-			b += uint32(p[2]) * wt
-			a += uint32(p[3]) * wt
-			f += 4
+		for k, w := range ws {
+			p := src[4*k : 4*k+4 : 4*k+4]
+			r += uint32(p[0]) * uint32(w)
+			g += uint32(p[1]) * uint32(w)
+			b += uint32(p[2]) * uint32(w)
+			a += uint32(p[3]) * uint32(w)
 		}
-		out[i], out[i+1], out[i+2], out[i+3] = r, g, b, a
+		o := out[4*i : 4*i+4 : 4*i+4]
+		o[0], o[1], o[2], o[3] = r, g, b, a
 	}
 }
 
