@@ -143,8 +143,9 @@ func TurnClockwise(img image.Image) *image.RGBA {
 		row := src.Pix[y*src.Stride : y*src.Stride+w*4]
 		// Source row y is destination column h-1-y, top to bottom.
 		o := (h - 1 - y) * 4
+		// A pixel as one [4]byte, not a copy call a pixel.
 		for x := range w {
-			copy(dst.Pix[o:o+4], row[x*4:x*4+4])
+			*(*[4]byte)(dst.Pix[o:]) = [4]byte(row[x*4:])
 			o += dst.Stride
 		}
 	}
