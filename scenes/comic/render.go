@@ -432,6 +432,7 @@ func (p *Pack) render(ctx context.Context, s *Strip, width, k int, left, right s
 	draw.Draw(canvas, canvas.Rect, image.White, image.Point{}, draw.Src)
 	sc := func(v int) int { return int(math.Round(float64(v) * f)) }
 	line := math.Max(1, float64(p.Cell)/40*f)
+	var layerPix []uint8
 	for i := range s.Panels {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("comic: render: %w", err)
@@ -447,7 +448,12 @@ func (p *Pack) render(ctx context.Context, s *Strip, width, k int, left, right s
 		if r.Empty() {
 			continue
 		}
-		layer := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+		// One layer's memory serves every panel (each is painted white
+		// first): a yonkoma's would be four allocations of half a megabyte.
+		if n := 4 * r.Dx() * r.Dy(); cap(layerPix) < n {
+			layerPix = make([]uint8, n)
+		}
+		layer := &image.RGBA{Pix: layerPix[:4*r.Dx()*r.Dy()], Stride: 4 * r.Dx(), Rect: image.Rect(0, 0, r.Dx(), r.Dy())}
 		draw.Draw(layer, layer.Rect, image.White, image.Point{}, draw.Src)
 		focal := image.Rect(sc(pn.Focal.Min.X), sc(pn.Focal.Min.Y), sc(pn.Focal.Max.X), sc(pn.Focal.Max.Y)).Sub(r.Min)
 		if pn.Texture != NoTexture {
