@@ -317,12 +317,21 @@ func (x *Index) judge(qs []Features, res []nearest, from int) (Match, int) {
 	}
 	// One pass over the catalog for all readings: the catalog is read from
 	// memory once however many readings there are.
+	// The entry's words are loaded once for all readings and its distance
+	// worked out in line (hamming is past the inliner's budget); an entry
+	// no nearer than a reading's second best changes nothing (bestD <=
+	// second), which is nearly every entry.
 	for i := range x.hashes {
 		h := &x.hashes[i]
+		h0, h1, h2, h3, h4, h5, h6, h7 := h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]
 		for k := range qh {
 			q := &qh[k]
-			d := hamming(h, q)
+			d := bits.OnesCount64(h0^q[0]) + bits.OnesCount64(h1^q[1]) + bits.OnesCount64(h2^q[2]) + bits.OnesCount64(h3^q[3]) +
+				bits.OnesCount64(h4^q[4]) + bits.OnesCount64(h5^q[5]) + bits.OnesCount64(h6^q[6]) + bits.OnesCount64(h7^q[7])
 			r := &res[from+k]
+			if d >= r.second {
+				continue
+			}
 			if d < r.bestD {
 				if r.best >= 0 && x.names[i] != x.names[r.best] {
 					r.second = r.bestD
