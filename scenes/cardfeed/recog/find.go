@@ -218,26 +218,26 @@ func newFinder(img *image.RGBA, sc *scratch) *finder {
 		smooth(ch[c], tmp, w, h)
 	}
 	unit := 1 / float32(16*step*step)
+	// sobel is a channel's gradient at x of the row whose rows above, at
+	// and below start r (w apart).
+	sobel := func(r []int32, x int) (int32, int32, int64) {
+		u, m, d := r[x-1:x+2:x+2], r[w+x-1:w+x+2:w+x+2], r[2*w+x-1:2*w+x+2:2*w+x+2]
+		gx := (u[2] + 2*m[2] + d[2]) - (u[0] + 2*m[0] + d[0])
+		gy := (d[0] + 2*d[1] + d[2]) - (u[0] + 2*u[1] + u[2])
+		return gx, gy, int64(gx)*int64(gx) + int64(gy)*int64(gy)
+	}
 	for y := 1; y < h-1; y++ {
-		// Rows above, at and below y of each channel, so the taps need
-		// no bounds checks.
-		var up, mid, dn [3][]int32
-		for c := range ch {
-			up[c], mid[c], dn[c] = ch[c][(y-1)*w:y*w], ch[c][y*w:(y+1)*w], ch[c][(y+1)*w:(y+2)*w]
-		}
+		r0, r1, r2 := ch[0][(y-1)*w:(y+2)*w], ch[1][(y-1)*w:(y+2)*w], ch[2][(y-1)*w:(y+2)*w]
 		gxr, gyr, magr := f.gx[y*w:(y+1)*w], f.gy[y*w:(y+1)*w], f.mag[y*w:(y+1)*w]
 		for x := 1; x < w-1; x++ {
-			// The strongest channel by its exact squared magnitude; only
-			// its gradient is converted to float.
-			var bx, by int32
-			var bm int64
-			for c := range ch {
-				u, m, d := up[c][x-1:x+2:x+2], mid[c][x-1:x+2:x+2], dn[c][x-1:x+2:x+2]
-				gx := (u[2] + 2*m[2] + d[2]) - (u[0] + 2*m[0] + d[0])
-				gy := (d[0] + 2*d[1] + d[2]) - (u[0] + 2*u[1] + u[2])
-				if m := int64(gx)*int64(gx) + int64(gy)*int64(gy); m > bm {
-					bx, by, bm = gx, gy, m
-				}
+			// The strongest channel by its exact squared magnitude (the
+			// first of equals); only its gradient is converted to float.
+			bx, by, bm := sobel(r0, x)
+			if gx, gy, m := sobel(r1, x); m > bm {
+				bx, by, bm = gx, gy, m
+			}
+			if gx, gy, m := sobel(r2, x); m > bm {
+				bx, by, bm = gx, gy, m
 			}
 			mf := float32(bm)
 			gxr[x], gyr[x], magr[x] = float32(bx)*unit, float32(by)*unit, float32(math.Sqrt(float64(mf)))*unit
