@@ -277,9 +277,12 @@ func smooth(p, tmp []int32, w, h int) {
 		p[x], p[(h-1)*w+x] = 4*tmp[x], 4*tmp[(h-1)*w+x]
 	}
 	for y := 1; y < h-1; y++ {
-		for x := 0; x < w; x++ {
-			i := y*w + x
-			p[i] = tmp[i-w] + 2*tmp[i] + tmp[i+w]
+		// Whole rows, so the taps need no bounds checks.
+		out := p[y*w : (y+1)*w]
+		up, mid, dn := tmp[(y-1)*w:y*w], tmp[y*w:(y+1)*w], tmp[(y+1)*w:(y+2)*w]
+		up, mid, dn = up[:len(out)], mid[:len(out)], dn[:len(out)]
+		for x := range out {
+			out[x] = up[x] + 2*mid[x] + dn[x]
 		}
 	}
 }
