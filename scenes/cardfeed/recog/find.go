@@ -47,6 +47,15 @@ type scratch struct {
 	sorted []scored
 	order  []int32
 	grids  []grid
+	sides  []fitted // this frame's refined sides
+}
+
+// fitted is a side refine has fitted, by its corners: outlines that share
+// three lines share a side (a fifth of the sides refined), and the fit is
+// the same.
+type fitted struct {
+	a, b [2]float64
+	ln   line
 }
 
 // grow returns b with length n, reusing its memory when it is big enough.
@@ -171,6 +180,7 @@ func newFinder(img *image.RGBA, sc *scratch) *finder {
 	step := max(1, (max(b.Dx(), b.Dy())+workSide-1)/workSide)
 	w, h := b.Dx()/step, b.Dy()/step
 	f := &finder{w: w, h: h, scale: float64(step), sc: sc}
+	sc.sides = sc.sides[:0]
 	n := w * h
 	// The channels are box sums and the blur and Sobel taps integers, all
 	// in int32: exact (the float32 planes this replaces held the same values
@@ -938,10 +948,7 @@ func (m homography) apply(u, v float64) [2]float64 {
 func (f *finder) refine(c *Quad) {
 	var ls [4]line
 	for i := 0; i < 4; i++ {
-		a, b := c[i], c[(i+1)%4]
-		ls[i] = f.fitSide(a, b, 3)
-		ls[i] = f.fitSideLine(ls[i], a, b, 2)
-		ls[i] = f.fitSideLine(ls[i], a, b, 1)
+		ls[i] = f.fitSides(c[i], c[(i+1)%4])
 	}
 	var out Quad
 	for i := 0; i < 4; i++ {
@@ -952,6 +959,20 @@ func (f *finder) refine(c *Quad) {
 		out[i] = p
 	}
 	*c = out
+}
+
+// fitSides is refine's fit of the side a-b, once per frame.
+func (f *finder) fitSides(a, b [2]float64) line {
+	for _, s := range f.sc.sides {
+		if s.a == a && s.b == b {
+			return s.ln
+		}
+	}
+	ln := f.fitSide(a, b, 3)
+	ln = f.fitSideLine(ln, a, b, 2)
+	ln = f.fitSideLine(ln, a, b, 1)
+	f.sc.sides = append(f.sc.sides, fitted{a, b, ln})
+	return ln
 }
 
 // fitSide fits a line to edge points within ±r of the segment a-b.
