@@ -313,34 +313,33 @@ func (x *Index) judge(qs []Features, res []nearest, from int) (Match, int) {
 	qh := make([][8]uint64, len(qs)-from)
 	for k := range qh {
 		qh[k] = pack(&qs[from+k])
-		res[from+k] = nearest{best: -1, bestD: math.MaxInt, second: math.MaxInt}
 	}
-	// One pass over the catalog for all readings: the catalog is read from
-	// memory once however many readings there are.
-	// The entry's words are loaded once for all readings and its distance
-	// worked out in line (hamming is past the inliner's budget); an entry
-	// no nearer than a reading's second best changes nothing (bestD <=
-	// second), which is nearly every entry.
-	for i := range x.hashes {
-		h := &x.hashes[i]
-		h0, h1, h2, h3, h4, h5, h6, h7 := h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]
-		for k := range qh {
-			q := &qh[k]
-			d := bits.OnesCount64(h0^q[0]) + bits.OnesCount64(h1^q[1]) + bits.OnesCount64(h2^q[2]) + bits.OnesCount64(h3^q[3]) +
-				bits.OnesCount64(h4^q[4]) + bits.OnesCount64(h5^q[5]) + bits.OnesCount64(h6^q[6]) + bits.OnesCount64(h7^q[7])
-			r := &res[from+k]
-			if d >= r.second {
+	// A pass over the catalog per reading, its words and its nearest held
+	// in registers (the catalog, 64 bytes an entry, streams from the cache
+	// again for each). The distance is worked out in line (hamming is past
+	// the inliner's budget); an entry no nearer than the reading's second
+	// best changes nothing (bestD <= second), which is nearly every entry.
+	names := x.names[:len(x.hashes)]
+	for k := range qh {
+		q0, q1, q2, q3, q4, q5, q6, q7 := qh[k][0], qh[k][1], qh[k][2], qh[k][3], qh[k][4], qh[k][5], qh[k][6], qh[k][7]
+		best, bestD, second := -1, math.MaxInt, math.MaxInt
+		for i := range x.hashes {
+			h := &x.hashes[i]
+			d := bits.OnesCount64(h[0]^q0) + bits.OnesCount64(h[1]^q1) + bits.OnesCount64(h[2]^q2) + bits.OnesCount64(h[3]^q3) +
+				bits.OnesCount64(h[4]^q4) + bits.OnesCount64(h[5]^q5) + bits.OnesCount64(h[6]^q6) + bits.OnesCount64(h[7]^q7)
+			if d >= second {
 				continue
 			}
-			if d < r.bestD {
-				if r.best >= 0 && x.names[i] != x.names[r.best] {
-					r.second = r.bestD
+			if d < bestD {
+				if best >= 0 && names[i] != names[best] {
+					second = bestD
 				}
-				r.best, r.bestD = i, d
-			} else if d < r.second && x.names[i] != x.names[r.best] {
-				r.second = d
+				best, bestD = i, d
+			} else if names[i] != names[best] {
+				second = d
 			}
 		}
+		res[from+k] = nearest{best: best, bestD: bestD, second: second}
 	}
 	k := 0
 	for j := range res {
