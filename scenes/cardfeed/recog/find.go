@@ -1050,14 +1050,32 @@ func (f *finder) fit(a, b [2]float64, nx, ny, r float64, fallback line) line {
 	steps := int(r / step)
 	var buf [13]float64 // r up to 3: no allocation per side
 	vals := buf[:0]
+	w, gxs, gys := f.w, f.gx, f.gy
+	xmax, ymax := float64(f.w-2), float64(f.h-2)
 	for s := 0; s < n; s++ {
 		t := 0.08 + 0.84*(float64(s)+0.5)/float64(n)
 		x, y := a[0]+t*dx, a[1]+t*dy
 		// Strongest gradient across the side, with a parabola through its
 		// neighbours for the sub-pixel position.
+		// (across, written out: a call per tap cost more than its sums.)
 		vals = vals[:0]
 		for k := -steps; k <= steps; k++ {
-			vals = append(vals, f.across(x+float64(k)*step*nx, y+float64(k)*step*ny, nx, ny))
+			px, py := x+float64(k)*step*nx, y+float64(k)*step*ny
+			v := 0.0
+			if px >= 1 && py >= 1 && px < xmax && py < ymax {
+				x0, y0 := int(px), int(py)
+				fx, fy := px-float64(x0), py-float64(y0)
+				wx0, wx1 := 1-fx, 1-fx+(2*fx-1)
+				wy0, wy1 := 1-fy, 1-fy+(2*fy-1)
+				j := y0*w + x0
+				g0, h0 := gxs[j:j+2:j+2], gys[j:j+2:j+2]
+				g1, h1 := gxs[j+w:j+w+2:j+w+2], gys[j+w:j+w+2:j+w+2]
+				v += wx0 * wy0 * math.Abs(float64(g0[0])*nx+float64(h0[0])*ny)
+				v += wx1 * wy0 * math.Abs(float64(g0[1])*nx+float64(h0[1])*ny)
+				v += wx0 * wy1 * math.Abs(float64(g1[0])*nx+float64(h1[0])*ny)
+				v += wx1 * wy1 * math.Abs(float64(g1[1])*nx+float64(h1[1])*ny)
+			}
+			vals = append(vals, v)
 		}
 		bi := 0
 		for k, v := range vals {
@@ -1096,28 +1114,4 @@ func (f *finder) fit(a, b [2]float64, nx, ny, r float64, fallback line) line {
 		return fallback
 	}
 	return ln
-}
-
-// across is the gradient across a side (along its normal) at (x, y),
-// bilinearly interpolated.
-func (f *finder) across(x, y, nx, ny float64) float64 {
-	if x < 1 || y < 1 || x >= float64(f.w-2) || y >= float64(f.h-2) {
-		return 0
-	}
-	x0, y0 := int(x), int(y)
-	fx, fy := x-float64(x0), y-float64(y0)
-	// The four taps written out, in the order (and with the very weights
-	// and sums) of the loop over j, i they replace: 1-f+0·(2f-1) is 1-f
-	// and 1-f+1·(2f-1) is 1-f+(2f-1), bit for bit.
-	wx0, wx1 := 1-fx, 1-fx+(2*fx-1)
-	wy0, wy1 := 1-fy, 1-fy+(2*fy-1)
-	k := y0*f.w + x0
-	gx, gy := f.gx[k:k+f.w+2], f.gy[k:k+f.w+2]
-	v := 0.0
-	v += wx0 * wy0 * math.Abs(float64(gx[0])*nx+float64(gy[0])*ny)
-	v += wx1 * wy0 * math.Abs(float64(gx[1])*nx+float64(gy[1])*ny)
-	gx, gy = gx[f.w:], gy[f.w:]
-	v += wx0 * wy1 * math.Abs(float64(gx[0])*nx+float64(gy[0])*ny)
-	v += wx1 * wy1 * math.Abs(float64(gx[1])*nx+float64(gy[1])*ny)
-	return v
 }
