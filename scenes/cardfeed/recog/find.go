@@ -116,13 +116,21 @@ func refineFull(img *image.RGBA, q *Quad, scale float64) {
 		n := int(l / 2)
 		var sx, sy, sxx, syy, sxy, sw float64
 		prof := make([]float64, 0, 64)
+		var atBuf [64][3]float64
+		at := atBuf[:0]
 		for s := 0; s < n; s++ {
 			t := 0.08 + 0.84*(float64(s)+0.5)/float64(n)
 			x, y := a[0]+t*dx, a[1]+t*dy
+			// The colour at d - ½ for each d of the profile and two more: the
+			// step at d is at[i+2] - at[i] (d + ½ is the next d but one's
+			// d - ½, exactly: the d are halves), so each is read once.
+			at = at[:0]
+			for d := -r; d <= r+1; d += 0.5 {
+				at = append(at, bilinear(img, x+(d-0.5)*nx, y+(d-0.5)*ny))
+			}
 			prof = prof[:0]
-			for d := -r; d <= r; d += 0.5 {
-				c0 := bilinear(img, x+(d-0.5)*nx, y+(d-0.5)*ny)
-				c1 := bilinear(img, x+(d+0.5)*nx, y+(d+0.5)*ny)
+			for i, d := 0, -r; d <= r; i, d = i+1, d+0.5 {
+				c0, c1 := at[i], at[i+2]
 				g := 0.0
 				for k := range c0 {
 					g = max(g, math.Abs(c1[k]-c0[k]))
