@@ -236,25 +236,30 @@ func newFinder(img *image.RGBA, sc *scratch) *finder {
 		smooth(ch[c], tmp, w, h)
 	}
 	unit := 1 / float32(16*step*step)
-	// sobel is a channel's gradient at x of the row whose rows above, at
-	// and below start r (w apart).
-	sobel := func(r []int32, x int) (int32, int32, int64) {
-		u, m, d := r[x-1:x+2:x+2], r[w+x-1:w+x+2:w+x+2], r[2*w+x-1:2*w+x+2:2*w+x+2]
-		gx := (u[2] + 2*m[2] + d[2]) - (u[0] + 2*m[0] + d[0])
-		gy := (d[0] + 2*d[1] + d[2]) - (u[0] + 2*u[1] + u[2])
+	// sobel is a channel's gradient at x from its rows above, at and below
+	// (of one length, so that the taps need no bounds checks).
+	sobel := func(u, m, d []int32, x int) (int32, int32, int64) {
+		gx := (u[x+1] + 2*m[x+1] + d[x+1]) - (u[x-1] + 2*m[x-1] + d[x-1])
+		gy := (d[x-1] + 2*d[x] + d[x+1]) - (u[x-1] + 2*u[x] + u[x+1])
 		return gx, gy, int64(gx)*int64(gx) + int64(gy)*int64(gy)
 	}
 	for y := 1; y < h-1; y++ {
-		r0, r1, r2 := ch[0][(y-1)*w:(y+2)*w], ch[1][(y-1)*w:(y+2)*w], ch[2][(y-1)*w:(y+2)*w]
-		gxr, gyr, magr := f.gx[y*w:(y+1)*w], f.gy[y*w:(y+1)*w], f.mag[y*w:(y+1)*w]
-		for x := 1; x < w-1; x++ {
+		// Channel c's row y+dy, as long as the first channel's row above.
+		row := func(c, dy int) []int32 { return ch[c][(y+dy)*w : (y+dy+1)*w] }
+		u0 := row(0, -1)
+		n := len(u0)
+		m0, d0 := row(0, 0)[:n], row(0, 1)[:n]
+		u1, m1, d1 := row(1, -1)[:n], row(1, 0)[:n], row(1, 1)[:n]
+		u2, m2, d2 := row(2, -1)[:n], row(2, 0)[:n], row(2, 1)[:n]
+		gxr, gyr, magr := f.gx[y*w : (y+1)*w][:n], f.gy[y*w : (y+1)*w][:n], f.mag[y*w : (y+1)*w][:n]
+		for x := 1; x < n-1; x++ {
 			// The strongest channel by its exact squared magnitude (the
 			// first of equals); only its gradient is converted to float.
-			bx, by, bm := sobel(r0, x)
-			if gx, gy, m := sobel(r1, x); m > bm {
+			bx, by, bm := sobel(u0, m0, d0, x)
+			if gx, gy, m := sobel(u1, m1, d1, x); m > bm {
 				bx, by, bm = gx, gy, m
 			}
-			if gx, gy, m := sobel(r2, x); m > bm {
+			if gx, gy, m := sobel(u2, m2, d2, x); m > bm {
 				bx, by, bm = gx, gy, m
 			}
 			mf := float32(bm)
