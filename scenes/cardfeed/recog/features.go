@@ -274,20 +274,27 @@ func (p *pyramid) warp(q Quad, g *grid) {
 					d := 1 / (h[6]*u + vw[sj])
 					x := (ax*u+vx[sj])*d - mx
 					y := (ay*u+vy[sj])*d - my
-					var x0, y0, x1, y1, fx, fy int
+					var fx, fy int
+					var a, b, c, e []uint8 // the four taps' RGB
 					if x >= 0 && y >= 0 && x < float64(256*(w-1)) && y < float64(256*(hgt-1)) {
 						xi, yi := int(x), int(y)
-						x0, y0, fx, fy = xi>>8, yi>>8, xi&255, yi&255
-						x1, y1 = x0+1, y0+1
+						x0, y0 := xi>>8, yi>>8
+						fx, fy = xi&255, yi&255
+						// Two pixels of two rows: a bounds check a row.
+						o := y0*stride + 4*x0
+						r0, r1 := pix[o:o+7:o+7], pix[o+stride:o+stride+7:o+stride+7]
+						a, b, c, e = r0[0:3], r0[4:7], r1[0:3], r1[4:7]
 					} else {
 						// Off the edge: the nearest pixel's value.
 						xi := int(min(max(x, 0), float64(256*(w-1))))
 						yi := int(min(max(y, 0), float64(256*(hgt-1))))
-						x0, y0, fx, fy = xi>>8, yi>>8, xi&255, yi&255
-						x1, y1 = min(x0+1, w-1), min(y0+1, hgt-1)
+						x0, y0 := xi>>8, yi>>8
+						fx, fy = xi&255, yi&255
+						x1, y1 := min(x0+1, w-1), min(y0+1, hgt-1)
+						a, b = pix[y0*stride+4*x0:y0*stride+4*x0+3:y0*stride+4*x0+3], pix[y0*stride+4*x1:y0*stride+4*x1+3:y0*stride+4*x1+3]
+						c, e = pix[y1*stride+4*x0:y1*stride+4*x0+3:y1*stride+4*x0+3], pix[y1*stride+4*x1:y1*stride+4*x1+3:y1*stride+4*x1+3]
 					}
-					a, b := pix[y0*stride+4*x0:y0*stride+4*x0+3:y0*stride+4*x0+3], pix[y0*stride+4*x1:y0*stride+4*x1+3:y0*stride+4*x1+3]
-					c, e := pix[y1*stride+4*x0:y1*stride+4*x0+3:y1*stride+4*x0+3], pix[y1*stride+4*x1:y1*stride+4*x1+3:y1*stride+4*x1+3]
+					a, b, c, e = a[:3], b[:3], c[:3], e[:3]
 					w00, w10 := (256-fx)*(256-fy), fx*(256-fy)
 					w01, w11 := (256-fx)*fy, fx*fy
 					acc[0] += int(a[0])*w00 + int(b[0])*w10 + int(c[0])*w01 + int(e[0])*w11
