@@ -508,12 +508,19 @@ func equalise(l *[hashSize * hashSize]float64) {
 	if mean <= 0 {
 		return
 	}
+	// (Comparisons, not the float min and max, which order NaNs and signed
+	// zeros at several instructions each: neither can change a result here,
+	// as the plane's floor is positive.)
 	var sq [hashSize]float64
+	floor := mean / 4
 	for j := 0; j < hashSize; j++ {
 		y := float64(j) - mid
 		row := l[j*hashSize : (j+1)*hashSize]
 		for i := range row {
-			p := max(mean+bx*(float64(i)-mid)+by*y, mean/4)
+			p := mean + bx*(float64(i)-mid) + by*y
+			if p < floor {
+				p = floor
+			}
 			v := row[i]/p - 1
 			row[i] = v
 			sq[i] += v * v
@@ -525,7 +532,11 @@ func equalise(l *[hashSize * hashSize]float64) {
 	}
 	lim := 2.5 * math.Sqrt(total/(hashSize*hashSize))
 	for i, v := range l {
-		l[i] = max(-lim, min(lim, v))
+		if v > lim {
+			l[i] = lim
+		} else if v < -lim {
+			l[i] = -lim
+		}
 	}
 }
 
