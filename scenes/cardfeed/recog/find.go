@@ -290,9 +290,9 @@ func newFinder(img *image.RGBA, sc *scratch) *finder {
 func smooth(p, tmp []int32, w, h int) {
 	for y := 0; y < h; y++ {
 		r := p[y*w : (y+1)*w]
-		t := tmp[y*w : (y+1)*w]
+		t := tmp[y*w : (y+1)*w][:len(r)]
 		t[0], t[w-1] = 4*r[0], 4*r[w-1]
-		for x := 1; x < w-1; x++ {
+		for x := 1; x < len(r)-1; x++ {
 			t[x] = r[x-1] + 2*r[x] + r[x+1]
 		}
 	}
