@@ -380,8 +380,7 @@ func (f *finder) lines(n int) []line {
 	minVotes := float32(min(f.w, f.h)) * 0.12
 	peaks := f.sc.peaks[:0]
 	for t := 0; t < thetaBins; t++ {
-		for r := 0; r < nr; r++ {
-			v := acc[t*nr+r]
+		for r, v := range acc[t*nr : (t+1)*nr] {
 			if v < minVotes {
 				continue
 			}
