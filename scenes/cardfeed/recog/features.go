@@ -9,6 +9,7 @@
 package recog
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -162,36 +163,55 @@ func toRGBAIn(img image.Image, sc *scratch) *image.RGBA {
 
 // from420 converts a 4:2:0 frame (a camera's JPEG) to dst with the very
 // arithmetic of draw.Draw, but each chroma sample's products worked out once
-// for the two pixels of a row it covers rather than for each.
+// for the four pixels it covers rather than for each, and a pixel stored as
+// one word.
 func from420(dst *image.RGBA, src *image.YCbCr) {
 	w, h := src.Rect.Dx(), src.Rect.Dy()
-	// clamp is (v >> 16) limited to 0..255, as image/color's YCbCrToRGB.
-	clamp := func(v int32) uint8 {
-		if uint32(v)&0xff000000 == 0 {
-			return uint8(v >> 16)
-		}
-		return uint8(^(v >> 31))
-	}
-	for y := 0; y < h; y++ {
-		ys := src.Y[y*src.YStride : y*src.YStride+w]
+	for y := 0; y < h; y += 2 {
 		ci := (y / 2) * src.CStride
-		cbs, crs := src.Cb[ci:ci+(w+1)/2], src.Cr[ci:ci+(w+1)/2]
-		d := dst.Pix[y*dst.Stride : y*dst.Stride+4*w]
-		for x := 0; x+1 < w; x += 2 {
-			cb, cr := int32(cbs[x/2])-128, int32(crs[x/2])-128
-			rc, gc, bc := 91881*cr, -22554*cb-46802*cr, 116130*cb
-			y0, y1 := int32(ys[x])*0x10101, int32(ys[x+1])*0x10101
-			p := d[4*x : 4*x+8 : 4*x+8]
-			p[0], p[1], p[2], p[3] = clamp(y0+rc), clamp(y0+gc), clamp(y0+bc), 255
-			p[4], p[5], p[6], p[7] = clamp(y1+rc), clamp(y1+gc), clamp(y1+bc), 255
+		ya := src.Y[y*src.YStride : y*src.YStride+w]
+		da := dst.Pix[y*dst.Stride : y*dst.Stride+4*w]
+		yb, db := ya, da // an odd last row is written twice, as its own pair
+		if y+1 < h {
+			yb = src.Y[(y+1)*src.YStride : (y+1)*src.YStride+w]
+			db = dst.Pix[(y+1)*dst.Stride : (y+1)*dst.Stride+4*w]
 		}
-		if w%2 == 1 {
-			x := w - 1
-			cb, cr := int32(cbs[x/2])-128, int32(crs[x/2])-128
-			y0 := int32(ys[x]) * 0x10101
-			p := d[4*x : 4*x+4 : 4*x+4]
-			p[0], p[1], p[2], p[3] = clamp(y0+91881*cr), clamp(y0-22554*cb-46802*cr), clamp(y0+116130*cb), 255
+		rows420(da, db, ya, yb, src.Cb[ci:ci+(w+1)/2], src.Cr[ci:ci+(w+1)/2])
+	}
+}
+
+// rows420 converts two rows of luma that share a row of chroma.
+func rows420(da, db []uint8, ya, yb, cbs, crs []uint8) {
+	// px is (y + the chroma terms) >> 16 per channel limited to 0..255, as
+	// image/color's YCbCrToRGB, packed as RGBA bytes in memory order.
+	clamp := func(v int32) uint32 {
+		if uint32(v)&0xff000000 == 0 {
+			return uint32(v>>16) & 0xff
 		}
+		return uint32(^(v >> 31)) & 0xff
+	}
+	px := func(y uint8, rc, gc, bc int32) uint64 {
+		v := int32(y) * 0x10101
+		r, g, b := v+rc, v+gc, v+bc
+		if uint32(r|g|b)&0xff000000 == 0 { // all three in range: no clamping
+			return uint64(uint32(r)>>16 | uint32(g)>>8&0xff00 | uint32(b)&0xff0000 | 0xff<<24)
+		}
+		return uint64(clamp(r) | clamp(g)<<8 | clamp(b)<<16 | 0xff<<24)
+	}
+	n := len(ya) / 2
+	cp, rp := cbs[:n], crs[:n]
+	for cx := range cp {
+		cb, cr := int32(cp[cx])-128, int32(rp[cx])-128
+		rc, gc, bc := 91881*cr, -22554*cb-46802*cr, 116130*cb
+		a, b := ya[2*cx:2*cx+2:2*cx+2], yb[2*cx:2*cx+2:2*cx+2]
+		binary.LittleEndian.PutUint64(da[8*cx:8*cx+8], px(a[0], rc, gc, bc)|px(a[1], rc, gc, bc)<<32)
+		binary.LittleEndian.PutUint64(db[8*cx:8*cx+8], px(b[0], rc, gc, bc)|px(b[1], rc, gc, bc)<<32)
+	}
+	if len(ya)%2 == 1 { // an odd last column
+		cb, cr := int32(cbs[n])-128, int32(crs[n])-128
+		rc, gc, bc := 91881*cr, -22554*cb-46802*cr, 116130*cb
+		binary.LittleEndian.PutUint32(da[8*n:8*n+4], uint32(px(ya[2*n], rc, gc, bc)))
+		binary.LittleEndian.PutUint32(db[8*n:8*n+4], uint32(px(yb[2*n], rc, gc, bc)))
 	}
 }
 
