@@ -140,32 +140,41 @@ func (x *Index) Identify(frame image.Image) (Match, error) {
 	rs := make([]reading, 0, cap(qf))
 	sc.grids = grow(sc.grids, len(qs)) // warp writes every cell
 	gs := sc.grids
-	read := func(qi int) {
-		if qi < found {
-			refineFull(rgba, &qs[qi], scale)
-		}
-		p.warp(qs[qi], &gs[qi])
-		for _, vw := range []view{{}, grownView} {
-			for _, flip := range []bool{false, true} {
-				f := gs[qi].features(vw, flip)
-				f.Where = reads(qs[qi], vw, flip).Geometry()
-				qf = append(qf, f)
-				rs = append(rs, reading{qi, vw, flip})
+	// warped is how many outlines are warped; readAs reads outline qi in one
+	// view, both ways up.
+	warped := 0
+	readAs := func(qi int, vw view) {
+		for ; warped <= qi; warped++ {
+			if warped < found {
+				refineFull(rgba, &qs[warped], scale)
 			}
+			p.warp(qs[warped], &gs[warped])
+		}
+		for _, flip := range []bool{false, true} {
+			f := gs[qi].features(vw, flip)
+			f.Where = reads(qs[qi], vw, flip).Geometry()
+			qf = append(qf, f)
+			rs = append(rs, reading{qi, vw, flip})
 		}
 	}
-	// The best outline first: when it settles the card, the others (inner
-	// boxes, lines beside it) need not be read.
-	read(0)
-	// The first readings' nearest entries are kept for the second look:
-	// the catalog is scanned once per reading.
+	// The best outline first, as found and then grown: when it settles the
+	// card, the others (inner boxes, lines beside it) need not be read. The
+	// grown reading of an outline its own reading settles is a border's
+	// width of bed away from the card, never nearer.
+	// The first readings' nearest entries are kept for the next look: the
+	// catalog is scanned once per reading.
 	var near []nearest
-	m, _, near := x.lookupWith(qf, near)
-	if m.Accepted && m.Distance <= settled {
-		return m, nil
+	var m Match
+	for _, vw := range []view{{}, grownView} {
+		readAs(0, vw)
+		m, _, near = x.lookupWith(qf, near)
+		if m.Accepted && m.Distance <= settled {
+			return m, nil
+		}
 	}
 	for qi := 1; qi < len(qs); qi++ {
-		read(qi)
+		readAs(qi, view{})
+		readAs(qi, grownView)
 	}
 	m, k, _ := x.lookupWith(qf, near)
 	if m.Accepted && m.Distance <= settled || len(x.entries) == 0 {
