@@ -141,40 +141,42 @@ func (x *Index) Identify(frame image.Image) (Match, error) {
 	sc.grids = grow(sc.grids, len(qs)) // warp writes every cell
 	gs := sc.grids
 	// warped is how many outlines are warped; readAs reads outline qi in one
-	// view, both ways up.
+	// view, one way up.
 	warped := 0
-	readAs := func(qi int, vw view) {
+	readAs := func(qi int, vw view, flip bool) {
 		for ; warped <= qi; warped++ {
 			if warped < found {
 				refineFull(rgba, &qs[warped], scale)
 			}
 			p.warp(qs[warped], &gs[warped])
 		}
-		for _, flip := range []bool{false, true} {
-			f := gs[qi].features(vw, flip)
-			f.Where = reads(qs[qi], vw, flip).Geometry()
-			qf = append(qf, f)
-			rs = append(rs, reading{qi, vw, flip})
-		}
+		f := gs[qi].features(vw, flip)
+		f.Where = reads(qs[qi], vw, flip).Geometry()
+		qf = append(qf, f)
+		rs = append(rs, reading{qi, vw, flip})
 	}
-	// The best outline first, as found and then grown: when it settles the
-	// card, the others (inner boxes, lines beside it) need not be read. The
-	// grown reading of an outline its own reading settles is a border's
-	// width of bed away from the card, never nearer.
-	// The first readings' nearest entries are kept for the next look: the
-	// catalog is scanned once per reading.
+	// The best outline first, as found and then grown, each way up: when a
+	// reading settles the card, the others (the card upside down, inner
+	// boxes, lines beside it) need not be read. Upside down, or a border's
+	// width of bed away, a card is never nearer than the reading it settled.
+	// The readings' nearest entries are kept for the next look: the catalog
+	// is scanned once per reading.
 	var near []nearest
 	var m Match
 	for _, vw := range []view{{}, grownView} {
-		readAs(0, vw)
-		m, _, near = x.lookupWith(qf, near)
-		if m.Accepted && m.Distance <= settled {
-			return m, nil
+		for _, flip := range []bool{false, true} {
+			readAs(0, vw, flip)
+			m, _, near = x.lookupWith(qf, near)
+			if m.Accepted && m.Distance <= settled {
+				return m, nil
+			}
 		}
 	}
 	for qi := 1; qi < len(qs); qi++ {
-		readAs(qi, view{})
-		readAs(qi, grownView)
+		for _, vw := range []view{{}, grownView} {
+			readAs(qi, vw, false)
+			readAs(qi, vw, true)
+		}
 	}
 	m, k, _ := x.lookupWith(qf, near)
 	if m.Accepted && m.Distance <= settled || len(x.entries) == 0 {
