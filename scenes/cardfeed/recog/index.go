@@ -132,11 +132,6 @@ func (x *Index) Identify(frame image.Image) (Match, error) {
 	}
 	p := newPyramid(rgba)
 	qf := make([]Features, 0, 4*len(qs))
-	type reading struct {
-		quad int
-		vw   view
-		flip bool
-	}
 	rs := make([]reading, 0, cap(qf))
 	sc.grids = grow(sc.grids, len(qs)) // warp writes every cell
 	gs := sc.grids
@@ -172,6 +167,24 @@ func (x *Index) Identify(frame image.Image) (Match, error) {
 			}
 		}
 	}
+	if len(x.entries) == 0 {
+		return m, nil
+	}
+	// Not settled: the outline may have taken a side from the frame inside
+	// a border, or from a line beside the card. Move each side in and out
+	// while the reading comes nearer the catalog cards it is nearest to,
+	// then judge the moved reading against the whole catalog. The best
+	// outline's best reading first: it is nearly always the card's.
+	k0 := 0
+	for k, r := range near {
+		if r.bestD < near[k0].bestD {
+			k0 = k
+		}
+	}
+	a0, m0 := x.aligned(gs, qs, rs[k0], qf[k0], m)
+	if m0.Accepted && m0.Distance <= settled {
+		return m0, nil
+	}
 	for qi := 1; qi < len(qs); qi++ {
 		for _, vw := range []view{{}, grownView} {
 			readAs(qi, vw, false)
@@ -179,25 +192,36 @@ func (x *Index) Identify(frame image.Image) (Match, error) {
 		}
 	}
 	m, k, _ := x.lookupWith(qf, near)
-	if m.Accepted && m.Distance <= settled || len(x.entries) == 0 {
+	if m.Accepted && m.Distance <= settled {
 		return m, nil
 	}
-	// Not settled: the outline may have taken a side from the frame inside
-	// a border, or from a line beside the card. Move each side in and out
-	// while the reading comes nearer the catalog cards it is nearest to,
-	// then judge the moved reading against the whole catalog.
-	r := rs[k]
-	best := x.nearestK(&qf[k], 8)
-	vw, f, d := x.align(&gs[r.quad], r.vw, r.flip, best, qf[k])
-	if d >= m.Distance {
-		return m, nil
+	if k != k0 {
+		a0, m0 = x.aligned(gs, qs, rs[k], qf[k], m)
 	}
-	f.Where = reads(qs[r.quad], vw, r.flip).Geometry()
-	m2, _ := x.lookup([]Features{f})
-	if m2.Accepted || !m.Accepted {
-		return m2, nil
+	if a0 && (m0.Accepted || !m.Accepted) {
+		return m0, nil
 	}
 	return m, nil
+}
+
+// aligned is align of the reading r (its features f, its judgement m) and
+// the judgement of the aligned reading, when align brought it nearer.
+func (x *Index) aligned(gs []grid, qs []Quad, r reading, f Features, m Match) (bool, Match) {
+	best := x.nearestK(&f, 8)
+	vw, af, d := x.align(&gs[r.quad], r.vw, r.flip, best, f)
+	if d >= m.Distance {
+		return false, m
+	}
+	af.Where = reads(qs[r.quad], vw, r.flip).Geometry()
+	m2, _ := x.lookup([]Features{af})
+	return true, m2
+}
+
+// reading is how one set of features was read: outline, view, way up.
+type reading struct {
+	quad int
+	vw   view
+	flip bool
 }
 
 // settled is the distance below which a reading is not refined: the right
