@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"math/bits"
 	"sync"
 )
 
@@ -308,11 +307,6 @@ func (x *Index) nearestK(f *Features, k int) []int32 {
 	return out
 }
 
-func hamming(h, q *[8]uint64) int {
-	return bits.OnesCount64(h[0]^q[0]) + bits.OnesCount64(h[1]^q[1]) + bits.OnesCount64(h[2]^q[2]) + bits.OnesCount64(h[3]^q[3]) +
-		bits.OnesCount64(h[4]^q[4]) + bits.OnesCount64(h[5]^q[5]) + bits.OnesCount64(h[6]^q[6]) + bits.OnesCount64(h[7]^q[7])
-}
-
 // Lookup finds the nearest entry to f and decides whether to accept it.
 func (x *Index) Lookup(f Features) Match {
 	m, _ := x.lookup([]Features{f})
@@ -349,32 +343,8 @@ func (x *Index) judge(qs []Features, res []nearest, from int) (Match, int) {
 	for k := range qh {
 		qh[k] = pack(&qs[from+k])
 	}
-	// A pass over the catalog per reading, its words and its nearest held
-	// in registers (the catalog, 64 bytes an entry, streams from the cache
-	// again for each). The distance is worked out in line (hamming is past
-	// the inliner's budget); an entry no nearer than the reading's second
-	// best changes nothing (bestD <= second), which is nearly every entry.
-	names := x.names[:len(x.hashes)]
 	for k := range qh {
-		q0, q1, q2, q3, q4, q5, q6, q7 := qh[k][0], qh[k][1], qh[k][2], qh[k][3], qh[k][4], qh[k][5], qh[k][6], qh[k][7]
-		best, bestD, second := -1, math.MaxInt, math.MaxInt
-		for i := range x.hashes {
-			h := &x.hashes[i]
-			d := bits.OnesCount64(h[0]^q0) + bits.OnesCount64(h[1]^q1) + bits.OnesCount64(h[2]^q2) + bits.OnesCount64(h[3]^q3) +
-				bits.OnesCount64(h[4]^q4) + bits.OnesCount64(h[5]^q5) + bits.OnesCount64(h[6]^q6) + bits.OnesCount64(h[7]^q7)
-			if d >= second {
-				continue
-			}
-			if d < bestD {
-				if best >= 0 && names[i] != names[best] {
-					second = bestD
-				}
-				best, bestD = i, d
-			} else if names[i] != names[best] {
-				second = d
-			}
-		}
-		res[from+k] = nearest{best: best, bestD: bestD, second: second}
+		res[from+k] = scan(x.hashes, x.names[:len(x.hashes)], &qh[k])
 	}
 	k := 0
 	for j := range res {
