@@ -281,6 +281,7 @@ func (p *pyramid) warp(q Quad, g *grid) {
 	bx, by := h[1]*s*256, h[4]*s*256
 	cx, cy := h[2]*s*256, h[5]*s*256
 	mx, my = mx*256, my*256
+	xlim, ylim := float64(256*(w-1)), float64(256*(hgt-1))
 	for j := 0; j < gridH; j++ {
 		var vx, vy, vw [super]float64
 		for sj := range vx {
@@ -288,44 +289,43 @@ func (p *pyramid) warp(q Quad, g *grid) {
 			vx[sj], vy[sj], vw[sj] = bx*v+cx, by*v+cy, h[7]*v+h[8]
 		}
 		for i := 0; i < gridW; i++ {
-			var acc [3]int
+			var acc0, acc1, acc2 int
 			for sj := range vx {
 				for _, u := range us[i*super : (i+1)*super] {
 					d := 1 / (h[6]*u + vw[sj])
 					x := (ax*u+vx[sj])*d - mx
 					y := (ay*u+vy[sj])*d - my
-					var fx, fy int
-					var a, b, c, e []uint8 // the four taps' RGB
-					if x >= 0 && y >= 0 && x < float64(256*(w-1)) && y < float64(256*(hgt-1)) {
-						xi, yi := int(x), int(y)
-						x0, y0 := xi>>8, yi>>8
-						fx, fy = xi&255, yi&255
+					if x >= 0 && y >= 0 && x < xlim && y < ylim {
 						// Two pixels of two rows: a bounds check a row.
-						o := y0*stride + 4*x0
+						xi, yi := int(x), int(y)
+						fx, fy := xi&255, yi&255
+						o := (yi>>8)*stride + 4*(xi>>8)
 						r0, r1 := pix[o:o+7:o+7], pix[o+stride:o+stride+7:o+stride+7]
-						a, b, c, e = r0[0:3], r0[4:7], r1[0:3], r1[4:7]
-					} else {
-						// Off the edge: the nearest pixel's value.
-						xi := int(min(max(x, 0), float64(256*(w-1))))
-						yi := int(min(max(y, 0), float64(256*(hgt-1))))
-						x0, y0 := xi>>8, yi>>8
-						fx, fy = xi&255, yi&255
-						x1, y1 := min(x0+1, w-1), min(y0+1, hgt-1)
-						a, b = pix[y0*stride+4*x0:y0*stride+4*x0+3:y0*stride+4*x0+3], pix[y0*stride+4*x1:y0*stride+4*x1+3:y0*stride+4*x1+3]
-						c, e = pix[y1*stride+4*x0:y1*stride+4*x0+3:y1*stride+4*x0+3], pix[y1*stride+4*x1:y1*stride+4*x1+3:y1*stride+4*x1+3]
+						w00, w10 := (256-fx)*(256-fy), fx*(256-fy)
+						w01, w11 := (256-fx)*fy, fx*fy
+						acc0 += int(r0[0])*w00 + int(r0[4])*w10 + int(r1[0])*w01 + int(r1[4])*w11
+						acc1 += int(r0[1])*w00 + int(r0[5])*w10 + int(r1[1])*w01 + int(r1[5])*w11
+						acc2 += int(r0[2])*w00 + int(r0[6])*w10 + int(r1[2])*w01 + int(r1[6])*w11
+						continue
 					}
-					a, b, c, e = a[:3], b[:3], c[:3], e[:3]
+					// Off the edge: the nearest pixel's value.
+					xi := int(min(max(x, 0), xlim))
+					yi := int(min(max(y, 0), ylim))
+					x0, y0 := xi>>8, yi>>8
+					fx, fy := xi&255, yi&255
+					x1, y1 := min(x0+1, w-1), min(y0+1, hgt-1)
+					a, b := pix[y0*stride+4*x0:y0*stride+4*x0+3], pix[y0*stride+4*x1:y0*stride+4*x1+3]
+					c, e := pix[y1*stride+4*x0:y1*stride+4*x0+3], pix[y1*stride+4*x1:y1*stride+4*x1+3]
 					w00, w10 := (256-fx)*(256-fy), fx*(256-fy)
 					w01, w11 := (256-fx)*fy, fx*fy
-					acc[0] += int(a[0])*w00 + int(b[0])*w10 + int(c[0])*w01 + int(e[0])*w11
-					acc[1] += int(a[1])*w00 + int(b[1])*w10 + int(c[1])*w01 + int(e[1])*w11
-					acc[2] += int(a[2])*w00 + int(b[2])*w10 + int(c[2])*w01 + int(e[2])*w11
+					acc0 += int(a[0])*w00 + int(b[0])*w10 + int(c[0])*w01 + int(e[0])*w11
+					acc1 += int(a[1])*w00 + int(b[1])*w10 + int(c[1])*w01 + int(e[1])*w11
+					acc2 += int(a[2])*w00 + int(b[2])*w10 + int(c[2])*w01 + int(e[2])*w11
 				}
 			}
 			cellp := &g.rgb[j*gridW+i]
-			for c := range acc {
-				cellp[c] = float32(acc[c]) * (1.0 / (super * super << 16))
-			}
+			const unit = 1.0 / (super * super << 16)
+			cellp[0], cellp[1], cellp[2] = float32(acc0)*unit, float32(acc1)*unit, float32(acc2)*unit
 			g.lum[j*gridW+i] = 0.299*cellp[0] + 0.587*cellp[1] + 0.114*cellp[2]
 		}
 	}
