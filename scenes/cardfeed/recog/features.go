@@ -123,7 +123,7 @@ func FromFace(img image.Image) Features {
 	w, h := float64(rgba.Rect.Dx()), float64(rgba.Rect.Dy())
 	q := Quad{{0, 0}, {w, 0}, {w, h}, {0, h}}
 	var g grid
-	newPyramid(rgba).warp(q, &g)
+	newPyramid(&frame{rgba: rgba}).warp(q, &g)
 	return g.features(view{}, false)
 }
 
@@ -137,7 +137,7 @@ func FromFrame(img image.Image) (Features, error) {
 		return Features{}, err
 	}
 	var g grid
-	newPyramid(rgba).warp(qs[0], &g)
+	newPyramid(&frame{rgba: rgba}).warp(qs[0], &g)
 	f := g.features(view{}, false)
 	f.Where = qs[0].Geometry()
 	return f, nil
@@ -165,18 +165,23 @@ func toRGBAIn(img image.Image, sc *scratch) *image.RGBA {
 // arithmetic of draw.Draw, but each chroma sample's products worked out once
 // for the four pixels it covers rather than for each, and a pixel stored as
 // one word.
-func from420(dst *image.RGBA, src *image.YCbCr) {
-	w, h := src.Rect.Dx(), src.Rect.Dy()
-	for y := 0; y < h; y += 2 {
+func from420(dst *image.RGBA, src *image.YCbCr) { convert420(dst, src, dst.Rect) }
+
+// convert420 is from420 of the pixels in r (its corner even, so that its
+// rows pair up on chroma rows).
+func convert420(dst *image.RGBA, src *image.YCbCr, r image.Rectangle) {
+	h := src.Rect.Dy()
+	x0, x1 := r.Min.X, r.Max.X
+	for y := r.Min.Y; y < r.Max.Y; y += 2 {
 		ci := (y / 2) * src.CStride
-		ya := src.Y[y*src.YStride : y*src.YStride+w]
-		da := dst.Pix[y*dst.Stride : y*dst.Stride+4*w]
+		ya := src.Y[y*src.YStride+x0 : y*src.YStride+x1]
+		da := dst.Pix[y*dst.Stride+4*x0 : y*dst.Stride+4*x1]
 		yb, db := ya, da // an odd last row is written twice, as its own pair
 		if y+1 < h {
-			yb = src.Y[(y+1)*src.YStride : (y+1)*src.YStride+w]
-			db = dst.Pix[(y+1)*dst.Stride : (y+1)*dst.Stride+4*w]
+			yb = src.Y[(y+1)*src.YStride+x0 : (y+1)*src.YStride+x1]
+			db = dst.Pix[(y+1)*dst.Stride+4*x0 : (y+1)*dst.Stride+4*x1]
 		}
-		rows420(da, db, ya, yb, src.Cb[ci:ci+(w+1)/2], src.Cr[ci:ci+(w+1)/2])
+		rows420(da, db, ya, yb, src.Cb[ci+x0/2:ci+(x1+1)/2], src.Cr[ci+x0/2:ci+(x1+1)/2])
 	}
 }
 
@@ -219,12 +224,16 @@ func rows420(da, db []uint8, ya, yb, cbs, crs []uint8) {
 // cell from a level where it covers a few pixels: no aliasing, whatever the
 // camera's resolution.
 type pyramid struct {
+	fr     *frame
 	levels []*image.RGBA
 }
 
-func newPyramid(img *image.RGBA) *pyramid { return &pyramid{levels: []*image.RGBA{img}} }
+func newPyramid(fr *frame) *pyramid { return &pyramid{fr: fr, levels: []*image.RGBA{fr.rgba}} }
 
 func (p *pyramid) level(k int) *image.RGBA {
+	if k > 0 && len(p.levels) == 1 {
+		p.fr.needAll() // each level halves the whole of the last
+	}
 	for len(p.levels) <= k {
 		src := p.levels[len(p.levels)-1]
 		w, h := src.Rect.Dx()/2, src.Rect.Dy()/2
@@ -260,6 +269,16 @@ func (p *pyramid) warp(q Quad, g *grid) {
 		k++
 	}
 	img := p.level(k)
+	if k == 0 {
+		// The frame under the grid (its corners map to the corners of
+		// the grid's extent: the quad is convex), and a pixel beyond for
+		// the bilinear taps.
+		var ext Quad
+		for i, uv := range [4][2]float64{{-gridMargin, -gridMargin}, {1 + gridMargin, -gridMargin}, {1 + gridMargin, 1 + gridMargin}, {-gridMargin, 1 + gridMargin}} {
+			ext[i] = h.apply(uv[0], uv[1])
+		}
+		p.fr.needQuad(ext, 2)
+	}
 	s := 1 / float64(int(1)<<k)
 	span := 1 + 2*gridMargin
 	// The sample positions along each axis, worked out once per warp

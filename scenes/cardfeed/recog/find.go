@@ -36,6 +36,7 @@ type scratch struct {
 	planes, acc []float32
 	ints        []int32
 	rgba        []uint8
+	tiles       []bool // which of rgba's tiles are converted
 	// The outline search's tables, grown to the largest frame's needs.
 	peaks  []line
 	pairs  [][2]int
@@ -74,7 +75,7 @@ func grow[T any](b []T, n int) []T {
 // edge: the frame inside the border is found instead, and Identify also tries
 // the outline grown by a border's width.
 func FindQuads(img *image.RGBA, k int) ([]Quad, error) {
-	qs, scale, err := findQuads(img, k, new(scratch))
+	qs, scale, err := findQuads(&frame{rgba: img}, k, new(scratch))
 	for i := range qs {
 		refineFull(img, &qs[i], scale)
 	}
@@ -83,8 +84,8 @@ func FindQuads(img *image.RGBA, k int) ([]Quad, error) {
 
 // findQuads is FindQuads without the last step, refineFull(img, &q, scale)
 // of each outline: Identify refines only the outlines it reads.
-func findQuads(img *image.RGBA, k int, sc *scratch) ([]Quad, float64, error) {
-	b := img.Rect
+func findQuads(img *frame, k int, sc *scratch) ([]Quad, float64, error) {
+	b := img.rgba.Rect
 	if b.Dx() < 32 || b.Dy() < 32 {
 		return nil, 1, fmt.Errorf("recog: frame %dx%d too small", b.Dx(), b.Dy())
 	}
@@ -183,7 +184,8 @@ func refineFull(img *image.RGBA, q *Quad, scale float64) {
 	*q = out
 }
 
-func newFinder(img *image.RGBA, sc *scratch) *finder {
+func newFinder(fr *frame, sc *scratch) *finder {
+	img := fr.rgba
 	b := img.Rect
 	step := max(1, (max(b.Dx(), b.Dy())+workSide-1)/workSide)
 	w, h := b.Dx()/step, b.Dy()/step
@@ -197,8 +199,11 @@ func newFinder(img *image.RGBA, sc *scratch) *finder {
 	sc.ints = grow(sc.ints, 4*n)
 	pl, ip := sc.planes, sc.ints
 	ch := [3][]int32{ip[:n:n], ip[n : 2*n : 2*n], ip[2*n : 3*n : 3*n]}
-	if step == 2 {
-		// The camera's usual 640x480: the same sums, written out.
+	if step == 2 && fr.src != nil {
+		// The camera's usual 640x480 JPEG: the same sums from its planes.
+		sums420(ch, fr.src, w, h)
+	} else if fr.needAll(); step == 2 {
+		// The same sums, written out.
 		for y := 0; y < h; y++ {
 			o := img.PixOffset(b.Min.X, b.Min.Y+2*y)
 			r0, r1 := img.Pix[o:o+8*w], img.Pix[o+img.Stride:o+img.Stride+8*w]

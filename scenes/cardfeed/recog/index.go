@@ -112,8 +112,14 @@ func (x *Index) Identify(frame image.Image) (Match, error) {
 		sc = new(scratch)
 	}
 	defer x.scratch.Put(sc)
-	rgba := toRGBAIn(frame, sc)
-	qs, scale, err := findQuads(rgba, x.opts.Candidates, sc)
+	return x.identify(frame, sc)
+}
+
+// identify is Identify in the working memory sc.
+func (x *Index) identify(frame image.Image, sc *scratch) (Match, error) {
+	fr := newFrame(frame, sc)
+	rgba := fr.rgba
+	qs, scale, err := findQuads(fr, x.opts.Candidates, sc)
 	found := len(qs) // refined when read: most frames settle on the first
 	// A scan or a cropped photo is all card: its edges are the frame's, and
 	// no edge can be seen there. Only a frame of a card's own proportions
@@ -129,7 +135,7 @@ func (x *Index) Identify(frame image.Image) (Match, error) {
 	if err != nil {
 		return Match{}, err
 	}
-	p := newPyramid(rgba)
+	p := newPyramid(fr)
 	qf := make([]Features, 0, 4*len(qs))
 	rs := make([]reading, 0, cap(qf))
 	sc.grids = grow(sc.grids, len(qs)) // warp writes every cell
@@ -139,10 +145,7 @@ func (x *Index) Identify(frame image.Image) (Match, error) {
 	warped := 0
 	readAs := func(qi int, vw view, flip bool) {
 		for ; warped <= qi; warped++ {
-			if warped < found {
-				refineFull(rgba, &qs[warped], scale)
-			}
-			p.warp(qs[warped], &gs[warped])
+			p.read(&qs[warped], warped < found, scale, &gs[warped])
 		}
 		f := gs[qi].features(vw, flip)
 		f.Where = reads(qs[qi], vw, flip).Geometry()
@@ -214,6 +217,16 @@ func (x *Index) aligned(gs []grid, qs []Quad, r reading, f Features, m Match) (b
 	af.Where = reads(qs[r.quad], vw, r.flip).Geometry()
 	m2, _ := x.lookup([]Features{af})
 	return true, m2
+}
+
+// read refines the outline q found at scale (when refine) and warps it
+// into g, converting the frame under it first.
+func (p *pyramid) read(q *Quad, refine bool, scale float64, g *grid) {
+	if refine {
+		p.fr.needQuad(*q, 1.5*scale+2) // the profiles across its sides
+		refineFull(p.fr.rgba, q, scale)
+	}
+	p.warp(*q, g)
 }
 
 // reading is how one set of features was read: outline, view, way up.
