@@ -404,6 +404,12 @@ func (g *grid) sample(x, y float64) [3]float32 {
 // colour signature.
 func (g *grid) features(vw view, flip bool) Features {
 	f := g.hashes(vw, flip)
+	f.Colour = g.colour(vw, flip)
+	return f
+}
+
+// colour is a hypothesis's colour signature.
+func (g *grid) colour(vw view, flip bool) (out [ColourLen]uint8) {
 	// Colour: chromaticity per cell after a grey-world balance, so a warm
 	// lamp or a phone's white balance does not move it.
 	var cells [colourRows * colourCols][3]float64
@@ -428,10 +434,10 @@ func (g *grid) features(vw view, flip bool) Features {
 	for n, c := range cells {
 		r, gg, b := c[0]/mean[0], c[1]/mean[1], c[2]/mean[2]
 		s := r + gg + b + 1e-9
-		f.Colour[2*n] = uint8(min(255, r/s*3*85))
-		f.Colour[2*n+1] = uint8(min(255, gg/s*3*85))
+		out[2*n] = uint8(min(255, r/s*3*85))
+		out[2*n+1] = uint8(min(255, gg/s*3*85))
 	}
-	return f
+	return out
 }
 
 // hashes is the card and art hash of a hypothesis (no colour signature).

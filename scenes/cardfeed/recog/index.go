@@ -143,14 +143,22 @@ func (x *Index) identify(frame image.Image, sc *scratch) (Match, error) {
 	// warped is how many outlines are warped; readAs reads outline qi in one
 	// view, one way up.
 	warped := 0
+	var coloured []bool
 	readAs := func(qi int, vw view, flip bool) {
 		for ; warped <= qi; warped++ {
 			p.read(&qs[warped], warped < found, scale, &gs[warped])
 		}
-		f := gs[qi].features(vw, flip)
+		f := gs[qi].hashes(vw, flip) // the colour only if judged (colour below)
 		f.Where = reads(qs[qi], vw, flip).Geometry()
 		qf = append(qf, f)
 		rs = append(rs, reading{qi, vw, flip})
+		coloured = append(coloured, false)
+	}
+	colour := func(k int) {
+		if !coloured[k] {
+			r := rs[k]
+			qf[k].Colour, coloured[k] = gs[r.quad].colour(r.vw, r.flip), true
+		}
 	}
 	// The best outline first, as found and then grown, each way up: when a
 	// reading settles the card, the others (the card upside down, inner
@@ -163,7 +171,7 @@ func (x *Index) identify(frame image.Image, sc *scratch) (Match, error) {
 	for _, vw := range []view{{}, grownView} {
 		for _, flip := range []bool{false, true} {
 			readAs(0, vw, flip)
-			m, _, near = x.lookupWith(qf, near)
+			m, _, near = x.lookupWith(qf, near, colour)
 			if m.Accepted && m.Distance <= settled {
 				return m, nil
 			}
@@ -193,7 +201,7 @@ func (x *Index) identify(frame image.Image, sc *scratch) (Match, error) {
 			readAs(qi, vw, true)
 		}
 	}
-	m, k, _ := x.lookupWith(qf, near)
+	m, k, _ := x.lookupWith(qf, near, colour)
 	if m.Accepted && m.Distance <= settled {
 		return m, nil
 	}
@@ -334,24 +342,25 @@ type nearest struct {
 // lookup judges the best of several readings of one card and says which
 // reading it was.
 func (x *Index) lookup(qs []Features) (Match, int) {
-	m, k, _ := x.lookupWith(qs, nil)
+	m, k, _ := x.lookupWith(qs, nil, nil)
 	return m, k
 }
 
 // lookupWith is lookup given the nearest entries of the first readings
-// (of qs[:len(done)]); it returns those of all of qs.
-func (x *Index) lookupWith(qs []Features, done []nearest) (Match, int, []nearest) {
+// (of qs[:len(done)]); it returns those of all of qs. A non-nil colour
+// fills in the colour signature of the reading judged best.
+func (x *Index) lookupWith(qs []Features, done []nearest, colour func(k int)) (Match, int, []nearest) {
 	if len(x.entries) == 0 {
 		return Match{Reason: "empty catalog", Where: qs[0].Where, Hash: qs[0].Hash}, 0, done
 	}
 	res := append(done, make([]nearest, len(qs)-len(done))...)
-	m, k := x.judge(qs, res, len(done))
+	m, k := x.judge(qs, res, len(done), colour)
 	return m, k, res
 }
 
 // judge scans the catalog for the readings qs[from:] into res, then judges
 // the best of all of them.
-func (x *Index) judge(qs []Features, res []nearest, from int) (Match, int) {
+func (x *Index) judge(qs []Features, res []nearest, from int, colour func(k int)) (Match, int) {
 	qh := make([][8]uint64, len(qs)-from)
 	for k := range qh {
 		qh[k] = pack(&qs[from+k])
@@ -364,6 +373,9 @@ func (x *Index) judge(qs []Features, res []nearest, from int) (Match, int) {
 		if res[j].bestD < res[k].bestD {
 			k = j
 		}
+	}
+	if colour != nil {
+		colour(k)
 	}
 	f, r := &qs[k], res[k]
 	if r.second == math.MaxInt {
