@@ -106,7 +106,7 @@ const (
 	gridMargin = 1.0 / 16
 	gridW      = 96
 	gridH      = 136
-	super      = 2 // samples per axis per grid cell
+	maxSuper   = 2 // samples per axis per grid cell, read at level 0
 )
 
 // grid is a card warped upright: RGB per cell over u, v in
@@ -228,7 +228,13 @@ type pyramid struct {
 	levels []*image.RGBA
 }
 
-func newPyramid(fr *frame) *pyramid { return &pyramid{fr: fr, levels: []*image.RGBA{fr.rgba}} }
+func newPyramid(fr *frame) *pyramid {
+	p := &pyramid{fr: fr, levels: []*image.RGBA{fr.rgba}}
+	if fr.half != nil {
+		p.levels = append(p.levels, fr.half)
+	}
+	return p
+}
 
 func (p *pyramid) level(k int) *image.RGBA {
 	if k > 0 && len(p.levels) == 1 {
@@ -268,6 +274,13 @@ func (p *pyramid) warp(q Quad, g *grid) {
 	for cell/float64(int(1)<<(k+1)) >= 2 {
 		k++
 	}
+	super := maxSuper
+	if k == 0 && len(p.levels) > 1 {
+		// Level 1 came with the outline search: one tap a cell there (its
+		// pixels are 2x2 boxes) in place of four at level 0, and no
+		// conversion of the frame under the card.
+		k, super = 1, 1
+	}
 	img := p.level(k)
 	if k == 0 {
 		// The frame under the grid (its corners map to the corners of
@@ -283,10 +296,10 @@ func (p *pyramid) warp(q Quad, g *grid) {
 	span := 1 + 2*gridMargin
 	// The sample positions along each axis, worked out once per warp
 	// rather than once per sample (the same expressions, so the same bits).
-	var us [gridW * super]float64
+	var us [gridW * maxSuper]float64
 	for i := 0; i < gridW; i++ {
 		for si := 0; si < super; si++ {
-			us[i*super+si] = -gridMargin + (float64(i)+(float64(si)+0.5)/super)/gridW*span
+			us[i*super+si] = -gridMargin + (float64(i)+(float64(si)+0.5)/float64(super))/gridW*span
 		}
 	}
 	// Bilinear taps in fixed point (8-bit fractions, weights summing to
@@ -302,9 +315,10 @@ func (p *pyramid) warp(q Quad, g *grid) {
 	mx, my = mx*256, my*256
 	xlim, ylim := float64(256*(w-1)), float64(256*(hgt-1))
 	for j := 0; j < gridH; j++ {
-		var vx, vy, vw [super]float64
+		var vxa, vya, vwa [maxSuper]float64
+		vx, vy, vw := vxa[:super], vya[:super], vwa[:super]
 		for sj := range vx {
-			v := -gridMargin + (float64(j)+(float64(sj)+0.5)/super)/gridH*span
+			v := -gridMargin + (float64(j)+(float64(sj)+0.5)/float64(super))/gridH*span
 			vx[sj], vy[sj], vw[sj] = bx*v+cx, by*v+cy, h[7]*v+h[8]
 		}
 		for i := 0; i < gridW; i++ {
@@ -343,7 +357,7 @@ func (p *pyramid) warp(q Quad, g *grid) {
 				}
 			}
 			cellp := &g.rgb[j*gridW+i]
-			const unit = 1.0 / (super * super << 16)
+			unit := 1 / float32(super*super<<16)
 			cellp[0], cellp[1], cellp[2] = float32(acc0)*unit, float32(acc1)*unit, float32(acc2)*unit
 			g.lum[j*gridW+i] = 0.299*cellp[0] + 0.587*cellp[1] + 0.114*cellp[2]
 		}

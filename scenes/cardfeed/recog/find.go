@@ -36,7 +36,8 @@ type scratch struct {
 	planes, acc []float32
 	ints        []int32
 	rgba        []uint8
-	tiles       []bool // which of rgba's tiles are converted
+	tiles       []bool  // which of rgba's tiles are converted
+	half        []uint8 // the frame at half size, from the finder's sums
 	// The outline search's tables, grown to the largest frame's needs.
 	peaks  []line
 	pairs  [][2]int
@@ -201,7 +202,9 @@ func newFinder(fr *frame, sc *scratch) *finder {
 	ch := [3][]int32{ip[:n:n], ip[n : 2*n : 2*n], ip[2*n : 3*n : 3*n]}
 	if step == 2 && fr.src != nil {
 		// The camera's usual 640x480 JPEG: the same sums from its planes.
-		sums420(ch, fr.src, w, h)
+		sc.half = grow(sc.half, 4*n)
+		sums420(ch, sc.half, fr.src, w, h)
+		fr.half = &image.RGBA{Pix: sc.half, Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
 	} else if fr.needAll(); step == 2 {
 		// The same sums, written out.
 		for y := 0; y < h; y++ {
@@ -233,6 +236,9 @@ func newFinder(fr *frame, sc *scratch) *finder {
 				}
 			}
 		}
+	}
+	if step == 2 && fr.half == nil {
+		fr.half = halfFrom(ch, w, h, sc)
 	}
 	f.gx, f.gy, f.mag = pl[:n:n], pl[n:2*n:2*n], pl[2*n:3*n:3*n]
 	clear(pl[:3*n]) // the border stays 0
@@ -289,6 +295,19 @@ func newFinder(fr *frame, sc *scratch) *finder {
 	}
 	f.thr = max(16, min(3*med, 48))
 	return f
+}
+
+// halfFrom is the frame at half size from its 2x2 sums, as the pyramid's
+// level 1 would halve it: the warp reads it for free.
+func halfFrom(ch [3][]int32, w, h int, sc *scratch) *image.RGBA {
+	sc.half = grow(sc.half, 4*w*h)
+	pix := sc.half
+	c0, c1, c2 := ch[0][:w*h], ch[1][:w*h], ch[2][:w*h]
+	for i := range c0 {
+		p := pix[4*i : 4*i+4 : 4*i+4]
+		p[0], p[1], p[2], p[3] = halve(c0[i]), halve(c1[i]), halve(c2[i]), 255
+	}
+	return &image.RGBA{Pix: pix, Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
 }
 
 // smooth applies a separable [1 2 1] blur in place (the values grow 16-fold).

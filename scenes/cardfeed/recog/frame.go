@@ -15,10 +15,13 @@ type frame struct {
 	src  *image.YCbCr // nil: rgba is all converted
 	done []bool       // the tiles converted, row by row
 	tw   int          // tiles a row
+	// half is the frame at half size when the outline search made it
+	// (from its 2x2 sums), else nil.
+	half *image.RGBA
 }
 
 // tileSide is even, so that a tile's rows pair up on its chroma rows.
-const tileSide = 32
+const tileSide = 16
 
 // newFrame is img as a frame in sc's memory.
 func newFrame(img image.Image, sc *scratch) *frame {
@@ -70,13 +73,17 @@ func (f *frame) needQuad(q Quad, pad float64) {
 	f.need(x0-pad, y0-pad, x1+pad, y1+pad)
 }
 
+// halve is a 2x2 sum (0..1020) as a pixel of the half-size frame, rounded
+// as the pyramid's halving rounds.
+func halve(s int32) uint8 { return uint8(uint32(s+2) >> 2) }
+
 // sums420 is the outline search's working image for a 4:2:0 frame at half
 // its size: each channel's sum over each 2x2 block, from the planes (a
 // block's four pixels share one chroma sample, so a block is converted as
-// one pixel of four times the luma). That is within a few levels in 1020
+// one pixel of four times the luma), and half the frame at half size. That is within a few levels in 1020
 // of the sums of the frame converted to RGBA, which round and clamp each
 // pixel; the outline search's edges are tens of levels.
-func sums420(ch [3][]int32, src *image.YCbCr, w, h int) {
+func sums420(ch [3][]int32, half []uint8, src *image.YCbCr, w, h int) {
 	// clamp is v >> 16 limited to a block's 0..4·255.
 	clamp := func(v int32) int32 { return min(max(v>>16, 0), 4*255) }
 	for y := 0; y < h; y++ {
@@ -84,15 +91,17 @@ func sums420(ch [3][]int32, src *image.YCbCr, w, h int) {
 		yb := src.Y[(2*y+1)*src.YStride:][:2*w]
 		cbs, crs := src.Cb[y*src.CStride:][:w], src.Cr[y*src.CStride:][:w]
 		c0, c1, c2 := ch[0][y*w:(y+1)*w], ch[1][y*w:(y+1)*w], ch[2][y*w:(y+1)*w]
+		hr := half[4*y*w : 4*(y+1)*w]
 		for x := range c0 {
 			a, b := ya[2*x:2*x+2:2*x+2], yb[2*x:2*x+2:2*x+2]
 			// The luma term as image/color's, less the half a level each
 			// pixel's rounding down loses on average.
 			l := (int32(a[0])+int32(a[1])+int32(b[0])+int32(b[1]))*0x10101 - 2<<16
 			cb, cr := int32(cbs[x])-128, int32(crs[x])-128
-			c0[x] = clamp(l + 4*91881*cr)
-			c1[x] = clamp(l + 4*(-22554*cb-46802*cr))
-			c2[x] = clamp(l + 4*116130*cb)
+			s0, s1, s2 := clamp(l+4*91881*cr), clamp(l+4*(-22554*cb-46802*cr)), clamp(l+4*116130*cb)
+			c0[x], c1[x], c2[x] = s0, s1, s2
+			p := hr[4*x : 4*x+4 : 4*x+4]
+			p[0], p[1], p[2], p[3] = halve(s0), halve(s1), halve(s2), 255
 		}
 	}
 }

@@ -37,7 +37,7 @@ func TestSums420(t *testing.T) {
 		for c := range got {
 			got[c] = make([]int32, w*h)
 		}
-		sums420(got, src, w, h)
+		sums420(got, make([]uint8, 4*w*h), src, w, h)
 		for y := 0; y < h; y++ {
 			for x := 0; x < w; x++ {
 				cb, cr := int32(src.Cb[y*src.CStride+x])-128, int32(src.Cr[y*src.CStride+x])-128
@@ -138,3 +138,44 @@ func TestLazyFrameReads(t *testing.T) {
 		}
 	}
 }
+
+// TestHalfLevel checks the half-size frame the outline search hands the
+// pyramid against the pyramid's own halving of the frame converted whole:
+// the same pixels from an RGBA frame, within a level from a 4:2:0 one.
+func TestHalfLevel(t *testing.T) {
+	cs, _ := demo()
+	rnd := rand.New(rand.NewPCG(15, 16))
+	img := shoot(t, cards.Render(cs[rnd.IntN(len(cs))]), feeder(cards.BedGrey)(rnd, 640, 480), 640, 480)
+	for _, src := range []image.Image{img, toRGBA(img)} {
+		sc := new(scratch)
+		fr := newFrame(src, sc)
+		newFinder(fr, sc)
+		if fr.half == nil {
+			t.Fatalf("%T: no half-size frame", src)
+		}
+		whole := toRGBA(img)
+		want := newPyramid(&frame{rgba: whole}).level(1)
+		if fr.half.Rect != want.Rect {
+			t.Fatalf("%T: half %v, level 1 %v", src, fr.half.Rect, want.Rect)
+		}
+		tol := 1
+		if _, ok := src.(*image.RGBA); ok {
+			tol = 0
+		}
+		// (Off by more only where a pixel clamps: TestSums420.)
+		worst, off := 0, 0
+		for i := range want.Pix {
+			d := abs(int(fr.half.Pix[i]) - int(want.Pix[i]))
+			worst = max(worst, d)
+			if d > tol {
+				off++
+			}
+		}
+		t.Logf("%T: %d of %d values more than %d off, worst %d", src, off, len(want.Pix), tol, worst)
+		if off*200 > len(want.Pix) || worst > 4*tol {
+			t.Errorf("%T: %d values more than %d levels off level 1 (worst %d), want under 0.5 %% and ≤ %d", src, off, tol, worst, 4*tol)
+		}
+	}
+}
+
+func abs(v int) int { return max(v, -v) }

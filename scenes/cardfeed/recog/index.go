@@ -231,7 +231,19 @@ func (x *Index) aligned(gs []grid, qs []Quad, r reading, f Features, m Match) (b
 // into g, converting the frame under it first.
 func (p *pyramid) read(q *Quad, refine bool, scale float64, g *grid) {
 	if refine {
-		p.fr.needQuad(*q, 1.5*scale+2) // the profiles across its sides
+		// The profiles across its sides: the frame along each side, a
+		// tile's length at a time (a slanted side's box is most of the card).
+		pad := 1.5*scale + 2
+		for i, a := range q {
+			b := q[(i+1)%4]
+			n := math.Ceil(math.Hypot(b[0]-a[0], b[1]-a[1]) / tileSide)
+			for k := 0.0; k < n; k++ {
+				s, e := k/n, (k+1)/n
+				x0, y0 := a[0]+s*(b[0]-a[0]), a[1]+s*(b[1]-a[1])
+				x1, y1 := a[0]+e*(b[0]-a[0]), a[1]+e*(b[1]-a[1])
+				p.fr.need(min(x0, x1)-pad, min(y0, y1)-pad, max(x0, x1)+pad, max(y0, y1)+pad)
+			}
+		}
 		refineFull(p.fr.rgba, q, scale)
 	}
 	p.warp(*q, g)
