@@ -598,9 +598,11 @@ func stopAll(cmds []*exec.Cmd) {
 	}
 }
 
-// buildGo2rtc installs go2rtc from the module proxy into .cache/bench/ once.
-// The module cache is tried first: the proxy may refuse the version list
-// that `go install` asks for when it looks for a deprecation notice.
+// buildGo2rtc builds go2rtc from the module proxy into .cache/bench/ once.
+// It is built as the dependency of a throwaway module, not by `go install
+// module@version`: that asks the proxy for the module's version list (to
+// look for a deprecation notice), which the proxy may refuse while it
+// serves the version itself. The module cache is tried before the proxy.
 func buildGo2rtc() (string, error) {
 	dir, err := filepath.Abs(filepath.Join(".cache", "bench", "go2rtc-"+go2rtcVersion))
 	if err != nil {
@@ -616,13 +618,29 @@ func buildGo2rtc() (string, error) {
 		return "", fmt.Errorf("go env: %w", err)
 	}
 	proxy, _ := exec.Command("go", "env", "GOPROXY").Output()
-	cmd := exec.Command("go", "install", "github.com/AlexxIT/go2rtc@"+go2rtcVersion)
-	cmd.Dir = os.TempDir() // outside this module: its go.mod must not take part
-	cmd.Env = append(os.Environ(), "GOBIN="+dir, "CGO_ENABLED=0", "GOFLAGS=",
+	work, err := os.MkdirTemp("", "go2rtc-build-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(work)
+	files := map[string]string{
+		"go.mod":   "module go2rtcbuild\n\ngo 1.26.0\n\nrequire github.com/AlexxIT/go2rtc " + go2rtcVersion + "\n",
+		"tools.go": "//go:build tools\n\npackage tools\n\nimport _ \"github.com/AlexxIT/go2rtc\"\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(work, name), []byte(text), 0o644); err != nil {
+			return "", err
+		}
+	}
+	env := append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=", "GOWORK=off",
 		"GOPROXY=file://"+filepath.Join(strings.TrimSpace(string(modcache)), "cache", "download")+","+strings.TrimSpace(string(proxy)))
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go install go2rtc: %w", err)
+	for _, args := range [][]string{{"mod", "tidy"}, {"build", "-o", bin, "github.com/AlexxIT/go2rtc"}} {
+		cmd := exec.Command("go", args...)
+		cmd.Dir, cmd.Env = work, env
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return "", fmt.Errorf("go2rtc %s: go %s: %w", go2rtcVersion, args[0], err)
+		}
 	}
 	return bin, nil
 }
