@@ -316,10 +316,15 @@ func (x *Index) nearestK(f *Features, k int) []int32 {
 		d int
 	}
 	top := make([]cand, 0, k+1)
-	for i := range x.hashes {
-		d := hamming(&x.hashes[i], &q)
-		if len(top) == k && d >= top[k-1].d {
-			continue
+	for i := 0; ; i++ {
+		// The next entry nearer than the k-th so far (any while fewer).
+		below := math.MaxInt
+		if len(top) == k {
+			below = top[k-1].d
+		}
+		n, d := firstBelow(x.hashes[i:], &q, below)
+		if i += n; i == len(x.hashes) {
+			break
 		}
 		j := len(top)
 		if j < k {

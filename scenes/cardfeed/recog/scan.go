@@ -64,6 +64,17 @@ func scan(hashes [][8]uint64, names []int32, q *[8]uint64) nearest {
 		}
 		return r
 	}
+	if popcntScan {
+		second := r.second
+		for i := 0; ; i++ {
+			k, d := nextBelow(hashes[i:], q, second)
+			if i += k; i == len(hashes) {
+				return r
+			}
+			r.add(i, d, names)
+			second = r.second
+		}
+	}
 	// The query's words and the second distance held in registers.
 	q0, q1, q2, q3, q4, q5, q6, q7 := q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7]
 	second := r.second
@@ -77,6 +88,20 @@ func scan(hashes [][8]uint64, names []int32, q *[8]uint64) nearest {
 		}
 	}
 	return r
+}
+
+// firstBelow is the index and distance of the first of hashes nearer to q
+// than below, or len(hashes).
+func firstBelow(hashes [][8]uint64, q *[8]uint64, below int) (i, d int) {
+	if popcntScan {
+		return nextBelow(hashes, q, below)
+	}
+	for i := range hashes {
+		if d := hamming(&hashes[i], q); d < below {
+			return i, d
+		}
+	}
+	return len(hashes), 0
 }
 
 // add takes entry i at distance d (below r.second) into r.
