@@ -1084,8 +1084,15 @@ func (f *finder) fit(a, b [2]float64, nx, ny, r float64, fallback line) line {
 	var sx, sy, sxx, syy, sxy, sw float64
 	const step = 0.5
 	steps := int(r / step)
-	var buf [13]float64 // r up to 3: no allocation per side
-	vals := buf[:0]
+	// The taps' offsets across the side, once per side; the profile in a
+	// fixed array (r up to 3), so the loop holds its floats in registers
+	// with no growing slice's call to spill them around.
+	nv := min(2*steps+1, 13)
+	var offs [13][2]float64
+	for i := range nv {
+		k := float64(i - steps)
+		offs[i] = [2]float64{k * step * nx, k * step * ny}
+	}
 	w, gxs, gys := f.w, f.gx, f.gy
 	xmax, ymax := float64(f.w-2), float64(f.h-2)
 	for s := 0; s < n; s++ {
@@ -1094,9 +1101,10 @@ func (f *finder) fit(a, b [2]float64, nx, ny, r float64, fallback line) line {
 		// Strongest gradient across the side, with a parabola through its
 		// neighbours for the sub-pixel position.
 		// (across, written out: a call per tap cost more than its sums.)
-		vals = vals[:0]
-		for k := -steps; k <= steps; k++ {
-			px, py := x+float64(k)*step*nx, y+float64(k)*step*ny
+		var buf [13]float64
+		vals := buf[:nv]
+		for i, o := range offs[:nv] {
+			px, py := x+o[0], y+o[1]
 			v := 0.0
 			if px >= 1 && py >= 1 && px < xmax && py < ymax {
 				x0, y0 := int(px), int(py)
@@ -1111,7 +1119,7 @@ func (f *finder) fit(a, b [2]float64, nx, ny, r float64, fallback line) line {
 				v += wx0 * wy1 * math.Abs(float64(g1[0])*nx+float64(h1[0])*ny)
 				v += wx1 * wy1 * math.Abs(float64(g1[1])*nx+float64(h1[1])*ny)
 			}
-			vals = append(vals, v)
+			vals[i] = v
 		}
 		bi := 0
 		for k, v := range vals {
