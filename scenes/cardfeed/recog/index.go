@@ -192,7 +192,7 @@ func (x *Index) identify(frame image.Image, sc *scratch) (Match, error) {
 		}
 	}
 	a0, m0 := x.aligned(gs, qs, rs[k0], qf[k0], m)
-	if m0.Accepted && m0.Distance <= settled {
+	if m0.Accepted && (m0.Distance <= settled || m0.NameGap >= 2*x.opts.Margin) {
 		return m0, nil
 	}
 	for qi := 1; qi < len(qs); qi++ {
