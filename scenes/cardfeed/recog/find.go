@@ -1077,10 +1077,12 @@ func (f *finder) fitSideLine(ln line, a, b [2]float64, r float64) line {
 func (f *finder) fit(a, b [2]float64, nx, ny, r float64, fallback line) line {
 	dx, dy := b[0]-a[0], b[1]-a[1]
 	l := math.Hypot(dx, dy)
-	// A sample every other working pixel: the fit is to a fraction of a
-	// pixel all the same, and the outline is fitted again on the frame
-	// (refineFull) before it is read.
-	n := int(l) / 2
+	// A sample every fourth working pixel:
+	// the fit is to a fraction of a pixel all the same, and the outline is
+	// fitted again on the frame (refineFull) before it is read. (Every
+	// other pixel was no better over 2400 test photos; every sixth was
+	// worse at the corners.)
+	n := int(l) / 4
 	var sx, sy, sxx, syy, sxy, sw float64
 	const step = 0.5
 	steps := int(r / step)
