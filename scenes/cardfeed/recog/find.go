@@ -35,6 +35,7 @@ type finder struct {
 type scratch struct {
 	planes, acc []float32
 	ints        []int32
+	rows        []int32 // the Sobel's column sums and differences, a row
 	rgba        []uint8
 	tiles       []bool  // which of rgba's tiles are converted
 	half        []uint8 // the frame at half size, from the finder's sums
@@ -247,31 +248,37 @@ func newFinder(fr *frame, sc *scratch) *finder {
 		smooth(ch[c], tmp, w, h)
 	}
 	unit := 1 / float32(16*step*step)
-	// sobel is a channel's gradient at x from its rows above, at and below
-	// (of one length, so that the taps need no bounds checks).
-	sobel := func(u, m, d []int32, x int) (int32, int32, int64) {
-		gx := (u[x+1] + 2*m[x+1] + d[x+1]) - (u[x-1] + 2*m[x-1] + d[x-1])
-		gy := (d[x-1] + 2*d[x] + d[x+1]) - (u[x-1] + 2*u[x] + u[x+1])
-		return gx, gy, int64(gx)*int64(gx) + int64(gy)*int64(gy)
+	// The Sobel taps split: down each column, the [1 2 1] sum and the
+	// difference of the rows below and above, once per pixel and channel
+	// (each was read by three pixels' taps); across, the difference of the
+	// sums and the [1 2 1] sum of the differences. The same integers.
+	sc.rows = grow(sc.rows, 6*w)
+	var vs, ds [3][]int32
+	for c := range vs {
+		vs[c], ds[c] = sc.rows[2*c*w:(2*c+1)*w], sc.rows[(2*c+1)*w:(2*c+2)*w]
 	}
 	for y := 1; y < h-1; y++ {
-		// Channel c's row y+dy, as long as the first channel's row above.
-		row := func(c, dy int) []int32 { return ch[c][(y+dy)*w : (y+dy+1)*w] }
-		u0 := row(0, -1)
-		n := len(u0)
-		m0, d0 := row(0, 0)[:n], row(0, 1)[:n]
-		u1, m1, d1 := row(1, -1)[:n], row(1, 0)[:n], row(1, 1)[:n]
-		u2, m2, d2 := row(2, -1)[:n], row(2, 0)[:n], row(2, 1)[:n]
-		gxr, gyr, magr := f.gx[y*w : (y+1)*w][:n], f.gy[y*w : (y+1)*w][:n], f.mag[y*w : (y+1)*w][:n]
-		for x := 1; x < n-1; x++ {
+		for c := range ch {
+			u := ch[c][(y-1)*w : y*w]
+			m, d := ch[c][y*w : (y+1)*w][:len(u)], ch[c][(y+1)*w : (y+2)*w][:len(u)]
+			v, dd := vs[c][:len(u)], ds[c][:len(u)]
+			for x := range u {
+				v[x], dd[x] = u[x]+2*m[x]+d[x], d[x]-u[x]
+			}
+		}
+		v0, v1, v2 := vs[0], vs[1][:len(vs[0])], vs[2][:len(vs[0])]
+		d0, d1, d2 := ds[0][:len(v0)], ds[1][:len(v0)], ds[2][:len(v0)]
+		gxr, gyr, magr := f.gx[y*w : (y+1)*w][:len(v0)], f.gy[y*w : (y+1)*w][:len(v0)], f.mag[y*w : (y+1)*w][:len(v0)]
+		for x := 1; x < len(v0)-1; x++ {
 			// The strongest channel by its exact squared magnitude (the
 			// first of equals); only its gradient is converted to float.
-			bx, by, bm := sobel(u0, m0, d0, x)
-			if gx, gy, m := sobel(u1, m1, d1, x); m > bm {
-				bx, by, bm = gx, gy, m
+			bx, by := v0[x+1]-v0[x-1], d0[x-1]+2*d0[x]+d0[x+1]
+			bm := int64(bx)*int64(bx) + int64(by)*int64(by)
+			if gx, gy := v1[x+1]-v1[x-1], d1[x-1]+2*d1[x]+d1[x+1]; int64(gx)*int64(gx)+int64(gy)*int64(gy) > bm {
+				bx, by, bm = gx, gy, int64(gx)*int64(gx)+int64(gy)*int64(gy)
 			}
-			if gx, gy, m := sobel(u2, m2, d2, x); m > bm {
-				bx, by, bm = gx, gy, m
+			if gx, gy := v2[x+1]-v2[x-1], d2[x-1]+2*d2[x]+d2[x+1]; int64(gx)*int64(gx)+int64(gy)*int64(gy) > bm {
+				bx, by, bm = gx, gy, int64(gx)*int64(gx)+int64(gy)*int64(gy)
 			}
 			mf := float32(bm)
 			gxr[x], gyr[x], magr[x] = float32(bx)*unit, float32(by)*unit, float32(math.Sqrt(float64(mf)))*unit
