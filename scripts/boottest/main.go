@@ -139,6 +139,12 @@ func (t *test) report() {
 		}
 	}
 	fmt.Printf("\n%d passed, %d failed\n", n, len(t.checks)-n)
+	// Repeated last: a CI log shows its tail.
+	for _, c := range t.checks {
+		if !c.ok {
+			fmt.Printf("FAIL %s: %s\n", c.what, c.detail)
+		}
+	}
 }
 
 func (t *test) run() error {
@@ -539,9 +545,25 @@ func (t *test) upAndRunning(m *machine, name string) error {
 // scriptsClean: every S-script ran and none printed an error line.
 func (t *test) scriptsClean(m *machine, name string) {
 	out := m.con.text()
+	bad := initErrorLines(out)
+	_, err := m.con.find(`Starting network: OK`)
+	t.check(len(bad) == 0 && err == nil, name+": init scripts ran without an error line", "%s",
+		map[bool]string{true: "rcS ran every S-script; no ERROR/FAIL line", false: fmt.Sprintf("%q", bad)}[len(bad) == 0 && err == nil])
+}
+
+var (
+	// getty's prompt has no newline: whatever is written to the console
+	// next lands on the same line ("tinkerbox login: tinkerbox: ...").
+	loginPrompt = regexp.MustCompile(`^(\S+ login: )+`)
+	errorLine   = regexp.MustCompile(`(?i)\b(ERROR|FAIL(ED)?)\b|can't|not found|No such file|seedrng|crond`)
+)
+
+// initErrorLines returns the console lines that look like an init
+// script's error.
+func initErrorLines(console string) []string {
 	var bad []string
-	for _, l := range strings.Split(out, "\n") {
-		l = strings.TrimSpace(l)
+	for _, l := range strings.Split(console, "\n") {
+		l = loginPrompt.ReplaceAllString(strings.TrimSpace(l), "")
 		switch {
 		case strings.HasPrefix(l, "tinkerbox: "):
 			// The appliance's own log (missing hardware on this board is
@@ -549,13 +571,11 @@ func (t *test) scriptsClean(m *machine, name string) {
 		case strings.HasSuffix(l, "udevadm: not found"):
 			// Debian's parted is built with udev and calls udevadm after
 			// resizing; Buildroot's parted, without eudev, does not.
-		case regexp.MustCompile(`(?i)\b(ERROR|FAIL(ED)?)\b|can't|not found|No such file|seedrng|crond`).MatchString(l):
+		case errorLine.MatchString(l):
 			bad = append(bad, l)
 		}
 	}
-	_, err := m.con.find(`Starting network: OK`)
-	t.check(len(bad) == 0 && err == nil, name+": init scripts ran without an error line", "%s",
-		map[bool]string{true: "rcS ran every S-script; no ERROR/FAIL line", false: fmt.Sprintf("%q", bad)}[len(bad) == 0 && err == nil])
+	return bad
 }
 
 // --- the machine -------------------------------------------------------------

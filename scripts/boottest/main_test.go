@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -147,5 +148,24 @@ func TestTrybootFlagIsOneShot(t *testing.T) {
 	f.tryNext()
 	if a := f.take(); a != (rebootArg{tryboot: true}) {
 		t.Errorf("after tryNext: %+v", a)
+	}
+}
+
+// The console interleaves getty's prompt, which has no newline, with the
+// appliance's log: only an init script's error line counts.
+func TestInitErrorLines(t *testing.T) {
+	console := "Starting syslogd: OK\r\n" +
+		"tinkerbox-data: recovering journal\r\n" +
+		"Starting network: OK (lo, DHCP on eth0)\r\n" +
+		"tinkerbox login: tinkerbox: time=2026-12-03T16:24:39.911Z level=WARN msg=\"device missing\" device=printer detail=\"/dev/usb/lp0 not found\"\r\n" +
+		"tinkerbox: time=2026-12-03T16:24:39.917Z level=WARN msg=\"device missing\" device=camera detail=\"rpicam-vid is not installed\"\r\n" +
+		"parted: udevadm: not found\r\n" +
+		"tinkerbox login: S48ntpd: ERROR: no time source\r\n" +
+		"Starting mdev: FAIL\r\n" +
+		"mount: can't find /data\r\n"
+	got := initErrorLines(console)
+	want := []string{"S48ntpd: ERROR: no time source", "Starting mdev: FAIL", "mount: can't find /data"}
+	if !slices.Equal(got, want) {
+		t.Errorf("initErrorLines = %q, want %q", got, want)
 	}
 }
