@@ -35,7 +35,7 @@ type finder struct {
 type scratch struct {
 	planes, acc []float32
 	ints        []int32
-	rows        []int32 // the Sobel's column sums and differences, a row
+	rows        []int32 // the blur's and the Sobel's rows in passing
 	rgba        []uint8
 	tiles       []bool  // which of rgba's tiles are converted
 	half        []uint8 // the frame at half size, from the finder's sums
@@ -198,15 +198,36 @@ func newFinder(fr *frame, sc *scratch) *finder {
 	// in int32: exact (the float32 planes this replaces held the same values
 	// over 16·step²) and cheap on a Pi Zero.
 	sc.planes = grow(sc.planes, 3*n)
-	sc.ints = grow(sc.ints, 4*n)
-	pl, ip := sc.planes, sc.ints
-	ch := [3][]int32{ip[:n:n], ip[n : 2*n : 2*n], ip[2*n : 3*n : 3*n]}
+	pl := sc.planes
+	sc.rows = grow(sc.rows, 27*w)
+	row := func(k int) []int32 { return sc.rows[k*w : (k+1)*w : (k+1)*w] }
+	// raw is row y of each channel's sums, unblurred: for the camera's
+	// usual 640x480 JPEG worked out from its planes as the blur reaches the
+	// row (the sums are never stored whole), else read from planes made
+	// below.
+	var ch [3][]int32
+	var raw func(y int) [3][]int32
 	if step == 2 && fr.src != nil {
-		// The camera's usual 640x480 JPEG: the same sums from its planes.
 		sc.half = grow(sc.half, 4*n)
-		sums420(ch, sc.half, fr.src, w, h)
 		fr.half = &image.RGBA{Pix: sc.half, Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
-	} else if fr.needAll(); step == 2 {
+		r := [3][]int32{row(24), row(25), row(26)}
+		raw = func(y int) [3][]int32 {
+			sums420(r[0], r[1], r[2], sc.half[4*y*w:4*(y+1)*w], fr.src, y)
+			return r
+		}
+	} else {
+		sc.ints = grow(sc.ints, 3*n)
+		ip := sc.ints
+		ch = [3][]int32{ip[:n:n], ip[n : 2*n : 2*n], ip[2*n : 3*n : 3*n]}
+		raw = func(y int) [3][]int32 {
+			return [3][]int32{ch[0][y*w : (y+1)*w], ch[1][y*w : (y+1)*w], ch[2][y*w : (y+1)*w]}
+		}
+		fr.needAll()
+	}
+	switch {
+	case ch[0] == nil:
+		// The camera's frame: raw makes each row.
+	case step == 2:
 		// The same sums, written out.
 		for y := 0; y < h; y++ {
 			o := img.PixOffset(b.Min.X, b.Min.Y+2*y)
@@ -219,7 +240,7 @@ func newFinder(fr *frame, sc *scratch) *finder {
 				c2[x] = int32(p[2]) + int32(p[6]) + int32(q[2]) + int32(q[6])
 			}
 		}
-	} else {
+	default:
 		for y := 0; y < h; y++ {
 			for x := 0; x < w; x++ {
 				var s [3]int32
@@ -251,24 +272,63 @@ func newFinder(fr *frame, sc *scratch) *finder {
 			p[y*w], p[y*w+w-1] = 0, 0
 		}
 	}
-	tmp := ip[3*n : 4*n : 4*n]
-	for c := range ch {
-		smooth(ch[c], tmp, w, h)
-	}
 	unit := 1 / float32(16*step*step)
-	// The Sobel taps split: down each column, the [1 2 1] sum and the
+	// The [1 2 1] blur and the Sobel taps, a row at a time through rings
+	// of rows that stay in the cache (the blurred planes are never written
+	// out). The Sobel taps split: down each column, the [1 2 1] sum and the
 	// difference of the rows below and above, once per pixel and channel
 	// (each was read by three pixels' taps); across, the difference of the
 	// sums and the [1 2 1] sum of the differences. The same integers.
-	sc.rows = grow(sc.rows, 6*w)
+	var across, blurred [3][3][]int32 // per channel, rows y mod 3
 	var vs, ds [3][]int32
 	for c := range vs {
-		vs[c], ds[c] = sc.rows[2*c*w:(2*c+1)*w], sc.rows[(2*c+1)*w:(2*c+2)*w]
+		for k := range 3 {
+			across[c][k], blurred[c][k] = row(8*c+k), row(8*c+3+k)
+		}
+		vs[c], ds[c] = row(8*c+6), row(8*c+7)
 	}
-	for y := 1; y < h-1; y++ {
+	// blurAcross blurs row y of every channel along the row.
+	blurAcross := func(y int) {
+		rs := raw(y)
+		for c, r := range rs {
+			t := across[c][y%3][:len(r)]
+			t[0], t[len(r)-1] = 4*r[0], 4*r[len(r)-1]
+			for x := 1; x < len(r)-1; x++ {
+				t[x] = r[x-1] + 2*r[x] + r[x+1]
+			}
+		}
+	}
+	// blurDown blurs row y down the columns, from the rows above and below
+	// blurred across (the first and last rows: four times their own).
+	blurDown := func(y int) {
 		for c := range ch {
-			u := ch[c][(y-1)*w : y*w]
-			m, d := ch[c][y*w : (y+1)*w][:len(u)], ch[c][(y+1)*w : (y+2)*w][:len(u)]
+			out, mid := blurred[c][y%3], across[c][y%3][:w]
+			if y == 0 || y == h-1 {
+				for x := range out {
+					out[x] = 4 * mid[x]
+				}
+				continue
+			}
+			up, dn := across[c][(y+2)%3][:len(out)], across[c][(y+1)%3][:len(out)]
+			mid = mid[:len(out)]
+			for x := range out {
+				out[x] = up[x] + 2*mid[x] + dn[x]
+			}
+		}
+	}
+	blurAcross(0)
+	for yb := 0; yb < h; yb++ {
+		if yb+1 < h {
+			blurAcross(yb + 1)
+		}
+		blurDown(yb)
+		y := yb - 1 // the Sobel's row: the blurred rows y-1, y, y+1 are ready
+		if y < 1 || y >= h-1 {
+			continue
+		}
+		for c := range ch {
+			u := blurred[c][(y+2)%3]
+			m, d := blurred[c][y%3][:len(u)], blurred[c][(y+1)%3][:len(u)]
 			v, dd := vs[c][:len(u)], ds[c][:len(u)]
 			for x := range u {
 				v[x], dd[x] = u[x]+2*m[x]+d[x], d[x]-u[x]
@@ -323,30 +383,6 @@ func halfFrom(ch [3][]int32, w, h int, sc *scratch) *image.RGBA {
 		p[0], p[1], p[2], p[3] = halve(c0[i]), halve(c1[i]), halve(c2[i]), 255
 	}
 	return &image.RGBA{Pix: pix, Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
-}
-
-// smooth applies a separable [1 2 1] blur in place (the values grow 16-fold).
-func smooth(p, tmp []int32, w, h int) {
-	for y := 0; y < h; y++ {
-		r := p[y*w : (y+1)*w]
-		t := tmp[y*w : (y+1)*w][:len(r)]
-		t[0], t[w-1] = 4*r[0], 4*r[w-1]
-		for x := 1; x < len(r)-1; x++ {
-			t[x] = r[x-1] + 2*r[x] + r[x+1]
-		}
-	}
-	for x := 0; x < w; x++ {
-		p[x], p[(h-1)*w+x] = 4*tmp[x], 4*tmp[(h-1)*w+x]
-	}
-	for y := 1; y < h-1; y++ {
-		// Whole rows, so the taps need no bounds checks.
-		out := p[y*w : (y+1)*w]
-		up, mid, dn := tmp[(y-1)*w:y*w], tmp[y*w:(y+1)*w], tmp[(y+1)*w:(y+2)*w]
-		up, mid, dn = up[:len(out)], mid[:len(out)], dn[:len(out)]
-		for x := range out {
-			out[x] = up[x] + 2*mid[x] + dn[x]
-		}
-	}
 }
 
 // line is x·cos θ + y·sin θ = rho in working pixels, θ in [0, π).

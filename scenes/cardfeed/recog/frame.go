@@ -77,31 +77,30 @@ func (f *frame) needQuad(q Quad, pad float64) {
 // as the pyramid's halving rounds.
 func halve(s int32) uint8 { return uint8(uint32(s+2) >> 2) }
 
-// sums420 is the outline search's working image for a 4:2:0 frame at half
-// its size: each channel's sum over each 2x2 block, from the planes (a
-// block's four pixels share one chroma sample, so a block is converted as
-// one pixel of four times the luma), and half the frame at half size. That is within a few levels in 1020
-// of the sums of the frame converted to RGBA, which round and clamp each
-// pixel; the outline search's edges are tens of levels.
-func sums420(ch [3][]int32, half []uint8, src *image.YCbCr, w, h int) {
+// sums420 is row y of the outline search's working image for a 4:2:0
+// frame at half its size: each channel's sum over each 2x2 block, from the
+// planes (a block's four pixels share one chroma sample, so a block is
+// converted as one pixel of four times the luma), and the row of the frame
+// at half size (hr). That is within a few levels in 1020 of the sums of the
+// frame converted to RGBA, which round and clamp each pixel; the outline
+// search's edges are tens of levels.
+func sums420(c0, c1, c2 []int32, hr []uint8, src *image.YCbCr, y int) {
 	// clamp is v >> 16 limited to a block's 0..4·255.
 	clamp := func(v int32) int32 { return min(max(v>>16, 0), 4*255) }
-	for y := 0; y < h; y++ {
-		ya := src.Y[2*y*src.YStride:][:2*w]
-		yb := src.Y[(2*y+1)*src.YStride:][:2*w]
-		cbs, crs := src.Cb[y*src.CStride:][:w], src.Cr[y*src.CStride:][:w]
-		c0, c1, c2 := ch[0][y*w:(y+1)*w], ch[1][y*w:(y+1)*w], ch[2][y*w:(y+1)*w]
-		hr := half[4*y*w : 4*(y+1)*w]
-		for x := range c0 {
-			a, b := ya[2*x:2*x+2:2*x+2], yb[2*x:2*x+2:2*x+2]
-			// The luma term as image/color's, less the half a level each
-			// pixel's rounding down loses on average.
-			l := (int32(a[0])+int32(a[1])+int32(b[0])+int32(b[1]))*0x10101 - 2<<16
-			cb, cr := int32(cbs[x])-128, int32(crs[x])-128
-			s0, s1, s2 := clamp(l+4*91881*cr), clamp(l+4*(-22554*cb-46802*cr)), clamp(l+4*116130*cb)
-			c0[x], c1[x], c2[x] = s0, s1, s2
-			p := hr[4*x : 4*x+4 : 4*x+4]
-			p[0], p[1], p[2], p[3] = halve(s0), halve(s1), halve(s2), 255
-		}
+	w := len(c0)
+	ya := src.Y[2*y*src.YStride:][:2*w]
+	yb := src.Y[(2*y+1)*src.YStride:][:2*w]
+	cbs, crs := src.Cb[y*src.CStride:][:w], src.Cr[y*src.CStride:][:w]
+	c1, c2, hr = c1[:w], c2[:w], hr[:4*w]
+	for x := range c0 {
+		a, b := ya[2*x:2*x+2:2*x+2], yb[2*x:2*x+2:2*x+2]
+		// The luma term as image/color's, less the half a level each
+		// pixel's rounding down loses on average.
+		l := (int32(a[0])+int32(a[1])+int32(b[0])+int32(b[1]))*0x10101 - 2<<16
+		cb, cr := int32(cbs[x])-128, int32(crs[x])-128
+		s0, s1, s2 := clamp(l+4*91881*cr), clamp(l+4*(-22554*cb-46802*cr)), clamp(l+4*116130*cb)
+		c0[x], c1[x], c2[x] = s0, s1, s2
+		p := hr[4*x : 4*x+4 : 4*x+4]
+		p[0], p[1], p[2], p[3] = halve(s0), halve(s1), halve(s2), 255
 	}
 }

@@ -37,7 +37,10 @@ func TestSums420(t *testing.T) {
 		for c := range got {
 			got[c] = make([]int32, w*h)
 		}
-		sums420(got, make([]uint8, 4*w*h), src, w, h)
+		half := make([]uint8, 4*w*h)
+		for y := 0; y < h; y++ {
+			sums420(got[0][y*w:(y+1)*w], got[1][y*w:(y+1)*w], got[2][y*w:(y+1)*w], half[4*y*w:4*(y+1)*w], src, y)
+		}
 		for y := 0; y < h; y++ {
 			for x := 0; x < w; x++ {
 				cb, cr := int32(src.Cb[y*src.CStride+x])-128, int32(src.Cr[y*src.CStride+x])-128
