@@ -458,17 +458,16 @@ func (g *grid) colour(vw view, flip bool) (out [ColourLen]uint8) {
 func (g *grid) hashes(vw view, flip bool) Features {
 	var f Features
 	var lum [hashSize * hashSize]float64
-	g.window(vw, flip, cardWindow, &lum)
-	f.Hash = phash(&lum)
-	g.window(vw, flip, artWindow, &lum)
-	f.Art = phash(&lum)
+	f.Hash = phash(&lum, g.window(vw, flip, cardWindow, &lum))
+	f.Art = phash(&lum, g.window(vw, flip, artWindow, &lum))
 	return f
 }
 
-// window resamples one window of the card to hashSize² luminance. A view
+// window resamples one window of the card to hashSize² luminance,
+// equalised but for the clip at the limit it returns. A view
 // moves and flips along each axis on its own, so the bilinear taps are
 // worked out once per column and once per row.
-func (g *grid) window(vw view, flip bool, w [4]float64, lum *[hashSize * hashSize]float64) {
+func (g *grid) window(vw view, flip bool, w [4]float64, lum *[hashSize * hashSize]float64) (lim float64) {
 	type tap struct {
 		i int     // first cell
 		f float32 // weight of the next
@@ -490,18 +489,24 @@ func (g *grid) window(vw view, flip bool, w [4]float64, lum *[hashSize * hashSiz
 	for i := range cols {
 		cols[i] = axis(i, w[0], w[2], false)
 	}
+	// equalise's column sums are added up here, as each value is made.
+	var col, colY [hashSize]float64
 	for j := 0; j < hashSize; j++ {
 		r := axis(j, w[1], w[3], true)
 		top := g.lum[r.i*gridW : (r.i+1)*gridW]
 		bot := g.lum[(r.i+1)*gridW : (r.i+2)*gridW]
 		out := lum[j*hashSize : (j+1)*hashSize]
+		y := float64(j) - (hashSize-1)/2.0
 		for i, c := range cols {
 			a := top[c.i] + (top[c.i+1]-top[c.i])*c.f
 			b := bot[c.i] + (bot[c.i+1]-bot[c.i])*c.f
-			out[i] = float64(a + (b-a)*r.f)
+			v := float64(a + (b-a)*r.f)
+			out[i] = v
+			col[i] += v
+			colY[i] += y * v
 		}
 	}
-	equalise(lum)
+	return equalise(lum, &col, &colY)
 }
 
 func bilinear(img *image.RGBA, x, y float64) [3]float64 {
@@ -540,19 +545,14 @@ func bilinear(img *image.RGBA, x, y float64) [3]float64 {
 // plane, normalises to zero mean and clips at 2.5 standard deviations, so
 // the hash compares structure, not exposure, and a glare spot weighs no more
 // than any other bright patch.
-func equalise(l *[hashSize * hashSize]float64) {
-	// The sums are kept per column: 64 independent additions a row rather
-	// than a chain of 4096 that each waits on the last.
+//
+// col and colY are the plane's column sums, of l and of l·y (y from the
+// middle row), in the order of rows: kept per column, 64 independent
+// additions a row rather than a chain of 4096 that each waits on the last.
+// The clip is left to the hash, which reads each value once: equalise
+// returns its limit.
+func equalise(l *[hashSize * hashSize]float64, col, colY *[hashSize]float64) (lim float64) {
 	const mid = (hashSize - 1) / 2.0
-	var col, colY [hashSize]float64
-	for j := 0; j < hashSize; j++ {
-		y := float64(j) - mid
-		row := l[j*hashSize : (j+1)*hashSize]
-		for i, v := range row {
-			col[i] += v
-			colY[i] += y * v
-		}
-	}
 	var mean, bx, by, sxx float64
 	for i := range col {
 		x := float64(i) - mid
@@ -565,18 +565,24 @@ func equalise(l *[hashSize * hashSize]float64) {
 	bx /= sxx
 	by /= sxx
 	if mean <= 0 {
-		return
+		return math.Inf(1)
 	}
 	// (Comparisons, not the float min and max, which order NaNs and signed
 	// zeros at several instructions each: neither can change a result here,
 	// as the plane's floor is positive.)
 	var sq [hashSize]float64
 	floor := mean / 4
+	// The plane's part in x, once a column: mean + bx·x is the first sum of
+	// the plane's expression, so the same bits.
+	var inX [hashSize]float64
+	for i := range inX {
+		inX[i] = mean + bx*(float64(i)-mid)
+	}
 	for j := 0; j < hashSize; j++ {
-		y := float64(j) - mid
+		inY := by * (float64(j) - mid)
 		row := l[j*hashSize : (j+1)*hashSize]
 		for i := range row {
-			p := mean + bx*(float64(i)-mid) + by*y
+			p := inX[i] + inY
 			if p < floor {
 				p = floor
 			}
@@ -589,14 +595,7 @@ func equalise(l *[hashSize * hashSize]float64) {
 	for _, v := range sq {
 		total += v
 	}
-	lim := 2.5 * math.Sqrt(total/(hashSize*hashSize))
-	for i, v := range l {
-		if v > lim {
-			l[i] = lim
-		} else if v < -lim {
-			l[i] = -lim
-		}
-	}
+	return 2.5 * math.Sqrt(total/(hashSize*hashSize))
 }
 
 // dctTable[u][x] = cos((2x+1)uπ/2N): computed once, never written after.
@@ -609,9 +608,19 @@ var dctTable = func() (t [dctSize][hashSize]float64) {
 	return t
 }()
 
-// phash is the 256-bit pHash: the 16x16 lowest DCT frequencies, each bit set
-// when the coefficient is above their median.
-func phash(l *[hashSize * hashSize]float64) Hash {
+// clip is v limited to ±lim, as equalise leaves it.
+func clip(v, lim float64) float64 {
+	if v > lim {
+		return lim
+	} else if v < -lim {
+		return -lim
+	}
+	return v
+}
+
+// phash is the 256-bit pHash of l clipped at ±lim: the 16x16 lowest DCT
+// frequencies, each bit set when the coefficient is above their median.
+func phash(l *[hashSize * hashSize]float64, lim float64) Hash {
 	// Rows first: tmp[y][u] = Σx l[y][x] cos_u(x). cos_u is even about the
 	// row's middle for even u and odd for odd u: each half-row sum and
 	// difference is multiplied once, half the work.
@@ -621,7 +630,7 @@ func phash(l *[hashSize * hashSize]float64) Hash {
 		row := l[y*hashSize : (y+1)*hashSize]
 		var sum, dif [half]float64
 		for x := range sum {
-			a, b := row[x], row[hashSize-1-x]
+			a, b := clip(row[x], lim), clip(row[hashSize-1-x], lim)
 			sum[x], dif[x] = a+b, a-b
 		}
 		var out [dctSize]float64
